@@ -52,7 +52,9 @@ export const LostConnectionEvent = Base.extend({
   kind: z.literal("lost_connection"),
   stage: SmtpStage,
 }).extend(Client.shape);
-export const TimeoutEvent = Base.extend({ kind: z.literal("timeout"), stage: SmtpStage }).extend(Client.shape);
+export const TimeoutEvent = Base.extend({ kind: z.literal("timeout"), stage: SmtpStage }).extend(
+  Client.shape,
+);
 export const TooManyErrorsEvent = Base.extend({
   kind: z.literal("too_many_errors"),
   stage: SmtpStage,
