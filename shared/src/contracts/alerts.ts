@@ -50,3 +50,10 @@ export const Alert = z.object({
   samples: z.array(z.string()),
 });
 export type Alert = z.infer<typeof Alert>;
+
+/**
+ * One alert notification's identity: the JetStream message ID (duplicate suppression on publish)
+ * and the alerter's dedup key. A re-derived alert after a detector restart gets the same identity.
+ */
+export const alertIdentity = (alert: Pick<Alert, "fingerprint" | "state" | "startsAt">): string =>
+  `${alert.fingerprint}.${alert.state}.${alert.startsAt}`;

@@ -64,6 +64,12 @@ describe("SyslogFramer", () => {
     assert.deepEqual(text(f.end().frames), ["<22>last"]);
   });
 
+  it("reports an octet-counted frame cut short by the end of the stream", () => {
+    const f = framer();
+    f.push(Buffer.from("20 <22>only part"));
+    assert.deepEqual(f.end(), { frames: [], errors: ["truncated_frame"] });
+  });
+
   it("never spins on arbitrary bytes", () => {
     const f = framer(64);
     for (let i = 0; i < 200; i++) {

@@ -5,7 +5,7 @@
  * advances past the bad bytes, so a hostile stream can never make it spin or grow without bound.
  */
 
-export type FramingErrorCode = "oversize_frame" | "bad_octet_count";
+export type FramingErrorCode = "oversize_frame" | "bad_octet_count" | "truncated_frame";
 
 export interface FramingResult {
   frames: Buffer[];
@@ -54,10 +54,14 @@ export class SyslogFramer {
     return this.buffered.length;
   }
 
-  /** The unterminated tail of an LF-framed stream is still a message (rsyslog omits the last LF). */
+  /**
+   * At end of stream: the unterminated tail of an LF-framed stream is still a message (a sender may
+   * omit the last LF); an octet-counted frame cut short is reported, not delivered half.
+   */
   end(): FramingResult {
     const result: FramingResult = { frames: [], errors: [] };
     if (this.state.mode === "start" && this.buffered.length > 0) result.frames.push(this.buffered);
+    else if (this.state.mode === "octets") result.errors.push("truncated_frame");
     this.buffered = Buffer.alloc(0);
     this.state = { mode: "start" };
     return result;

@@ -1,0 +1,128 @@
+/**
+ * The alerter: a durable consumer of the alert stream that hands each alert to the dispatcher and
+ * acks only once every sink accepted it (or it was a duplicate, or it was given up on).
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Registry } from "prom-client";
+import { Alert } from "../../../shared/src/contracts/alerts.js";
+import { ALERTER_DURABLE, ALERTS_STREAM } from "../../../shared/src/contracts/subjects.js";
+import { type RunningConsumer, runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
+import { describeUrl, type Logger } from "../../../shared/src/runtime/log.js";
+import type { AlerterConfig } from "./config.js";
+import { AlertDispatcher, type Sink } from "./dispatcher.js";
+import { postJson } from "./http-sink.js";
+import { createAlerterMetrics } from "./metrics.js";
+import { alertTitle, formatSlackMessage } from "./slack.js";
+
+export function configuredSinks(config: AlerterConfig, logger: Logger): Sink[] {
+  const sinks: Sink[] = [];
+  const timeout = config.WEBHOOK_TIMEOUT_MS;
+  if (config.SLACK_WEBHOOK_URL) {
+    const url = config.SLACK_WEBHOOK_URL;
+    sinks.push({ name: "slack", send: (alert) => postJson(url, formatSlackMessage(alert), timeout) });
+  }
+  if (config.WEBHOOK_URL) {
+    const url = config.WEBHOOK_URL;
+    sinks.push({ name: "webhook", send: (alert) => postJson(url, alert, timeout) });
+  }
+  if (sinks.length === 0) {
+    sinks.push({
+      name: "log",
+      send: async (alert) => {
+        logger.warn({ alert }, alertTitle(alert));
+        return { type: "delivered", status: 0 };
+      },
+    });
+  }
+  return sinks;
+}
+
+export interface AlerterService {
+  readonly sinks: readonly string[];
+  stop(): Promise<void>;
+}
+
+export async function createAlerter(deps: {
+  config: AlerterConfig;
+  logger: Logger;
+  registry: Registry;
+  connection: NatsConnection;
+  now?: () => number;
+}): Promise<AlerterService> {
+  const { config, logger, registry, connection, now = Date.now } = deps;
+  const metrics = createAlerterMetrics(registry);
+  const sinks = configuredSinks(config, logger);
+  logger.info(
+    {
+      sinks: sinks.map((s) => s.name),
+      slack: config.SLACK_WEBHOOK_URL ? describeUrl(config.SLACK_WEBHOOK_URL) : undefined,
+      webhook: config.WEBHOOK_URL ? describeUrl(config.WEBHOOK_URL) : undefined,
+    },
+    "alert sinks configured",
+  );
+  const dispatcher = new AlertDispatcher(
+    sinks,
+    {
+      dedupWindowMs: config.ALERTER_DEDUP_SECONDS * 1000,
+      maxAttempts: config.ALERTER_MAX_ATTEMPTS,
+      baseRetryDelayMs: config.ALERTER_RETRY_BASE_MS,
+      maxRetryDelayMs: config.ALERTER_RETRY_MAX_MS,
+      now,
+    },
+    {
+      sinkResult: (sink, result, seconds) => {
+        metrics.sinkRequests.labels(sink, result).inc();
+        metrics.sinkDuration.labels(sink).observe(seconds);
+      },
+    },
+  );
+
+  const consumer: RunningConsumer = await runDurableConsumer(
+    connection,
+    { stream: ALERTS_STREAM, durable: ALERTER_DURABLE, maxAckPending: 64, ackWaitMs: 60_000 },
+    async (message) => {
+      let alert: Alert;
+      try {
+        alert = Alert.parse(message.json());
+      } catch (error) {
+        metrics.alertsInvalid.inc();
+        logger.error(
+          { seq: message.seq, error: (error as Error).message.slice(0, 500) },
+          "dropped a message that is not a valid alert",
+        );
+        message.term("invalid alert");
+        return;
+      }
+      metrics.alertsReceived.labels(alert.rule, alert.state).inc();
+      const outcome = await dispatcher.dispatch(alert, message.info.deliveryCount);
+      metrics.alertsOutcome.labels(outcome.type).inc();
+      const context = { rule: alert.rule, state: alert.state, fingerprint: alert.fingerprint };
+      switch (outcome.type) {
+        case "delivered":
+          logger.info(context, "alert delivered");
+          message.ack();
+          break;
+        case "duplicate":
+          logger.debug(context, "alert already delivered; skipped");
+          message.ack();
+          break;
+        case "retry":
+          logger.warn(
+            { ...context, reasons: outcome.reasons, retryInMs: outcome.delayMs },
+            "alert delivery failed; will retry",
+          );
+          message.nak(outcome.delayMs);
+          break;
+        case "failed":
+          logger.error(
+            { ...context, reasons: outcome.reasons, attempts: message.info.deliveryCount },
+            "alert delivery given up",
+          );
+          message.term("delivery failed");
+          break;
+      }
+    },
+    logger,
+  );
+  return { sinks: sinks.map((s) => s.name), stop: () => consumer.stop() };
+}

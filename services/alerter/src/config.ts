@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
+
+export const alerterConfigSchema = z.object({
+  ...commonConfig,
+  ...natsConfig(),
+  SLACK_WEBHOOK_URL: env.url(["https:", "http:"]).optional(),
+  WEBHOOK_URL: env.url(["https:", "http:"]).optional(),
+  WEBHOOK_TIMEOUT_MS: env.positiveInt(5000),
+  /** Deliveries per alert before it is given up (logged and counted). */
+  ALERTER_MAX_ATTEMPTS: env.positiveInt(12),
+  ALERTER_RETRY_BASE_MS: env.positiveInt(1000),
+  ALERTER_RETRY_MAX_MS: env.positiveInt(60_000),
+  /** The same alert (fingerprint, state, start) is not sent twice within this time. */
+  ALERTER_DEDUP_SECONDS: env.positiveInt(3600),
+});
+
+export type AlerterConfig = z.output<typeof alerterConfigSchema>;
+
+export const loadAlerterConfig = (source: Env): AlerterConfig => loadConfig(alerterConfigSchema, source);

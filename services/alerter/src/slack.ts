@@ -1,0 +1,83 @@
+/**
+ * Alert → Slack incoming-webhook payload (Block Kit). Pure. Slack's limits are respected here
+ * (header 150 chars, section text 3000, at most 10 fields of 2000) so a large alert cannot be
+ * rejected by Slack with `invalid_blocks`.
+ */
+import type { Alert } from "../../../shared/src/contracts/alerts.js";
+
+const SEVERITY_ICON: Record<Alert["severity"], string> = {
+  critical: ":red_circle:",
+  warning: ":large_orange_circle:",
+  info: ":large_blue_circle:",
+};
+
+/** Slack mrkdwn treats &, < and > as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+export function formatDuration(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+export function alertTitle(alert: Alert): string {
+  const state = alert.state === "resolved" ? "RESOLVED" : alert.severity.toUpperCase();
+  return `[${state}] ${alert.rule}: ${alert.key.value}`;
+}
+
+function listField(label: string, values: readonly string[]): { type: "mrkdwn"; text: string } | null {
+  if (values.length === 0) return null;
+  return { type: "mrkdwn", text: clip(`*${label}*\n${escapeMrkdwn(values.join(", "))}`, 2000) };
+}
+
+function factText(value: string | number | readonly string[]): string {
+  return Array.isArray(value) ? value.join(", ") : String(value);
+}
+
+export function formatSlackMessage(alert: Alert): Record<string, unknown> {
+  const icon = alert.state === "resolved" ? ":white_check_mark:" : SEVERITY_ICON[alert.severity];
+  const title = alertTitle(alert);
+  const fields = [
+    {
+      type: "mrkdwn",
+      text: `*Count*\n${alert.count} (threshold ${alert.threshold} in ${formatDuration(alert.windowSeconds)})`,
+    },
+    { type: "mrkdwn", text: `*Since*\n${alert.startsAt}${alert.endsAt ? `\n*Until*\n${alert.endsAt}` : ""}` },
+    listField("Mail servers", alert.hosts),
+    listField("Client IPs", alert.related.clientIps),
+    listField("SASL users", alert.related.saslUsers),
+  ].filter((f) => f !== null);
+  const facts = Object.entries(alert.facts)
+    .map(([name, value]) => `• *${escapeMrkdwn(name)}*: ${escapeMrkdwn(factText(value))}`)
+    .join("\n");
+  const blocks: Record<string, unknown>[] = [
+    {
+      type: "header",
+      text: { type: "plain_text", text: clip(`${alert.state === "resolved" ? "✅" : "🚨"} ${title}`, 150) },
+    },
+    { type: "section", text: { type: "mrkdwn", text: clip(`${icon} ${escapeMrkdwn(alert.summary)}`, 3000) } },
+    { type: "section", fields: fields.slice(0, 10) },
+  ];
+  if (facts) blocks.push({ type: "section", text: { type: "mrkdwn", text: clip(facts, 3000) } });
+  if (alert.state === "firing" && alert.remediation) {
+    blocks.push({
+      type: "section",
+      text: { type: "mrkdwn", text: clip(`*What to do*\n${escapeMrkdwn(alert.remediation)}`, 3000) },
+    });
+  }
+  if (alert.samples.length > 0) {
+    const samples = alert.samples.map((s) => escapeMrkdwn(s)).join("\n");
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: clip(`\`\`\`${samples}\`\`\``, 3000) } });
+  }
+  blocks.push({
+    type: "context",
+    elements: [{ type: "mrkdwn", text: `postwatch · fingerprint \`${alert.fingerprint}\`` }],
+  });
+  // `text` is the notification and screen-reader fallback when blocks are present.
+  return { text: `${title}: ${alert.summary}`, blocks };
+}

@@ -1,0 +1,96 @@
+/** The offline commands: parse, replay, trace, report. Same parsing and detection as the services, no NATS. */
+import type { Alert } from "../../../shared/src/contracts/alerts.js";
+import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { redactSecrets } from "../../../shared/src/postfix/secrets.js";
+import { buildReport, formatReport } from "../../../shared/src/report/report.js";
+import { formatTrace, type LoggedEvent, traceQueueId } from "../../../shared/src/report/trace.js";
+import { formatDuration } from "../../alerter/src/slack.js";
+import { DetectionPipeline } from "../../detector/src/pipeline.js";
+import { loadRules } from "../../detector/src/rules/index.js";
+import { newInputStats, readEvents } from "./input.js";
+
+type Write = (text: string) => void;
+
+export async function parseCommand(paths: readonly string[], write: Write): Promise<number> {
+  const stats = newInputStats();
+  for await (const { event } of readEvents(paths, stats)) write(`${JSON.stringify(event)}\n`);
+  return 0;
+}
+
+export interface ReplayResult {
+  alerts: Alert[];
+  stats: ReturnType<typeof newInputStats> & { engine: ReturnType<DetectionPipeline["stats"]>["engine"] };
+}
+
+/** Runs the detector's pipeline over logs on event time, as the live detector would have. */
+export async function replay(paths: readonly string[], ruleOverrides: unknown = {}): Promise<ReplayResult> {
+  const stats = newInputStats();
+  const pipeline = new DetectionPipeline({ rules: loadRules(ruleOverrides) });
+  const alerts: Alert[] = [];
+  for await (const { event } of readEvents(paths, stats)) {
+    const at = Date.parse(event.ts);
+    alerts.push(...pipeline.tick(at).alerts);
+    alerts.push(...pipeline.process(event, at).alerts);
+  }
+  alerts.push(...pipeline.flush().alerts);
+  return { alerts, stats: { ...stats, engine: pipeline.stats().engine } };
+}
+
+export async function replayCommand(
+  paths: readonly string[],
+  options: { json: boolean; rules: unknown },
+  write: Write,
+): Promise<number> {
+  const result = await replay(paths, options.rules);
+  if (options.json) {
+    write(`${JSON.stringify({ alerts: result.alerts, stats: result.stats }, null, 2)}\n`);
+    return 0;
+  }
+  for (const alert of result.alerts) write(`${formatAlert(alert)}\n`);
+  const firing = result.alerts.filter((a) => a.state === "firing").length;
+  write(
+    `\n${result.stats.lines} lines, ${result.stats.events} Postfix events, ${result.stats.notPostfix} other programs, ` +
+      `${result.stats.badHeader} without a syslog header; ${firing} alerts fired, ${result.alerts.length - firing} resolved\n`,
+  );
+  return 0;
+}
+
+export function formatAlert(alert: Alert): string {
+  const when = alert.state === "resolved" ? (alert.endsAt ?? alert.startsAt) : alert.startsAt;
+  const lines = [
+    `${when}  ${alert.state.toUpperCase().padEnd(8)} ${alert.severity.padEnd(8)} ${alert.rule}  ${alert.key.type}=${alert.key.value}`,
+    `    ${alert.summary}`,
+    `    count ${alert.count} (threshold ${alert.threshold} in ${formatDuration(alert.windowSeconds)}), hosts: ${alert.hosts.join(", ") || "-"}`,
+  ];
+  if (alert.related.clientIps.length > 0) lines.push(`    client IPs: ${alert.related.clientIps.join(", ")}`);
+  if (alert.related.saslUsers.length > 0) lines.push(`    SASL users: ${alert.related.saslUsers.join(", ")}`);
+  for (const [name, value] of Object.entries(alert.facts))
+    lines.push(`    ${name}: ${Array.isArray(value) ? value.join(", ") : value}`);
+  if (alert.state === "firing" && alert.remediation) lines.push(`    what to do: ${alert.remediation}`);
+  return lines.join("\n");
+}
+
+export async function traceCommand(queueId: string, paths: readonly string[], write: Write): Promise<number> {
+  const entries: LoggedEvent[] = [];
+  // Raw lines are printed back: redact them like everything else that leaves the parser.
+  for await (const { line, event } of readEvents(paths, newInputStats()))
+    entries.push({ event, line: redactSecrets(line) });
+  const result = traceQueueId(entries, queueId);
+  if (result.entries.length === 0) {
+    write(`queue ID ${queueId} does not appear in ${paths.join(", ") || "stdin"}\n`);
+    return 1;
+  }
+  write(formatTrace(result));
+  return 0;
+}
+
+export async function reportCommand(
+  paths: readonly string[],
+  options: { top: number },
+  write: Write,
+): Promise<number> {
+  const events: PostfixEvent[] = [];
+  for await (const { event } of readEvents(paths, newInputStats())) events.push(event);
+  write(formatReport(buildReport(events), { top: options.top }));
+  return 0;
+}

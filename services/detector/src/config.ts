@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
+
+/** DETECTOR_RULES is JSON: `{ "sasl_bruteforce": { "threshold": 10, "windowSeconds": 300 } }`. */
+const ruleOverrides = z.string().transform((text, context) => {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  context.addIssue({
+    code: "custom",
+    message: 'must be a JSON object such as {"sasl_bruteforce":{"threshold":10}}',
+  });
+  return z.NEVER;
+});
+
+export const detectorConfigSchema = z.object({
+  ...commonConfig,
+  ...natsConfig(),
+  DETECTOR_RULES: ruleOverrides.optional(),
+  /** A JSON file of rule overrides; DETECTOR_RULES entries win over it. */
+  DETECTOR_RULES_FILE: z.string().optional(),
+  DETECTOR_MAX_KEYS_PER_RULE: env.positiveInt(250_000),
+  /** Open messages the correlator follows at once (oldest evicted, counted). */
+  CORRELATOR_MAX_MESSAGES: env.positiveInt(100_000),
+  /** Postfix's maximal_queue_lifetime (5 days) by default: deferred mail can take that long. */
+  CORRELATOR_MAX_MESSAGE_AGE_SECONDS: env.positiveInt(5 * 86_400),
+});
+
+export type DetectorConfig = z.output<typeof detectorConfigSchema>;
+
+export function loadDetectorConfig(source: Env): DetectorConfig {
+  return loadConfig(detectorConfigSchema, source);
+}
+
+/** Rule overrides from DETECTOR_RULES_FILE, then DETECTOR_RULES on top (per rule, per field). */
+export function ruleOverridesOf(
+  config: DetectorConfig,
+  read = (path: string) => readFileSync(path, "utf8"),
+): Record<string, unknown> {
+  const fromFile = config.DETECTOR_RULES_FILE
+    ? (JSON.parse(read(config.DETECTOR_RULES_FILE)) as Record<string, unknown>)
+    : {};
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const [rule, settings] of Object.entries(config.DETECTOR_RULES ?? {})) {
+    merged[rule] = { ...((fromFile[rule] as object | undefined) ?? {}), ...(settings as object) };
+  }
+  return merged;
+}

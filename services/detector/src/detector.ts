@@ -1,0 +1,186 @@
+/**
+ * The detector service: a durable consumer of events → DetectionPipeline → alerts published with
+ * their identity as JetStream message ID (so a re-derived alert is dropped as a duplicate), plus a
+ * one-second tick that resolves quiet keys. An event is acked only after its alerts are stored.
+ */
+import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Registry } from "prom-client";
+import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.js";
+import { EVENT_SCHEMA_VERSION, PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
+import { runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
+import type { Logger } from "../../../shared/src/runtime/log.js";
+import { type DetectorConfig, ruleOverridesOf } from "./config.js";
+import { createDetectorMetrics } from "./metrics.js";
+import { DetectionPipeline } from "./pipeline.js";
+import { createPostfixMetrics, observePostfixEvent } from "./postfix-metrics.js";
+import { loadRules } from "./rules/index.js";
+
+const TICK_MS = 1000;
+const LAG_POLL_MS = 5000;
+
+export interface DetectorService {
+  drain(): Promise<void>;
+}
+
+export async function createDetector(deps: {
+  config: DetectorConfig;
+  logger: Logger;
+  registry: Registry;
+  connection: NatsConnection;
+  now?: () => number;
+}): Promise<DetectorService> {
+  const { config, logger, registry, connection, now = Date.now } = deps;
+  const rules = loadRules(ruleOverridesOf(config));
+  const pipeline = new DetectionPipeline({
+    rules,
+    maxKeysPerRule: config.DETECTOR_MAX_KEYS_PER_RULE,
+    correlator: {
+      maxMessages: config.CORRELATOR_MAX_MESSAGES,
+      maxMessageAgeSeconds: config.CORRELATOR_MAX_MESSAGE_AGE_SECONDS,
+    },
+  });
+  logger.info({ rules: rules.filter((r) => r.settings.enabled).map((r) => r.id) }, "detection rules loaded");
+  const metrics = createDetectorMetrics(registry, () => pipeline.stats());
+  const postfixMetrics = createPostfixMetrics(registry);
+  const js = jetstream(connection);
+  let stopping = false;
+  const rejectionsLogged = new Set<string>();
+
+  const publishAlerts = async (alerts: readonly Alert[]) => {
+    for (const alert of alerts) {
+      await publishUntilStored(
+        js,
+        alert,
+        () => stopping,
+        logger,
+        () => metrics.publishErrors.inc(),
+      );
+      metrics.alerts.labels(alert.rule, alert.state).inc();
+      logger.info(
+        {
+          rule: alert.rule,
+          state: alert.state,
+          key: alert.key,
+          count: alert.count,
+          fingerprint: alert.fingerprint,
+        },
+        "alert",
+      );
+    }
+  };
+  const observe = (events: readonly PostfixEvent[]) => {
+    for (const event of events) observePostfixEvent(postfixMetrics, event);
+  };
+
+  // Serialises the consumer and the tick: the pipeline is synchronous, alert publishing is not.
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (work: () => Promise<void>) => {
+    queue = queue.then(work, work);
+    return queue;
+  };
+
+  const consumer = await runDurableConsumer(
+    connection,
+    { stream: EVENTS_STREAM, durable: DETECTOR_DURABLE, maxAckPending: 4096, ackWaitMs: 30_000 },
+    (message) =>
+      serially(async () => {
+        const decoded = decodeEvent(message.data);
+        if ("rejected" in decoded) {
+          metrics.events.labels(decoded.rejected).inc();
+          if (!rejectionsLogged.has(decoded.rejected)) {
+            rejectionsLogged.add(decoded.rejected);
+            logger.error(
+              { reason: decoded.rejected, detail: decoded.detail, seq: message.seq },
+              "dropped an event this detector cannot read (first of its kind; all are counted)",
+            );
+          }
+          message.term(decoded.rejected);
+          return;
+        }
+        const output = pipeline.process(decoded.event, now());
+        metrics.events.labels("processed").inc();
+        observe(output.events);
+        await publishAlerts(output.alerts);
+        message.ack();
+      }),
+    logger,
+  );
+
+  const tick = setInterval(() => {
+    void serially(async () => {
+      const output = pipeline.tick(now());
+      observe(output.events);
+      await publishAlerts(output.alerts);
+    });
+  }, TICK_MS);
+  const jsm = await jetstreamManager(connection);
+  const lagPoll = setInterval(() => {
+    jsm.consumers.info(EVENTS_STREAM, DETECTOR_DURABLE).then(
+      (info) => metrics.consumerLag.set(info.num_pending),
+      () => undefined,
+    );
+  }, LAG_POLL_MS);
+
+  return {
+    async drain() {
+      clearInterval(tick);
+      clearInterval(lagPoll);
+      await consumer.stop();
+      stopping = true;
+      await queue;
+    },
+  };
+}
+
+type Decoded =
+  | { event: PostfixEvent }
+  | { rejected: "invalid_json" | "unsupported_version" | "schema_mismatch"; detail: string };
+
+/** Producers may be newer or older than this detector: a version it does not know is counted, not guessed at. */
+function decodeEvent(data: Uint8Array): Decoded {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(data));
+  } catch (error) {
+    return { rejected: "invalid_json", detail: (error as Error).message };
+  }
+  const version = (json as { v?: unknown } | null)?.v;
+  if (version !== EVENT_SCHEMA_VERSION)
+    return { rejected: "unsupported_version", detail: `v=${String(version)}` };
+  const result = PostfixEvent.safeParse(json);
+  return result.success
+    ? { event: result.data }
+    : { rejected: "schema_mismatch", detail: result.error.message.slice(0, 300) };
+}
+
+async function publishUntilStored(
+  js: JetStreamClient,
+  alert: Alert,
+  stopping: () => boolean,
+  logger: Logger,
+  onError: () => void,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await js.publish(alertSubject(alert.rule), JSON.stringify(alert), { msgID: alertIdentity(alert) });
+      return;
+    } catch (error) {
+      onError();
+      if (stopping()) {
+        logger.error(
+          { rule: alert.rule, fingerprint: alert.fingerprint },
+          "alert not stored: shutting down while JetStream is unavailable",
+        );
+        return;
+      }
+      if (attempt === 1)
+        logger.warn(
+          { error: (error as Error).message },
+          "alert publish failed; retrying until JetStream stores it",
+        );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Distinct values seen in a sliding window, capped. Each value remembers when it was last seen,
+ * so values age out with the window. When the cap is reached the stalest value makes room and
+ * the count is reported as "at least cap" (`saturated`): rules only compare against thresholds
+ * that compile-time checks keep at or below the cap, so the decision stays exact.
+ */
+export class DistinctSet {
+  private readonly lastSeen = new Map<string, number>();
+  private saturatedUntilMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly cap: number,
+  ) {}
+
+  add(value: string, atMs: number): void {
+    this.lastSeen.delete(value);
+    this.lastSeen.set(value, atMs);
+    if (this.lastSeen.size > this.cap) {
+      const stalest = this.lastSeen.keys().next().value as string;
+      this.lastSeen.delete(stalest);
+      this.saturatedUntilMs = atMs + this.windowMs;
+    }
+  }
+
+  /** Distinct values seen in the window ending at `atMs`. */
+  size(atMs: number): number {
+    const oldest = atMs - this.windowMs;
+    for (const [value, seenAt] of this.lastSeen) {
+      if (seenAt > oldest) break;
+      this.lastSeen.delete(value);
+    }
+    return this.lastSeen.size;
+  }
+
+  saturated(atMs: number): boolean {
+    return atMs < this.saturatedUntilMs && this.lastSeen.size >= this.cap;
+  }
+
+  /** Up to `limit` of the most recently seen values, newest first. */
+  recent(limit: number): string[] {
+    return [...this.lastSeen.keys()].slice(-limit).reverse();
+  }
+}

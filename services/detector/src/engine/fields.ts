@@ -1,0 +1,102 @@
+/**
+ * The closed vocabulary of what a rule can read from an event: text fields (to key by, to count
+ * distinct values of, to collect as facts) and numeric fields (how much an event counts). Rules
+ * name them; adding one is a code change with a type, never an expression in config.
+ */
+import type { AlertKey } from "../../../../shared/src/contracts/alerts.js";
+import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import { clientIpOf, domainOf, ipv6Net64 } from "./addresses.js";
+
+/** Per-event facts the engine derives once before any rule looks at the event. */
+export interface EventContext {
+  /** SASL failures this event adds after session de-duplication (see auth-sessions.ts). */
+  authFailures: number;
+}
+
+type TextValue = string | readonly string[] | undefined;
+
+const REPLY_CHARS = 160;
+
+export const TEXT_FIELDS = {
+  clientIp: (e) => clientIpOf(e),
+  clientNet64: (e) => {
+    const ip = clientIpOf(e);
+    return ip === undefined ? undefined : ipv6Net64(ip);
+  },
+  saslUsername: (e) => {
+    if (e.kind === "debug") return e.authUsername;
+    if (e.kind === "sasl_auth_failed" || e.kind === "client" || e.kind === "message") return e.saslUsername;
+    return undefined;
+  },
+  host: (e) => e.host || undefined,
+  hostCipher: (e) => (e.kind === "tls" ? `${e.host || "-"} ${e.protocol} ${e.cipher}` : undefined),
+  global: () => "all",
+  mechanism: (e) => (e.kind === "sasl_auth_failed" ? e.mechanism.toUpperCase() : undefined),
+  service: (e) => e.service ?? e.daemon,
+  rejectedRecipient: (e) => (e.kind === "reject" ? e.to?.toLowerCase() : undefined),
+  recipientDomain: (e) => {
+    if (e.kind === "delivery") return domainOf(e.to);
+    if (e.kind !== "message") return undefined;
+    return e.recipients.map((r) => domainOf(r.to)).filter((d): d is string => d !== undefined);
+  },
+  /** Remote replies to failed deliveries, shortened: what the receiving side objected to. */
+  remoteRejection: (e) => {
+    if (e.kind === "delivery") return e.status === "sent" ? undefined : shorten(e.response, REPLY_CHARS);
+    if (e.kind !== "message") return undefined;
+    return e.recipients
+      .filter((r) => r.status !== "sent" && r.response)
+      .map((r) => shorten(r.response ?? "", REPLY_CHARS));
+  },
+  destination: (e) => (e.kind === "delivery" ? (e.relayEndpoint?.host ?? e.relay) : undefined),
+  tlsSuite: (e) => (e.kind === "tls" ? `${e.protocol} ${e.cipher}` : undefined),
+  tlsPeer: (e) => (e.kind === "tls" ? `${e.direction === "in" ? "from" : "to"} ${e.peer.ip}` : undefined),
+  /** Diagnostic text with pids and counts blanked, so the same failure groups together. */
+  diagnostic: (e) =>
+    e.kind === "fatal" || e.kind === "panic" || e.kind === "warning"
+      ? `${e.kind}: ${shorten(e.text.replace(/\b\d+\b/g, "N"), REPLY_CHARS)}`
+      : undefined,
+  /** Which Postfix setting makes smtpd write this debug line. */
+  debugSetting: (e) => {
+    if (e.kind !== "debug") return undefined;
+    return /^SSL_|^(read from|write to) |^[0-9a-f]{4} /i.test(e.text)
+      ? "smtpd_tls_loglevel"
+      : "debug_peer_list (or smtpd -v)";
+  },
+} satisfies Record<string, (e: PostfixEvent) => TextValue>;
+export type TextField = keyof typeof TEXT_FIELDS;
+
+export function textValues(field: TextField, event: PostfixEvent): readonly string[] {
+  const value: TextValue = TEXT_FIELDS[field](event);
+  if (value === undefined || value === "") return [];
+  return typeof value === "string" ? [value] : value;
+}
+
+export const NUMERIC_FIELDS = {
+  one: () => 1,
+  authFailures: (_e, context) => context.authFailures,
+  recipients: (e) => (e.kind === "message" ? e.recipients.length : 0),
+  bouncedRecipients: (e) => countRecipients(e, "bounced"),
+  deferredRecipients: (e) => countRecipients(e, "deferred"),
+  nullSenderMessage: (e) => (e.kind === "message" && e.from === "" ? 1 : 0),
+} satisfies Record<string, (e: PostfixEvent, context: EventContext) => number>;
+export type NumericField = keyof typeof NUMERIC_FIELDS;
+
+function countRecipients(e: PostfixEvent, status: "bounced" | "deferred"): number {
+  return e.kind === "message" ? e.recipients.filter((r) => r.status === status).length : 0;
+}
+
+/** Fields a rule may group by, and the alert key type each produces. */
+export const KEY_FIELDS = {
+  clientIp: "client_ip",
+  clientNet64: "client_net",
+  saslUsername: "sasl_user",
+  host: "host",
+  hostCipher: "host_cipher",
+  global: "global",
+} as const satisfies Partial<Record<TextField, AlertKey["type"]>>;
+export type KeyField = keyof typeof KEY_FIELDS;
+
+export function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,99 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { EngineStats } from "./engine/engine.js";
+
+/** The detector's own series; rule stats are read from the engine at scrape time. */
+export function createDetectorMetrics(
+  registry: Registry,
+  stats: () => {
+    engine: EngineStats;
+    correlator: { messages: number; sessions: number; evictedMessages: number; evictedSessions: number };
+  },
+) {
+  const registers = [registry];
+  const collectOnScrape = <T extends Gauge>(gauge: T, fill: (g: T) => void) => {
+    // prom-client calls collect() on every scrape; reading stats there keeps the hot path free of metric updates.
+    (gauge as unknown as { collect: () => void }).collect = () => fill(gauge);
+    return gauge;
+  };
+  const metrics = {
+    events: new Counter({
+      name: "postwatch_detector_events_total",
+      help: "Events read from JetStream by outcome: processed, or dropped as invalid_json, unsupported_version, schema_mismatch.",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    alerts: new Counter({
+      name: "postwatch_detector_alerts_total",
+      help: "Alerts published by rule and state.",
+      labelNames: ["rule", "state"],
+      registers,
+    }),
+    publishErrors: new Counter({
+      name: "postwatch_detector_alert_publish_errors_total",
+      help: "Alert publishes JetStream did not acknowledge (the triggering event is redelivered).",
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: "postwatch_detector_consumer_pending_events",
+      help: "Events in the stream not yet delivered to the detector (consumer lag).",
+      registers,
+    }),
+  };
+  collectOnScrape(
+    new Gauge({
+      name: "postwatch_detector_tracked_keys",
+      help: "Keys (IPs, users, hosts) tracked per rule.",
+      labelNames: ["rule"],
+      registers,
+    }),
+    (gauge) => {
+      for (const [rule, s] of Object.entries(stats().engine.rules)) gauge.labels(rule).set(s.trackedKeys);
+    },
+  );
+  const keyEvictions = new Counter({
+    name: "postwatch_detector_key_evictions_total",
+    help: "Keys evicted because a rule's key limit was reached (least recently seen first).",
+    labelNames: ["rule"],
+    registers,
+  });
+  const reportedKeyEvictions = new Map<string, number>();
+  (keyEvictions as unknown as { collect: () => void }).collect = () => {
+    for (const [rule, s] of Object.entries(stats().engine.rules)) {
+      keyEvictions.labels(rule).inc(s.evictions - (reportedKeyEvictions.get(rule) ?? 0));
+      reportedKeyEvictions.set(rule, s.evictions);
+    }
+  };
+  collectOnScrape(
+    new Gauge({
+      name: "postwatch_detector_firing_alerts",
+      help: "Keys currently firing per rule.",
+      labelNames: ["rule"],
+      registers,
+    }),
+    (gauge) => {
+      for (const [rule, s] of Object.entries(stats().engine.rules)) gauge.labels(rule).set(s.firing);
+    },
+  );
+  collectOnScrape(
+    new Gauge({
+      name: "postwatch_correlator_open_messages",
+      help: "Messages the correlator is following.",
+      registers,
+    }),
+    (gauge) => gauge.set(stats().correlator.messages),
+  );
+  const messageEvictions = new Counter({
+    name: "postwatch_correlator_message_evictions_total",
+    help: "Messages emitted before their end because of the correlator's age or count limit.",
+    registers,
+  });
+  let reportedMessageEvictions = 0;
+  (messageEvictions as unknown as { collect: () => void }).collect = () => {
+    const total = stats().correlator.evictedMessages;
+    messageEvictions.inc(total - reportedMessageEvictions);
+    reportedMessageEvictions = total;
+  };
+  return metrics;
+}
+
+export type DetectorMetrics = ReturnType<typeof createDetectorMetrics>;

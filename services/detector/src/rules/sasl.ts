@@ -1,0 +1,88 @@
+/** SASL (SMTP AUTH) password attacks: fast, slow, distributed, and the one that got in. */
+import type { EventFilter } from "../engine/filters.js";
+import type { RuleDefinition } from "../engine/rule.js";
+
+/** Every line that shows a failed AUTH; the engine's session tracking keeps one session from counting twice. */
+const AUTH_FAILURES: readonly EventFilter[] = [
+  { kind: "sasl_auth_failed" },
+  { kind: "disconnect", test: "authFailed" },
+  { kind: "too_many_errors", test: "afterAuth" },
+];
+
+const BLOCK_IP_REMEDIATION =
+  "Block the address at the firewall or enable fail2ban's postfix-sasl jail; offer AUTH only on submission " +
+  "(587) and smtps (465) with `smtpd_sasl_auth_enable = no` on port 25; if the attempted user names are real, " +
+  "make sure their passwords are strong.";
+
+export const saslBruteforce: RuleDefinition = {
+  id: "sasl_bruteforce",
+  description: "Repeated SASL authentication failures from one client (fail2ban postfix-sasl defaults).",
+  reads: AUTH_FAILURES,
+  keys: ["clientIp", "clientNet64"],
+  weight: "authFailures",
+  facts: [
+    { name: "mechanisms", top: "mechanism" },
+    { name: "services", top: "service" },
+  ],
+  defaults: { severity: "warning", windowSeconds: 600, threshold: 5, quietSeconds: 900, maxKeys: 1_000_000 },
+  summary:
+    "SASL brute force from {key}: {count} failed logins in {window} on {hosts} (mechanisms: {mechanisms})",
+  remediation: BLOCK_IP_REMEDIATION,
+};
+
+export const saslSlowBruteforce: RuleDefinition = {
+  ...saslBruteforce,
+  id: "sasl_slow_bruteforce",
+  description: "SASL failures from one client at a rate that stays under per-minute limits, over hours.",
+  defaults: { severity: "warning", windowSeconds: 6 * 3600, threshold: 20, quietSeconds: 6 * 3600 },
+  summary: "Slow SASL brute force from {key}: {count} failed logins in {window} on {hosts}",
+  remediation: `${BLOCK_IP_REMEDIATION} A slow attack stays under fail2ban's 10 minute window: add a long-window jail (e.g. findtime = 6h).`,
+};
+
+export const saslSpray: RuleDefinition = {
+  id: "sasl_spray",
+  description:
+    "Distributed SASL guessing: many client IPs failing in a window, overall and against one user name.",
+  reads: AUTH_FAILURES,
+  keys: ["global", "saslUsername"],
+  weight: "authFailures",
+  distinct: "clientIp",
+  thresholdOn: "distinct",
+  facts: [{ name: "mechanisms", top: "mechanism" }],
+  defaults: {
+    severity: "warning",
+    windowSeconds: 3600,
+    threshold: 30,
+    thresholdByKey: { sasl_user: 5 },
+    quietSeconds: 3600,
+  },
+  summary:
+    "Password spraying ({key}): {distinct} client IPs failed SASL logins in {window} ({events} failures) on {hosts}",
+  remediation:
+    "Per-IP blocking will not stop this: require strong passwords or per-user lockout in the SASL backend, " +
+    "restrict AUTH to submission ports and known networks, and check the related user names for weak passwords.",
+};
+
+export const authAfterFailures: RuleDefinition = {
+  id: "auth_after_failures",
+  description:
+    "A successful SASL login from an IP or for a user that just failed repeatedly: a guessed password.",
+  reads: AUTH_FAILURES,
+  triggers: [{ kind: "client", test: "authenticatedLogin" }],
+  keys: ["clientIp", "clientNet64", "saslUsername"],
+  weight: "authFailures",
+  facts: [{ name: "mechanisms", top: "mechanism" }],
+  // Per address the bar is higher: behind one NAT several people mistype now and then.
+  defaults: {
+    severity: "critical",
+    windowSeconds: 600,
+    threshold: 3,
+    thresholdByKey: { client_ip: 5, client_net: 5 },
+    quietSeconds: 3600,
+  },
+  summary:
+    "Login succeeded for {key} after {count} failed attempts in {window} on {hosts}: password likely guessed",
+  remediation:
+    "Treat the account as compromised: reset its password, revoke its sessions, check what it sent " +
+    "(grep the sasl_username in the mail log), and block the client IP.",
+};

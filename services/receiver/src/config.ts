@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
+import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
+
+export const receiverConfigSchema = z
+  .object({
+    ...commonConfig,
+    ...natsConfig(),
+    SYSLOG_HOST: z.string().default("0.0.0.0"),
+    SYSLOG_UDP_PORT: env.port(5514),
+    SYSLOG_TCP_PORT: env.port(5514),
+    /** Syslog over TLS (RFC 5425); off unless a port and a certificate are given. */
+    SYSLOG_TLS_PORT: env.port(0),
+    SYSLOG_TLS_CERT_FILE: z.string().optional(),
+    SYSLOG_TLS_KEY_FILE: z.string().optional(),
+    /** When set, TLS clients must present a certificate signed by this CA. */
+    SYSLOG_TLS_CA_FILE: z.string().optional(),
+    SYSLOG_MAX_MESSAGE_BYTES: env.positiveInt(64 * 1024),
+    /** Zone of timestamps that carry none (BSD syslog): the mail servers' local zone. */
+    SYSLOG_TIMEZONE: z
+      .string()
+      .default("UTC")
+      .refine((zone) => {
+        try {
+          zoneOffsetFor(zone);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be an IANA time zone such as UTC or Europe/Berlin"),
+    /** Events held while NATS is slow or away; beyond this, UDP input is dropped (counted) and TCP is paused. */
+    RECEIVER_QUEUE_MAX_EVENTS: env.positiveInt(100_000),
+  })
+  .superRefine((config, context) => {
+    if (config.SYSLOG_TLS_PORT !== 0 && (!config.SYSLOG_TLS_CERT_FILE || !config.SYSLOG_TLS_KEY_FILE)) {
+      context.addIssue({
+        code: "custom",
+        path: [config.SYSLOG_TLS_CERT_FILE ? "SYSLOG_TLS_KEY_FILE" : "SYSLOG_TLS_CERT_FILE"],
+        message: "required when SYSLOG_TLS_PORT is set",
+      });
+    }
+  });
+
+export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
+
+export const loadReceiverConfig = (source: Env): ReceiverConfig => loadConfig(receiverConfigSchema, source);

@@ -1,0 +1,64 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+
+export type Transport = "udp" | "tcp" | "tls";
+
+/** Receiver series. Labels are bounded sets: transport, outcome, reason, event kind. */
+export function createReceiverMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    framesReceived: new Counter({
+      name: "postwatch_receiver_frames_received_total",
+      help: "Syslog messages received (one UDP datagram or one TCP frame each).",
+      labelNames: ["transport"],
+      registers,
+    }),
+    bytesReceived: new Counter({
+      name: "postwatch_receiver_received_bytes_total",
+      help: "Bytes received from syslog senders.",
+      labelNames: ["transport"],
+      registers,
+    }),
+    framingErrors: new Counter({
+      name: "postwatch_receiver_framing_errors_total",
+      help: "Stream bytes discarded by TCP framing (oversize frame, bad octet count, truncated at close).",
+      labelNames: ["transport", "reason"],
+      registers,
+    }),
+    lines: new Counter({
+      name: "postwatch_receiver_lines_total",
+      help: "Syslog messages by outcome: postfix (became an event), not_postfix, bad_header, empty, oversize.",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    eventsPublished: new Counter({
+      name: "postwatch_receiver_events_published_total",
+      help: "Events acknowledged by JetStream, by event kind.",
+      labelNames: ["kind"],
+      registers,
+    }),
+    eventsDropped: new Counter({
+      name: "postwatch_receiver_events_dropped_total",
+      help: "Events lost before JetStream acknowledged them, by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    publishErrors: new Counter({
+      name: "postwatch_receiver_publish_errors_total",
+      help: "JetStream publish attempts that failed and were retried.",
+      registers,
+    }),
+    queueLength: new Gauge({
+      name: "postwatch_receiver_publish_queue_events",
+      help: "Events waiting for or awaiting a JetStream acknowledgement.",
+      registers,
+    }),
+    tcpConnections: new Gauge({
+      name: "postwatch_receiver_connections",
+      help: "Open syslog stream connections.",
+      labelNames: ["transport"],
+      registers,
+    }),
+  };
+}
+
+export type ReceiverMetrics = ReturnType<typeof createReceiverMetrics>;

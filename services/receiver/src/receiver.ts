@@ -1,0 +1,121 @@
+/**
+ * The receiver: syslog listeners → line parsing → bounded JetStream publisher.
+ * `createReceiver` takes its dependencies explicitly; index.ts and the CLI wire them.
+ */
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { Registry } from "prom-client";
+import { type LineContext, lineToEvent } from "../../../shared/src/pipeline/lines.js";
+import type { ReadinessCheck } from "../../../shared/src/runtime/http.js";
+import type { Logger } from "../../../shared/src/runtime/log.js";
+import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
+import type { ReceiverConfig } from "./config.js";
+import { type Listener, listenStream, listenUdp } from "./listeners.js";
+import { createReceiverMetrics } from "./metrics.js";
+import { EventPublisher } from "./publisher.js";
+
+export interface Receiver {
+  readonly listeners: readonly Listener[];
+  readiness: ReadinessCheck;
+  /** Stops listening, waits (bounded) for queued events to be acknowledged, then gives up on the rest. */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export interface ReceiverDependencies {
+  config: ReceiverConfig;
+  logger: Logger;
+  registry: Registry;
+  jetstream: JetStreamClient;
+  /** Wall clock, for the year of BSD timestamps. Injected so tests can pin it. */
+  now?: () => number;
+}
+
+export async function createReceiver({
+  config,
+  logger,
+  registry,
+  jetstream,
+  now = Date.now,
+}: ReceiverDependencies): Promise<Receiver> {
+  const metrics = createReceiverMetrics(registry);
+  const publisher = new EventPublisher(
+    (subject, payload) => jetstream.publish(subject, payload),
+    { maxQueue: config.RECEIVER_QUEUE_MAX_EVENTS, maxInFlight: 512, retryDelayMs: 1000 },
+    metrics,
+    logger,
+  );
+  const zoneOffset = zoneOffsetFor(config.SYSLOG_TIMEZONE);
+  const outcomes = {
+    event: metrics.lines.labels("postfix"),
+    not_postfix: metrics.lines.labels("not_postfix"),
+    bad_header: metrics.lines.labels("bad_header"),
+    empty: metrics.lines.labels("empty"),
+  };
+  let loggedBadHeader = false;
+  const onFrame = (frame: string, peerAddress: string) => {
+    const context: LineContext = { referenceTime: now(), zoneOffset, fallbackHost: peerAddress };
+    const outcome = lineToEvent(frame, context);
+    outcomes[outcome.type].inc();
+    if (outcome.type === "event") publisher.offer(outcome.event);
+    else if (outcome.type === "bad_header" && !loggedBadHeader) {
+      // Once per process: a misconfigured sender would otherwise flood the log; the counter keeps the tally.
+      loggedBadHeader = true;
+      logger.warn(
+        { peer: peerAddress, bytes: frame.length },
+        'syslog message without a readable header (counted in postwatch_receiver_lines_total{outcome="bad_header"})',
+      );
+    }
+  };
+
+  const common = {
+    host: config.SYSLOG_HOST,
+    maxMessageBytes: config.SYSLOG_MAX_MESSAGE_BYTES,
+    onFrame,
+    metrics,
+    logger,
+  };
+  const starting: Promise<Listener>[] = [];
+  if (config.SYSLOG_UDP_PORT !== 0) starting.push(listenUdp({ ...common, port: config.SYSLOG_UDP_PORT }));
+  if (config.SYSLOG_TCP_PORT !== 0) {
+    starting.push(listenStream({ ...common, port: config.SYSLOG_TCP_PORT, backpressure: publisher }));
+  }
+  if (config.SYSLOG_TLS_PORT !== 0 && config.SYSLOG_TLS_CERT_FILE && config.SYSLOG_TLS_KEY_FILE) {
+    starting.push(
+      listenStream({
+        ...common,
+        port: config.SYSLOG_TLS_PORT,
+        backpressure: publisher,
+        tls: {
+          certFile: config.SYSLOG_TLS_CERT_FILE,
+          keyFile: config.SYSLOG_TLS_KEY_FILE,
+          caFile: config.SYSLOG_TLS_CA_FILE,
+        },
+      }),
+    );
+  }
+  const listeners = await Promise.all(starting);
+
+  return {
+    listeners,
+    readiness: () => ({
+      ready: listeners.length > 0,
+      detail:
+        listeners.length > 0
+          ? `syslog listeners: ${listeners.map((l) => `${l.transport}/${l.port}`).join(", ")}`
+          : "no syslog listener enabled",
+    }),
+    async drain(timeoutMs = 5000) {
+      await Promise.all(listeners.map((l) => l.close()));
+      const timedOut = await Promise.race([
+        publisher.flushed().then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn(
+          { pending: publisher.pending },
+          "shutdown: events still unacknowledged by JetStream were dropped",
+        );
+        publisher.abandon();
+      }
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * A Map kept in least-recently-touched order, so the stalest entry is always first and bounding or
+ * ageing out state costs O(evicted), never a scan of everything held.
+ */
+export class RecencyMap<V> {
+  readonly #entries = new Map<string, V>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Stores `value` as the most recently touched entry. */
+  touch(key: string, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+  }
+
+  delete(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  /** Removes entries from the stalest end while `shouldEvict` holds; returns them stalest first. */
+  evictWhile(shouldEvict: (value: V) => boolean): V[] {
+    const evicted: V[] = [];
+    for (const [key, value] of this.#entries) {
+      if (!shouldEvict(value)) break;
+      this.#entries.delete(key);
+      evicted.push(value);
+    }
+    return evicted;
+  }
+}

@@ -1,0 +1,364 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { EventOf, PostfixEvent } from "../contracts/events.js";
+import { Correlator } from "./correlate.js";
+import { delivery, event, SECOND, tsAt } from "./correlate.testkit.js";
+
+type MessageEvent = EventOf<"message">;
+
+function pushAll(correlator: Correlator, events: PostfixEvent[]): PostfixEvent[] {
+  return events.flatMap((e) => correlator.push(e));
+}
+
+function messagesIn(events: PostfixEvent[]): MessageEvent[] {
+  return events.filter((e): e is MessageEvent => e.kind === "message");
+}
+
+function only<T>(items: T[]): T {
+  assert.equal(items.length, 1, `expected exactly one, got ${items.length}`);
+  return items[0] as T;
+}
+
+const T0 = Date.parse("2026-04-16T06:29:10.000Z");
+
+describe("Correlator: a message's story", () => {
+  it("links seed 003's chain: who submitted, the 551 bounce, and the notification it triggered", () => {
+    const correlator = new Correlator();
+    const virus =
+      "host mxw.mxhichina.com[198.11.189.243] said: 551 virus infected mail rejected (in reply to end of DATA command)";
+    const out = pushAll(correlator, [
+      // The client= line the admin's `grep sasl_username` was after; the forum excerpt starts later.
+      event("client", {
+        queueId: "418621D80D",
+        client: { host: "unknown", ip: "203.0.113.66" },
+        saslMethod: "LOGIN",
+        saslUsername: "printer@xxx.example",
+      }),
+      event("queued", { queueId: "418621D80D", from: "spoofed@bank.example", size: 40213, nrcpt: 1 }),
+      delivery("418621D80D", "xxx@medi.example.cn", "bounced", virus, { dsn: "5.0.0" }),
+      event("message_id", { queueId: "6711A1D7B7", messageId: "<bounce-1@mail.xxx.example>" }),
+      event("bounce_notice", {
+        queueId: "418621D80D",
+        notice: "non-delivery",
+        recipient: "sender",
+        bounceQueueId: "6711A1D7B7",
+      }),
+      event("removed", { queueId: "418621D80D" }),
+      event("queued", { queueId: "6711A1D7B7", from: "", size: 2554, nrcpt: 1 }),
+    ]);
+
+    const original = only(messagesIn(out));
+    assert.equal(original.queueId, "418621D80D");
+    assert.equal(original.end, "removed");
+    assert.equal(original.saslUsername, "printer@xxx.example");
+    assert.deepEqual(original.client, { host: "unknown", ip: "203.0.113.66" });
+    assert.equal(original.from, "spoofed@bank.example");
+    assert.deepEqual(original.bounceQueueIds, ["6711A1D7B7"]);
+    assert.deepEqual(original.recipients, [
+      {
+        to: "xxx@medi.example.cn",
+        status: "bounced",
+        dsn: "5.0.0",
+        relay: "mx.far.example[198.51.100.5]:25",
+        response: virus,
+      },
+    ]);
+
+    const notification = only(messagesIn(correlator.sweep(Number.POSITIVE_INFINITY)));
+    assert.equal(notification.queueId, "6711A1D7B7");
+    assert.equal(notification.bounceOf, "418621D80D");
+    assert.equal(notification.from, "");
+    assert.equal(notification.size, 2554);
+    assert.equal(notification.messageId, "<bounce-1@mail.xxx.example>");
+    assert.equal(notification.end, "evicted");
+  });
+
+  it("links seed 003's 552-5.7.0 bounce to 705F91D801 even when the notification's cleanup line comes first", () => {
+    const correlator = new Correlator();
+    const out = pushAll(correlator, [
+      delivery(
+        "65E4C1D95F",
+        "xxx@an.example",
+        "bounced",
+        "host aspmx.l.google.com[172.217.194.27] said: 552-5.7.0 blocked",
+        { dsn: "5.7.0" },
+      ),
+      event("message_id", { queueId: "705F91D801", messageId: "<bounce-2@mail.xxx.example>" }),
+      event("bounce_notice", {
+        queueId: "65E4C1D95F",
+        notice: "non-delivery",
+        recipient: "sender",
+        bounceQueueId: "705F91D801",
+      }),
+      event("removed", { queueId: "65E4C1D95F" }),
+      event("removed", { queueId: "705F91D801" }),
+    ]);
+    const [original, notification] = messagesIn(out);
+    assert.deepEqual(original?.bounceQueueIds, ["705F91D801"]);
+    assert.equal(notification?.bounceOf, "65E4C1D95F");
+    assert.equal(notification?.messageId, "<bounce-2@mail.xxx.example>");
+  });
+
+  it("gives a content filter's re-injected message the original client and SASL user", () => {
+    const correlator = new Correlator();
+    const origin = { host: "unknown", ip: "203.0.113.7" };
+    const loopback = { host: "localhost", ip: "127.0.0.1" };
+    const out = pushAll(correlator, [
+      event("client", {
+        queueId: "AAA111",
+        client: origin,
+        saslMethod: "PLAIN",
+        saslUsername: "bob@example.org",
+      }),
+      event("queued", { queueId: "AAA111", from: "bob@example.org", size: 900, nrcpt: 1 }),
+      // amavis re-injects before it answers, so the new ID's loopback client= is logged first.
+      event("client", { queueId: "BBB222", client: loopback, pid: 200 }),
+      delivery(
+        "AAA111",
+        "carol@far.example",
+        "sent",
+        "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as BBB222",
+        {
+          relay: "127.0.0.1[127.0.0.1]:10024",
+          forwardedQueueId: "BBB222",
+        },
+      ),
+      event("removed", { queueId: "AAA111" }),
+      event("client", { queueId: "BBB222", client: loopback, pid: 200 }),
+      delivery("BBB222", "carol@far.example", "sent", "250 2.0.0 Ok"),
+      event("removed", { queueId: "BBB222" }),
+    ]);
+    const [filtered, reinjected] = messagesIn(out);
+    assert.deepEqual(filtered?.forwardedQueueIds, ["BBB222"]);
+    assert.equal(reinjected?.queueId, "BBB222");
+    assert.deepEqual(reinjected?.client, origin);
+    assert.equal(reinjected?.saslUsername, "bob@example.org");
+    assert.equal(reinjected?.saslMethod, "PLAIN");
+  });
+
+  it("parks a hand-off until the new queue ID shows up, and never invents state for it", () => {
+    const correlator = new Correlator();
+    pushAll(correlator, [
+      event("client", {
+        queueId: "AAA111",
+        client: { host: "unknown", ip: "203.0.113.7" },
+        saslUsername: "bob",
+      }),
+      delivery("AAA111", "carol@far.example", "sent", "250 2.0.0 Ok: queued as REMOTE1", {
+        forwardedQueueId: "REMOTE1",
+      }),
+    ]);
+    assert.equal(correlator.stats().messages, 1);
+    const out = pushAll(correlator, [
+      event("queued", { queueId: "REMOTE1", from: "bob@example.org", size: 1, nrcpt: 1 }),
+      event("removed", { queueId: "REMOTE1" }),
+    ]);
+    assert.equal(only(messagesIn(out)).saslUsername, "bob");
+  });
+
+  it("lets a later attempt replace a deferred recipient, but never downgrades a final one", () => {
+    const correlator = new Correlator();
+    const out = pushAll(correlator, [
+      delivery(
+        "CCC333",
+        "dan@far.example",
+        "deferred",
+        "connect to mx.far.example[198.51.100.5]:25: Connection timed out",
+      ),
+      delivery("CCC333", "eve@far.example", "sent", "250 2.0.0 Ok"),
+      delivery("CCC333", "dan@far.example", "sent", "250 2.0.0 Ok: later"),
+      delivery("CCC333", "eve@far.example", "deferred", "duplicate log line"),
+      event("removed", { queueId: "CCC333" }),
+    ]);
+    const message = only(messagesIn(out));
+    assert.deepEqual(
+      message.recipients.map((r) => [r.to, r.status, r.response]),
+      [
+        ["dan@far.example", "sent", "250 2.0.0 Ok: later"],
+        ["eve@far.example", "sent", "250 2.0.0 Ok"],
+      ],
+    );
+  });
+
+  it("ends an expired message at its removal with end `expired`", () => {
+    const correlator = new Correlator();
+    const out = pushAll(correlator, [
+      delivery("DDD444", "dan@far.example", "deferred", "Connection timed out"),
+      event("expired", { queueId: "DDD444", from: "alice@example.org", forced: false }),
+      event("bounce_notice", {
+        queueId: "DDD444",
+        notice: "non-delivery",
+        recipient: "sender",
+        bounceQueueId: "EEE555",
+      }),
+      event("removed", { queueId: "DDD444" }),
+    ]);
+    const message = only(messagesIn(out));
+    assert.equal(message.end, "expired");
+    assert.equal(message.from, "alice@example.org");
+  });
+
+  it("ends a message that cleanup rejected whole, which qmgr never logs as removed", () => {
+    const correlator = new Correlator();
+    const client = { host: "spam.example", ip: "192.0.2.9" };
+    const out = pushAll(correlator, [
+      event("client", { queueId: "FFF666", client }),
+      event("reject", {
+        daemon: "cleanup",
+        queueId: "FFF666",
+        action: "milter-reject",
+        stage: "END-OF-MESSAGE",
+        reason: "5.7.1 Blocked by SpamAssassin",
+        category: "content",
+        client,
+      }),
+    ]);
+    assert.equal(only(messagesIn(out)).end, "removed");
+    assert.equal(correlator.stats().messages, 0);
+  });
+
+  it("keeps the same queue ID on two hosts apart and emits nothing for an unknown removal", () => {
+    const correlator = new Correlator();
+    const out = pushAll(correlator, [
+      event("queued", { queueId: "ABC123", host: "mx1", from: "a@x.example", size: 1, nrcpt: 1 }),
+      event("queued", { queueId: "ABC123", host: "mx2", from: "b@x.example", size: 2, nrcpt: 1 }),
+      event("removed", { queueId: "ABC123", host: "mx2" }),
+      event("removed", { queueId: "NEVERSEEN" }),
+    ]);
+    const message = only(messagesIn(out));
+    assert.equal(message.host, "mx2");
+    assert.equal(message.from, "b@x.example");
+    assert.equal(correlator.stats().messages, 1);
+  });
+});
+
+describe("Correlator: bounded state", () => {
+  it("evicts the least recently updated message past maxMessages, and counts it", () => {
+    const correlator = new Correlator({ maxMessages: 2 });
+    pushAll(correlator, [
+      event("queued", { queueId: "M1", from: "a@x.example", size: 1, nrcpt: 1 }),
+      event("queued", { queueId: "M2", from: "a@x.example", size: 1, nrcpt: 1 }),
+      event("message_id", { queueId: "M1", messageId: "<m1@x>" }),
+    ]);
+    const out = correlator.push(event("queued", { queueId: "M3", from: "a@x.example", size: 1, nrcpt: 1 }));
+    const evicted = only(messagesIn(out));
+    assert.equal(evicted.queueId, "M2");
+    assert.equal(evicted.end, "evicted");
+    assert.deepEqual(correlator.stats(), {
+      messages: 2,
+      sessions: 0,
+      evictedMessages: 1,
+      evictedSessions: 0,
+    });
+  });
+
+  it("evicts messages idle past maxMessageAgeSeconds on sweep, stamped with their last line", () => {
+    const correlator = new Correlator({ maxMessageAgeSeconds: 60 });
+    pushAll(correlator, [
+      event("queued", { queueId: "OLD1", ts: tsAt(T0), from: "a@x.example", size: 1, nrcpt: 1 }),
+      delivery("OLD1", "b@far.example", "deferred", "greylisted", { ts: tsAt(T0 + 30 * SECOND) }),
+      event("queued", {
+        queueId: "NEW1",
+        ts: tsAt(T0 + 100 * SECOND),
+        from: "a@x.example",
+        size: 1,
+        nrcpt: 1,
+      }),
+    ]);
+    assert.deepEqual(messagesIn(correlator.sweep(T0 + 90 * SECOND)), []);
+    const evicted = only(messagesIn(correlator.sweep(T0 + 91 * SECOND)));
+    assert.equal(evicted.queueId, "OLD1");
+    assert.equal(evicted.ts, tsAt(T0 + 30 * SECOND));
+    assert.equal(evicted.firstSeen, tsAt(T0));
+    assert.deepEqual(correlator.stats(), {
+      messages: 1,
+      sessions: 0,
+      evictedMessages: 1,
+      evictedSessions: 0,
+    });
+  });
+});
+
+describe("Correlator: smtpd sessions (seed 002)", () => {
+  const pid = 32451;
+  const client = { host: "unknown", ip: "176.103.49.30" };
+  const session = (ts: string) => ({ pid, ts, queueId: undefined });
+
+  it("gives client-less debug lines the session's client and carries AUTH PLAIN's user to the failure", () => {
+    const correlator = new Correlator();
+    const authLine = event("debug", {
+      ...session("2026-02-23T11:57:43Z"),
+      text: "Read 45 chars: AUTH PLAIN <redacted>",
+      authUsername: "admin@fipick.com",
+    });
+    const failure = event("sasl_auth_failed", {
+      ...session("2026-02-23T11:57:45Z"),
+      client,
+      mechanism: "PLAIN",
+      reason: "",
+    });
+    const out = pushAll(correlator, [
+      event("connect", { ...session("2026-02-23T11:57:42Z"), client }),
+      event("debug", { ...session("2026-02-23T11:57:42Z"), text: "SSL_accept:before/accept initialization" }),
+      authLine,
+      failure,
+      event("debug", { ...session("2026-02-23T11:57:45Z"), text: "Read 3 chars: *??" }),
+    ]);
+    const [, handshake, auth, failed, afterwards] = out;
+    assert.deepEqual(handshake?.kind === "debug" && handshake.client, client);
+    assert.deepEqual(auth?.kind === "debug" && auth.client, client);
+    assert.equal(failed?.kind === "sasl_auth_failed" && failed.saslUsername, "admin@fipick.com");
+    assert.deepEqual(afterwards?.kind === "debug" && afterwards.client, client);
+    assert.equal(failure.saslUsername, undefined, "the input event is not mutated");
+    assert.equal(authLine.client, undefined, "the input event is not mutated");
+    assert.equal(correlator.stats().sessions, 1);
+  });
+
+  it("uses an AUTH PLAIN user once, only for a PLAIN failure, and forgets the session at disconnect", () => {
+    const correlator = new Correlator();
+    const ts = "2026-02-23T11:57:45Z";
+    const out = pushAll(correlator, [
+      event("connect", { ...session(ts), client }),
+      event("debug", { ...session(ts), text: "AUTH PLAIN", authUsername: "admin@fipick.com" }),
+      event("sasl_auth_failed", { ...session(ts), client, mechanism: "LOGIN", reason: "Password:" }),
+      event("debug", { ...session(ts), text: "AUTH PLAIN", authUsername: "root@fipick.com" }),
+      event("sasl_auth_failed", { ...session(ts), client, mechanism: "PLAIN", reason: "" }),
+      event("sasl_auth_failed", { ...session(ts), client, mechanism: "PLAIN", reason: "" }),
+      event("disconnect", { ...session(ts), client, commands: { auth: { ok: 0, total: 2 } } }),
+      event("debug", { ...session(ts), text: "initializing the server-side TLS engine" }),
+    ]);
+    const failures = out.filter((e) => e.kind === "sasl_auth_failed");
+    assert.deepEqual(
+      failures.map((e) => e.saslUsername),
+      [undefined, "root@fipick.com", undefined],
+    );
+    const last = out.at(-1);
+    assert.equal(last?.kind === "debug" && last.client, undefined);
+    assert.equal(correlator.stats().sessions, 0);
+  });
+
+  it("picks up a session joined midway, and replaces one whose disconnect was lost", () => {
+    const correlator = new Correlator();
+    const other = { host: "unknown", ip: "192.0.2.77" };
+    const out = pushAll(correlator, [
+      event("sasl_auth_failed", { ...session(tsAt(T0)), client, mechanism: "LOGIN", reason: "" }),
+      event("debug", { ...session(tsAt(T0)), text: "Read 3 chars: *??" }),
+      event("lost_connection", { ...session(tsAt(T0)), client: other, stage: "AUTH" }),
+      event("debug", { ...session(tsAt(T0)), text: "Read 4 chars: QUIT" }),
+    ]);
+    const debugClients = out.filter((e) => e.kind === "debug").map((e) => e.client);
+    assert.deepEqual(debugClients, [client, other]);
+  });
+
+  it("forgets sessions whose disconnect never came, and counts them", () => {
+    const correlator = new Correlator({ maxSessionAgeSeconds: 60 });
+    correlator.push(event("connect", { ...session(tsAt(T0)), client }));
+    correlator.sweep(T0 + 61 * SECOND);
+    assert.deepEqual(correlator.stats(), {
+      messages: 0,
+      sessions: 0,
+      evictedSessions: 1,
+      evictedMessages: 0,
+    });
+  });
+});

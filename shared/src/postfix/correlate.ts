@@ -1,0 +1,190 @@
+import type { PostfixEvent } from "../contracts/events.js";
+import {
+  baseOf,
+  type MessageEvent,
+  type MessageState,
+  newMessageState,
+  type Origin,
+  recordLine,
+  summarize,
+} from "./correlate-message.js";
+import { RecencyMap } from "./correlate-recency.js";
+import { SessionTracker } from "./session.js";
+
+export interface CorrelatorOptions {
+  /** Open messages held at once; past it the least recently updated is emitted as `evicted`. @default 100_000 */
+  maxMessages: number;
+  /** A message with no line for this long is emitted as `evicted`. @default 432_000 (5 d, Postfix's maximal_queue_lifetime) */
+  maxMessageAgeSeconds: number;
+  /** smtpd sessions held at once. @default 10_000 */
+  maxSessions: number;
+  /** A session with no line for this long lost its disconnect. @default 3_600 */
+  maxSessionAgeSeconds: number;
+}
+
+export const DEFAULT_CORRELATOR_OPTIONS: CorrelatorOptions = {
+  maxMessages: 100_000,
+  maxMessageAgeSeconds: 5 * 24 * 3600,
+  maxSessions: 10_000,
+  maxSessionAgeSeconds: 3600,
+};
+
+export interface CorrelatorStats {
+  messages: number;
+  sessions: number;
+  evictedMessages: number;
+  evictedSessions: number;
+}
+
+/** Lines that open or extend a message's story; any other kind never creates state. */
+const STORY_KINDS = new Set<PostfixEvent["kind"]>([
+  "client",
+  "pickup",
+  "message_id",
+  "queued",
+  "delivery",
+  "bounce_notice",
+  "expired",
+]);
+
+const MESSAGE_ENDING_ACTIONS = new Set(["reject", "milter-reject", "discard", "milter-discard"]);
+
+/** A content filter's `queued as NEWID` seen before NEWID's own lines: its submitter, waiting. */
+interface PendingHandOff {
+  origin: Origin;
+  lastSeenMs: number;
+}
+
+/**
+ * Links a message's lines (client= → message-id → qmgr → deliveries → bounce → removed) into one
+ * `message` summary per queue ID and host, and enriches smtpd lines from their session.
+ *
+ * Pure: time is the events' own `ts`, and the caller decides when to `sweep`, so live and replay
+ * give the same output. `sweep(Number.POSITIVE_INFINITY)` flushes every open message at the end of
+ * a batch.
+ */
+export class Correlator {
+  readonly #options: CorrelatorOptions;
+  readonly #messages = new RecencyMap<MessageState>();
+  readonly #pendingHandOffs = new RecencyMap<PendingHandOff>();
+  readonly #sessions: SessionTracker;
+  #evictedMessages = 0;
+  /** Stands in for an unparseable `ts`, so one bad line cannot make its message look ancient. */
+  #latestMs = 0;
+
+  constructor(options: Partial<CorrelatorOptions> = {}) {
+    this.#options = { ...DEFAULT_CORRELATOR_OPTIONS, ...options };
+    this.#sessions = new SessionTracker(this.#options.maxSessions, this.#options.maxSessionAgeSeconds);
+  }
+
+  /** Returns the event (enriched from its session when possible), then any message summaries it completed. */
+  push(event: PostfixEvent): PostfixEvent[] {
+    const parsedMs = Date.parse(event.ts);
+    const atMs = Number.isNaN(parsedMs) ? this.#latestMs : parsedMs;
+    this.#latestMs = Math.max(this.#latestMs, atMs);
+
+    const enriched = this.#sessions.enrich(event, atMs);
+    const queueId = enriched.queueId;
+    if (queueId === undefined || queueId === "NOQUEUE" || enriched.kind === "message") return [enriched];
+    return [enriched, ...this.#follow(enriched, queueId, atMs)];
+  }
+
+  /** Emits messages idle for longer than maxMessageAgeSeconds as `evicted`; forgets idle sessions. */
+  sweep(nowMs: number): PostfixEvent[] {
+    this.#sessions.sweep(nowMs);
+    const cutoffMs = nowMs - this.#options.maxMessageAgeSeconds * 1000;
+    this.#pendingHandOffs.evictWhile((handOff) => handOff.lastSeenMs < cutoffMs);
+    return this.#evict(this.#messages.evictWhile((state) => state.lastSeenMs < cutoffMs));
+  }
+
+  stats(): CorrelatorStats {
+    return {
+      messages: this.#messages.size,
+      sessions: this.#sessions.size,
+      evictedMessages: this.#evictedMessages,
+      evictedSessions: this.#sessions.evicted,
+    };
+  }
+
+  #follow(event: PostfixEvent, queueId: string, atMs: number): MessageEvent[] {
+    const key = messageKey(event.host, queueId);
+    if (endsMessage(event)) {
+      const state = this.#messages.get(key);
+      if (!state) return [];
+      this.#messages.delete(key);
+      return [summarize(state, baseOf(event), "removed")];
+    }
+    if (!STORY_KINDS.has(event.kind)) return [];
+
+    const state = this.#stateFor(event, queueId, atMs);
+    recordLine(state, event);
+    if (event.kind === "bounce_notice") {
+      this.#stateFor(event, event.bounceQueueId, atMs).bounceOf = queueId;
+    }
+    if (event.kind === "delivery" && event.forwardedQueueId !== undefined) {
+      this.#handOff(state.origin, event.host, event.forwardedQueueId, atMs);
+    }
+    return this.#evict(this.#messages.evictWhile(() => this.#messages.size > this.#options.maxMessages));
+  }
+
+  /** Returns the queue ID's state, created if new, as the most recently updated message. */
+  #stateFor(event: PostfixEvent, queueId: string, atMs: number): MessageState {
+    const key = messageKey(event.host, queueId);
+    let state = this.#messages.get(key);
+    if (state) {
+      state.lastSeenMs = atMs;
+      state.last = baseOf(event);
+    } else {
+      state = newMessageState(event, queueId, atMs);
+      const handOff = this.#pendingHandOffs.get(key);
+      if (handOff) {
+        this.#pendingHandOffs.delete(key);
+        inheritOrigin(state, handOff.origin);
+      }
+    }
+    this.#messages.touch(key, state);
+    return state;
+  }
+
+  /**
+   * The re-injected message usually logs its own (loopback) client= before the filter's 250 reply is
+   * logged for the original, so the link is applied to existing state, or parked until the new ID
+   * shows up. Parking instead of creating state matters: remote MTAs answer `queued as` too, and
+   * their IDs never appear here.
+   */
+  #handOff(origin: Origin, host: string, newQueueId: string, atMs: number): void {
+    const key = messageKey(host, newQueueId);
+    const target = this.#messages.get(key);
+    if (target) {
+      inheritOrigin(target, origin);
+      return;
+    }
+    this.#pendingHandOffs.touch(key, { origin, lastSeenMs: atMs });
+    this.#pendingHandOffs.evictWhile(() => this.#pendingHandOffs.size > this.#options.maxMessages);
+  }
+
+  #evict(states: MessageState[]): MessageEvent[] {
+    this.#evictedMessages += states.length;
+    return states.map((state) => summarize(state, state.last, "evicted"));
+  }
+}
+
+function messageKey(host: string, queueId: string): string {
+  return `${host}\0${queueId}`;
+}
+
+function inheritOrigin(state: MessageState, origin: Origin): void {
+  state.origin = { ...origin };
+  state.originInherited = true;
+}
+
+/**
+ * `removed` ends every queue file qmgr saw. A whole-message reject or discard in cleanup (header/body
+ * checks, milters at end of DATA) deletes the file before qmgr ever logs it, so it ends the story too.
+ */
+function endsMessage(event: PostfixEvent): boolean {
+  if (event.kind === "removed") return true;
+  if (event.kind !== "reject") return false;
+  const wholeMessage = event.daemon === "cleanup" || event.stage === "END-OF-MESSAGE";
+  return wholeMessage && MESSAGE_ENDING_ACTIONS.has(event.action);
+}

@@ -1,0 +1,59 @@
+/**
+ * Debug output (`smtpd_tls_loglevel` >= 2, `debug_peer_list`, `-v`). Mostly noise, but the AUTH
+ * payloads in it name the user being tried, and carry the password: see secrets.ts.
+ */
+import type { Endpoint, EventOf } from "../contracts/events.js";
+import { endpointAt } from "./endpoint.js";
+import type { Head } from "./fields.js";
+import { authUsername, redactSecrets } from "./secrets.js";
+
+type Debug = EventOf<"debug">;
+
+export function debug(head: Head, text: string, client?: Endpoint): Debug {
+  const event: Debug = { ...head, kind: "debug", text: redactSecrets(text) };
+  const user = authUsername(text);
+  if (user !== undefined) event.authUsername = user;
+  if (client !== undefined) event.client = client;
+  return event;
+}
+
+const CHARS = /^(?:Read|Write) \d{1,9} chars: /;
+const BIO = /^(?:read from|write to) [0-9A-Fa-f]{4,16} /;
+/** `0000 16 03 03 01 06   .....` and `0085 - <SPACES/NULLS>`. */
+const HEX_DUMP = /^[0-9a-f]{4} (?:[0-9a-f]{2} |- )/;
+/** `-v` output is prefixed by the C function name: `smtp_get: EOF`, `xsasl_cyrus_server_first: ...`. */
+const FUNCTION = /^[a-z][a-z0-9]{0,31}_[a-z0-9_]{1,63}: /;
+
+/** The debug shapes that name no client; the session tracker ties them to one by pid. */
+export function isClientlessDebug(text: string): boolean {
+  return (
+    text.startsWith("SSL_accept:") ||
+    text.startsWith("SSL_connect:") ||
+    CHARS.test(text) ||
+    BIO.test(text) ||
+    HEX_DUMP.test(text) ||
+    FUNCTION.test(text)
+  );
+}
+
+/** `< <ep>: AUTH PLAIN ...`, `> <ep>: 235 ...`: the SMTP conversation with `debug_peer_list`. */
+export function parseConversation(head: Head, text: string): Debug | null {
+  if (text.charCodeAt(1) !== 32) return null;
+  const match = endpointAt(text, 2);
+  return match === null ? null : debug(head, text, match.endpoint);
+}
+
+/** `setting up TLS connection from|to <ep>`. */
+export function parseTlsSetup(head: Head, text: string, at: number): Debug | null {
+  const dir = text.startsWith("from ", at) ? 5 : text.startsWith("to ", at) ? 3 : -1;
+  if (dir < 0) return null;
+  const match = endpointAt(text, at + dir);
+  return match === null ? null : debug(head, text, match.endpoint);
+}
+
+/** TLS detail lines led by the peer: `unknown[ip]: TLS cipher list "..."`, `mx[ip]:25: subject_CN=...`. */
+export function parsePeerDetail(head: Head, text: string): Debug | null {
+  const match = endpointAt(text, 0);
+  if (match === null || !text.startsWith(": ", match.end)) return null;
+  return debug(head, text, match.endpoint);
+}

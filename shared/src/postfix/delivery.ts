@@ -1,0 +1,145 @@
+/** Queue lines: qmgr, pickup, cleanup's message-id, delivery agents' `to=... status=`, bounce. */
+import type { DeliveryStatus, EventOf } from "../contracts/events.js";
+import { endpointAt } from "./endpoint.js";
+import { decimal, type Head, integer, isQueueId } from "./fields.js";
+
+const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>([
+  "sent",
+  "bounced",
+  "deferred",
+  "expired",
+  "undeliverable",
+  "undeliverable-but-not-cached",
+  "deliverable",
+]);
+
+type Delivery = EventOf<"delivery">;
+
+/**
+ * `to=<x>, [orig_to=<y>, ]relay=R, [conn_use=N, ]delay=D, delays=a/b/c/d, [tls=..., ]dsn=X,
+ * status=S (response)`. Unknown keys are skipped so new Postfix fields do not break the line.
+ */
+export function parseDelivery(head: Head, text: string): Delivery | null {
+  const toEnd = text.indexOf(">, ", 4);
+  if (toEnd < 0) return null;
+  let relay: string | undefined;
+  let delay: number | undefined;
+  let origTo: string | undefined;
+  let delays: Delivery["delays"];
+  let dsn = "";
+  let pos = toEnd + 3;
+  while (pos < text.length) {
+    const eq = text.indexOf("=", pos);
+    if (eq < 0 || eq - pos > 16) return null;
+    const key = text.slice(pos, eq);
+    if (key === "status") return finish(text, eq + 1);
+    const bracketed = text.charCodeAt(eq + 1) === 60; /* < */
+    let end = text.indexOf(bracketed ? ">, " : ", ", eq + 1);
+    if (end < 0) return null;
+    if (bracketed) end++;
+    const value = text.slice(bracketed ? eq + 2 : eq + 1, bracketed ? end - 1 : end);
+    if (key === "relay") relay = value;
+    else if (key === "delay") delay = decimal(value);
+    else if (key === "delays") delays = readDelays(value);
+    else if (key === "dsn") dsn = value;
+    else if (key === "orig_to") origTo = value;
+    pos = end + 2;
+  }
+  return null;
+
+  function finish(line: string, at: number): Delivery | null {
+    if (relay === undefined || delay === undefined) return null;
+    const open = line.indexOf(" (", at);
+    const word = line.slice(at, open < 0 ? line.length : open);
+    // soft_bounce=yes logs SOFTBOUNCE where a bounce would have been: the mail stays queued.
+    const status = word === "SOFTBOUNCE" ? "deferred" : word;
+    if (!STATUSES.has(status)) return null;
+    const response = open < 0 ? "" : line.slice(open + 2, line.endsWith(")") ? -1 : line.length);
+    const event: Delivery = {
+      ...head,
+      kind: "delivery",
+      to: line.slice(4, toEnd),
+      relay,
+      delay,
+      dsn,
+      status: status as DeliveryStatus,
+      response,
+    };
+    if (origTo !== undefined) event.origTo = origTo;
+    if (delays !== undefined) event.delays = delays;
+    const relayEndpoint = relay.includes("[") ? endpointAt(relay, 0) : null;
+    if (relayEndpoint !== null) event.relayEndpoint = relayEndpoint.endpoint;
+    const forwarded = forwardedQueueId(response);
+    if (forwarded !== undefined) event.forwardedQueueId = forwarded;
+    return event;
+  }
+}
+
+function readDelays(value: string): Delivery["delays"] {
+  const [a, b, c, d, extra] = value.split("/", 5);
+  const beforeQmgr = decimal(a ?? "");
+  const inQmgr = decimal(b ?? "");
+  const connSetup = decimal(c ?? "");
+  const transmission = decimal(d ?? "");
+  if (extra !== undefined || beforeQmgr === undefined || inQmgr === undefined) return undefined;
+  if (connSetup === undefined || transmission === undefined) return undefined;
+  return { beforeQmgr, inQmgr, connSetup, transmission };
+}
+
+/** A content filter or alias expansion re-queues: `250 2.0.0 Ok: queued as NEWID`, `forwarded as NEWID`. */
+const REQUEUED = /(?:queued|forwarded) as ([0-9A-Za-z]{6,32})\b/;
+
+function forwardedQueueId(response: string): string | undefined {
+  const match = REQUEUED.exec(response);
+  return match !== null && isQueueId(match[1] as string) ? match[1] : undefined;
+}
+
+const QUEUED = /^size=(\d{1,15}), nrcpt=(\d{1,9})/;
+
+/** qmgr: `from=<a>, size=N, nrcpt=N (queue active)` or `from=<a>, status=[force-]expired, returned to sender`. */
+export function parseQmgrFrom(head: Head, text: string): EventOf<"queued"> | EventOf<"expired"> | null {
+  const end = text.indexOf(">, ", 6);
+  if (end < 0) return null;
+  const from = text.slice(6, end);
+  const rest = text.slice(end + 3);
+  const queued = QUEUED.exec(rest);
+  if (queued !== null) {
+    return { ...head, kind: "queued", from, size: Number(queued[1]), nrcpt: Number(queued[2]) };
+  }
+  if (rest.startsWith("status=expired")) return { ...head, kind: "expired", from, forced: false };
+  if (rest.startsWith("status=force-expired")) return { ...head, kind: "expired", from, forced: true };
+  return null;
+}
+
+const PICKUP = /^uid=(\d{1,10}) from=<([^>]*)>/;
+
+export function parsePickup(head: Head, text: string): EventOf<"pickup"> | null {
+  const match = PICKUP.exec(text);
+  if (match === null) return null;
+  const event: EventOf<"pickup"> = { ...head, kind: "pickup", from: match[2] as string };
+  const uid = integer(match[1] as string);
+  if (uid !== undefined) event.uid = uid;
+  return event;
+}
+
+const BOUNCE = /^(sender|postmaster) (non-delivery|delay|delivery status) notification: ([0-9A-Za-z]{6,32})$/;
+
+export function parseBounceNotice(head: Head, text: string): EventOf<"bounce_notice"> | null {
+  const match = BOUNCE.exec(text);
+  if (match === null) return null;
+  const notice = match[2] === "delivery status" ? "success" : (match[2] as "non-delivery" | "delay");
+  return {
+    ...head,
+    kind: "bounce_notice",
+    notice,
+    recipient: match[1] as "sender" | "postmaster",
+    bounceQueueId: match[3] as string,
+  };
+}
+
+/** `message-id=<id>`; some clients send an ID without angle brackets, kept as is. */
+export function parseMessageId(head: Head, text: string, at: number): EventOf<"message_id"> {
+  const raw = text.slice(at);
+  const bracketed = raw.startsWith("<") && raw.endsWith(">");
+  return { ...head, kind: "message_id", messageId: bracketed ? raw.slice(1, -1) : raw };
+}

@@ -1,0 +1,104 @@
+/** Diagnostics: `warning:`/`error:`/`fatal:`/`panic:` lines, their unprefixed kin, and routine notices. */
+import type { Endpoint, EventOf, PostfixEvent } from "../contracts/events.js";
+import { endpointAt, findEndpoint } from "./endpoint.js";
+import type { Head } from "./fields.js";
+import { parseReject } from "./reject.js";
+import { redactSecrets } from "./secrets.js";
+import { parseSaslFailure } from "./smtpd.js";
+
+type DiagnosticKind = "warning" | "error" | "fatal" | "panic";
+
+/** `text` is what follows `<kind>: `; `client` is the endpoint the line names, if any. */
+export function diagnostic<K extends DiagnosticKind>(
+  head: Head,
+  kind: K,
+  text: string,
+  client: Endpoint | undefined = findEndpoint(text),
+): EventOf<K> {
+  const event: EventOf<DiagnosticKind> = { ...head, kind, text: redactSecrets(text) };
+  if (client !== undefined) event.client = client;
+  return event as EventOf<K>;
+}
+
+const UNRESOLVED = /^hostname (\S{1,255}) does not resolve to address ([0-9A-Fa-f.:]{2,64})(?::|$)/;
+
+/**
+ * After `warning: `. Cyrus SASL's clientless `SASL authentication failure: ...` stays a warning: the
+ * smtpd line with the client follows it and is the one counted. cleanup's `<queueid>: warning: header
+ * ...` is the WARN action of header_checks and becomes a reject with action `warning`.
+ */
+export function parseWarning(head: Head, text: string): PostfixEvent {
+  const lead = endpointAt(text, 0);
+  if (lead !== null && text.startsWith(": SASL ", lead.end)) {
+    const failure = parseSaslFailure(head, lead.endpoint, text.slice(lead.end));
+    if (failure !== null) return failure;
+  }
+  if (head.queueId !== undefined) {
+    const content = parseReject(head, "warning", text, 0);
+    if (content !== null) return content;
+  }
+  const unresolved = UNRESOLVED.exec(text);
+  if (unresolved !== null) {
+    return diagnostic(head, "warning", text, { host: unresolved[1] as string, ip: unresolved[2] as string });
+  }
+  return diagnostic(head, "warning", text, lead?.endpoint);
+}
+
+/**
+ * Unprefixed lines that report trouble with a peer: the smtp client's non-final replies and
+ * connection failures (`host mx[ip] said: 450 ...`, `connect to mx[ip]:25: Connection timed out`),
+ * smtpd's `improper command pipelining` and `SSL_accept error`. They become `warning` events whose
+ * `client` is that peer (the remote server, for the smtp client), because they are diagnostics of
+ * one attempt rather than outcomes: the outcome is the later `status=` line.
+ */
+const PEER_TROUBLE = [
+  "host ",
+  "connect to ",
+  "lost connection with ",
+  "conversation with ",
+  "SASL authentication failed; ",
+  "server certificate verification failed",
+  "certificate verification failed",
+  "improper command pipelining ",
+  "SSL_accept error ",
+  "SSL_connect error ",
+  "TLS handshake failed",
+];
+
+export function isPeerTrouble(text: string): boolean {
+  for (const prefix of PEER_TROUBLE) if (text.startsWith(prefix)) return true;
+  return false;
+}
+
+/** Routine lines worth recognising and otherwise ignoring. */
+const NOTICES = [
+  "daemon started -- ",
+  "reload -- ",
+  "terminating on signal ",
+  "starting the Postfix mail system",
+  "stopping the Postfix mail system",
+  "refreshing the Postfix mail system",
+  "initializing the server-side TLS engine",
+  "initializing the client-side TLS engine",
+  "discarding EHLO keywords: ",
+  "enabling PIX workarounds",
+  "skipped, still being delivered",
+  "Deleted: ",
+  "Requeued: ",
+  "Placed on hold: ",
+  "Released from hold: ",
+  "statistics: ",
+  "table ",
+  "cache ",
+  "addr ",
+  "using backwards-compatible default setting",
+];
+
+export function isNotice(text: string): boolean {
+  for (const prefix of NOTICES) if (text.startsWith(prefix)) return true;
+  return false;
+}
+
+export function notice(head: Head, text: string): EventOf<"notice"> {
+  return { ...head, kind: "notice", text: redactSecrets(text) };
+}

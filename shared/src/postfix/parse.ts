@@ -1,0 +1,174 @@
+/**
+ * Postfix line → event: one pure function, no state, no I/O. Dispatch is on the first character and
+ * cheap prefix checks; regexes only run anchored on a line already known to have their shape, and
+ * none can backtrack super-linearly (parse.property.test.ts feeds it 64 KiB hostile lines).
+ * Line shapes: docs/contracts.md and shared/reference/postfix-log-shapes.md section 5.
+ */
+import { EVENT_SCHEMA_VERSION, type PostfixEvent } from "../contracts/events.js";
+import type { SyslogRecord } from "../syslog/record.js";
+import { debug, isClientlessDebug, parseConversation, parsePeerDetail, parseTlsSetup } from "./debug.js";
+import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmgrFrom } from "./delivery.js";
+import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning } from "./diagnostic.js";
+import { type Head, isQueueId } from "./fields.js";
+import { parseAnvil, parsePostscreen } from "./postscreen.js";
+import { parseReject, REJECT_ACTIONS } from "./reject.js";
+import { redactSecrets } from "./secrets.js";
+import { parseAfterStage, parseClient, parseConnect, parseDisconnect, parseTls } from "./smtpd.js";
+
+export { redactSecrets } from "./secrets.js";
+
+interface Program {
+  daemon: string;
+  service?: string;
+  instance?: string;
+}
+
+/**
+ * `postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/smtp`, `postfix-in/submission/smtpd`.
+ * RFC 5424 delivers only `postfix` (rsyslog cuts the tag at the first slash), so the daemon is
+ * `unknown` and the message is parsed by its shape alone.
+ */
+export function splitProgram(appName: string): Program | null {
+  if (!appName.startsWith("postfix")) return null;
+  const slash = appName.indexOf("/");
+  const instance = slash < 0 ? appName : appName.slice(0, slash);
+  if (instance !== "postfix" && !(instance.startsWith("postfix-") && instance.length > 8)) return null;
+  const program: Program = { daemon: "unknown" };
+  if (instance !== "postfix") program.instance = instance;
+  if (slash < 0) return program;
+  const last = appName.lastIndexOf("/");
+  if (last > slash) program.service = appName.slice(slash + 1, last);
+  if (last < appName.length - 1) program.daemon = appName.slice(last + 1);
+  return program;
+}
+
+/** `Date#toISOString` throws beyond ±8.64e15 ms; a broken header must not take the line down. */
+const MAX_DATE_MS = 8.64e15;
+
+function isoTime(ms: number): string {
+  return new Date(Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : 0).toISOString();
+}
+
+/** Longest token tried as a queue ID before `: `; keeps the scan bounded on hostile lines. */
+const MAX_QUEUE_ID = 32;
+
+/** `<queueid>: ` or `NOQUEUE: ` at the start of the message; returns the ID's length, or 0. */
+function leadingQueueId(text: string): number {
+  let i = 0;
+  while (i <= MAX_QUEUE_ID && isAlnum(text.charCodeAt(i))) i++;
+  if (i < 6 || text.charCodeAt(i) !== 58 || text.charCodeAt(i + 1) !== 32) return 0;
+  const token = text.slice(0, i);
+  return token === "NOQUEUE" || isQueueId(token) ? i : 0;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Returns null only for records from other programs; every Postfix line yields an event. */
+export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
+  const program = splitProgram(record.appName);
+  if (program === null) return null;
+  const head: Head = {
+    v: EVENT_SCHEMA_VERSION,
+    ts: isoTime(record.timestamp),
+    host: record.hostname,
+    program: record.appName,
+    daemon: program.daemon,
+    pid: Number.isSafeInteger(record.pid) ? record.pid : null,
+  };
+  if (program.service !== undefined) head.service = program.service;
+  if (program.instance !== undefined) head.instance = program.instance;
+  let text = record.message;
+  // RFC 5424 MSG keeps the space after the structured data.
+  if (text.charCodeAt(0) === 32) text = text.trimStart();
+  const idLength = leadingQueueId(text);
+  if (idLength > 0) {
+    if (text.charCodeAt(0) !== 78 /* N */ || text.slice(0, idLength) !== "NOQUEUE") {
+      head.queueId = text.slice(0, idLength);
+    }
+    text = text.slice(idLength + 2);
+  }
+  return parseMessage(head, text) ?? { ...head, kind: "unparsed", text: redactSecrets(text) };
+}
+
+function parseMessage(head: Head, text: string): PostfixEvent | null {
+  const colon = text.indexOf(": ");
+  // `<action>: ` and `<severity>: ` words are short; one bounded lookup serves both.
+  if (colon > 0 && colon <= 16) {
+    const word = text.slice(0, colon);
+    if (word === "warning") return parseWarning(head, text.slice(colon + 2));
+    if (word === "error" || word === "fatal" || word === "panic") {
+      return diagnostic(head, word, text.slice(colon + 2));
+    }
+    if (REJECT_ACTIONS.has(word)) {
+      const reject = parseReject(head, word, text, colon + 2);
+      if (reject !== null) return reject;
+    }
+    if (word === "statistics") {
+      const anvil = parseAnvil(head, text, colon + 2);
+      if (anvil !== null) return anvil;
+    }
+  }
+  return byShape(head, text) ?? byLooseShape(head, text);
+}
+
+/** The shapes that start with a fixed word, picked by first character. */
+function byShape(head: Head, text: string): PostfixEvent | null {
+  switch (text.charCodeAt(0)) {
+    case 99 /* c */:
+      if (text.startsWith("connect from ")) return parseConnect(head, text, 13);
+      if (text.startsWith("client=")) return parseClient(head, text, 7);
+      break;
+    case 100 /* d */:
+      if (text.startsWith("disconnect from ")) return parseDisconnect(head, text, 16);
+      break;
+    case 108 /* l */:
+      if (text.startsWith("lost connection after "))
+        return parseAfterStage(head, "lost_connection", text, 22);
+      break;
+    case 116 /* t */:
+      if (text.startsWith("to=<")) return parseDelivery(head, text);
+      if (text.startsWith("timeout after ")) return parseAfterStage(head, "timeout", text, 14);
+      if (text.startsWith("too many errors after "))
+        return parseAfterStage(head, "too_many_errors", text, 22);
+      break;
+    case 102 /* f */:
+      if (text.startsWith("from=<")) return parseQmgrFrom(head, text);
+      break;
+    case 109 /* m */:
+      if (text.startsWith("message-id=")) return parseMessageId(head, text, 11);
+      break;
+    case 114 /* r */:
+      if (text === "removed") return { ...head, kind: "removed" };
+      break;
+    case 117 /* u */:
+      if (text.startsWith("uid=")) return parsePickup(head, text);
+      break;
+    case 115 /* s */:
+    case 112 /* p */:
+      if (text.startsWith("sender ") || text.startsWith("postmaster ")) {
+        const bounce = parseBounceNotice(head, text);
+        if (bounce !== null) return bounce;
+      }
+      if (text.startsWith("setting up TLS connection ")) return parseTlsSetup(head, text, 26);
+      break;
+    case 60 /* < */:
+    case 62 /* > */:
+      return parseConversation(head, text);
+  }
+  return null;
+}
+
+/** Shapes recognised by a pattern rather than a fixed first word, most specific first. */
+function byLooseShape(head: Head, text: string): PostfixEvent | null {
+  if (isPeerTrouble(text)) return diagnostic(head, "warning", text);
+  if (isNotice(text)) return notice(head, text);
+  if (isClientlessDebug(text)) return debug(head, text);
+  const space = text.indexOf(" ");
+  if (space > 0 && space < 16) {
+    const tls = parseTls(head, text, space);
+    if (tls !== null) return tls;
+  }
+  return parsePostscreen(head, text) ?? parsePeerDetail(head, text);
+}

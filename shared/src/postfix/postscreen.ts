@@ -1,0 +1,48 @@
+/** postscreen verdicts (and tlsproxy's, which share the shape) and anvil's rate statistics. */
+import type { EventOf } from "../contracts/events.js";
+import { endpointAt } from "./endpoint.js";
+import type { Head } from "./fields.js";
+
+/** Up-to-four upper-case words: `PASS NEW`, `COMMAND TIME LIMIT`, `NON-SMTP COMMAND`, `WHITELIST VETO`. */
+const ACTION = /^[A-Z][A-Z-]{0,30}(?: [A-Z][A-Z-]{0,30}){0,3}(?= )/;
+const DNSBL_RANK = /^DNSBL rank (\d{1,4}) /;
+/** The client is the first bracket within a few words: `HANGUP after 2.5 from [ip]:port ...`. */
+const MAX_CLIENT_OFFSET = 64;
+
+export function parsePostscreen(head: Head, text: string): EventOf<"postscreen"> | null {
+  const action = ACTION.exec(text);
+  if (action === null) return null;
+  const open = text.indexOf("[", action[0].length);
+  if (open < 0 || open - action[0].length > MAX_CLIENT_OFFSET) return null;
+  const match = endpointAt(text, open);
+  if (match === null) return null;
+  const event: EventOf<"postscreen"> = {
+    ...head,
+    kind: "postscreen",
+    action: action[0],
+    client: match.endpoint,
+  };
+  const rank = DNSBL_RANK.exec(text);
+  if (rank !== null) event.dnsblRank = Number(rank[1]);
+  return event;
+}
+
+/** Every anvil statistic starts with `max`: connection rate/count, message/recipient/newtls/auth rate, cache size. */
+const ANVIL =
+  /^(max [a-z]{1,16}(?: [a-z]{1,16}){0,3}) (\d[^ ]{0,31})(?: for \(([^:)]{1,64}):([^)]{1,64})\))?/;
+
+/** `statistics: max connection rate 3/60s for (smtp:198.51.100.12) at Nov  3 10:12:01` (text after `statistics: `). */
+export function parseAnvil(head: Head, text: string, at: number): EventOf<"anvil"> | null {
+  const match = ANVIL.exec(text.slice(at));
+  if (match === null) return null;
+  // Anvil's `service` is the master.cf service the client hit, which overrides the (absent) syslog one.
+  const event: EventOf<"anvil"> = {
+    ...head,
+    kind: "anvil",
+    statistic: match[1] as string,
+    value: match[2] as string,
+  };
+  if (match[3] !== undefined) event.service = match[3];
+  if (match[4] !== undefined) event.clientIp = match[4];
+  return event;
+}

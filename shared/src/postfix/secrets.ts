@@ -1,0 +1,60 @@
+/**
+ * Credentials in debug output: `AUTH PLAIN <base64>` is `authzid\0authcid\0password` in clear, and a
+ * LOGIN exchange sends user name and password as lone base64 lines after `334` challenges. Nothing
+ * that could be one of those may leave the parser, whatever the event kind.
+ */
+
+const REDACTED = "[redacted]";
+
+/** Mechanisms whose initial response can carry a password, a bearer token or a user name. */
+const AUTH_COMMAND =
+  /\b(AUTH {1,8}(?:PLAIN|LOGIN|XOAUTH2?|OAUTHBEARER|NTLM|GSSAPI|EXTERNAL|ANONYMOUS|CRAM-MD5|DIGEST-MD5|SCRAM-SHA-[0-9A-Z-]{1,12}) {1,8})[A-Za-z0-9+/]+=*/gi;
+
+/** `smtpd -v` logs the initial response again as `xsasl_*_server_first: ... init_response <base64>`. */
+const INIT_RESPONSE = /\binit_response [A-Za-z0-9+/]+=*/g;
+
+/**
+ * A client payload that is one base64-looking token, in `Read N chars:` / `Write N chars:` TLS debug
+ * or `<`/`>` SMTP debug lines: without session state a LOGIN password cannot be told from other
+ * tokens, so every such token goes. `??` is how some syslog paths render the CRLF.
+ */
+const LONE_TOKEN =
+  /(\b(?:Read|Write) \d{1,9} chars: |(?:^|\s)[<>] [^\s[\]]{0,255}\[[^\s\]]{0,64}\](?::\d{1,5})?: )([A-Za-z0-9+/]{2,}={0,2})(?=[?\r\n]*$)/;
+
+/** Bare SMTP verbs are base64-shaped too, and are exactly what a reader of the debug output needs. */
+const SMTP_VERB = /^(?:QUIT|RSET|NOOP|DATA|HELP|STARTTLS|TURN|ATRN)$/i;
+
+export function redactSecrets(text: string): string {
+  const out = text
+    .replace(AUTH_COMMAND, (_match, command: string) => command + REDACTED)
+    .replace(INIT_RESPONSE, `init_response ${REDACTED}`);
+  return out.replace(LONE_TOKEN, (match, prefix: string, token: string) =>
+    SMTP_VERB.test(token) ? match : prefix + REDACTED,
+  );
+}
+
+const AUTH_INITIAL = /\bAUTH {1,8}(PLAIN|LOGIN) {1,8}([A-Za-z0-9+/]+=*)/i;
+const MAX_USERNAME = 256;
+
+/**
+ * The user name in an `AUTH PLAIN` (authcid, else authzid) or `AUTH LOGIN` initial response. A PLAIN
+ * payload cut before the second NUL yields nothing: the name could be truncated.
+ */
+export function authUsername(text: string): string | undefined {
+  const match = AUTH_INITIAL.exec(text);
+  if (match === null) return undefined;
+  const decoded = Buffer.from(match[2] ?? "", "base64").toString("utf8");
+  if ((match[1] ?? "").toUpperCase() === "LOGIN") return plausibleName(decoded);
+  const parts = decoded.split("\0", 3);
+  if (parts.length < 3) return undefined;
+  return plausibleName(parts[1] || parts[0] || "");
+}
+
+function plausibleName(name: string): string | undefined {
+  if (name.length === 0 || name.length > MAX_USERNAME) return undefined;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0xfffd) return undefined;
+  }
+  return name;
+}

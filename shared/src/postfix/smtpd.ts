@@ -1,0 +1,142 @@
+/** smtpd session lines: who connected, how the session ended, TLS, SASL, and the queue's `client=`. */
+import type { Endpoint, EventOf } from "../contracts/events.js";
+import { endpointAt } from "./endpoint.js";
+import { decodePrintable, type Head, integer } from "./fields.js";
+
+/** `connect from <ep>` (text starts at the endpoint). */
+export function parseConnect(head: Head, text: string, at: number): EventOf<"connect"> | null {
+  const match = endpointAt(text, at);
+  return match === null ? null : { ...head, kind: "connect", client: match.endpoint };
+}
+
+type Counters = EventOf<"disconnect">["commands"];
+const COUNTER = /^([a-z][a-z-]{0,31})=(\d{1,9})(?:\/(\d{1,9}))?$/;
+
+/** `disconnect from <ep> ehlo=1 auth=0/1 quit=1 commands=2/3`: a bare count means all succeeded. */
+export function parseDisconnect(head: Head, text: string, at: number): EventOf<"disconnect"> | null {
+  const match = endpointAt(text, at);
+  if (match === null) return null;
+  const commands: Counters = {};
+  for (const token of text.slice(match.end).split(" ")) {
+    const counter = COUNTER.exec(token);
+    if (counter === null) continue;
+    const ok = Number(counter[2]);
+    commands[counter[1] as string] = { ok, total: counter[3] === undefined ? ok : Number(counter[3]) };
+  }
+  return { ...head, kind: "disconnect", commands, client: match.endpoint };
+}
+
+type StageKind = "lost_connection" | "timeout" | "too_many_errors";
+
+/** `<what> after STAGE[ (N bytes)] from <ep>[: ...]` (text starts at STAGE). */
+export function parseAfterStage<K extends StageKind>(
+  head: Head,
+  kind: K,
+  text: string,
+  at: number,
+): EventOf<K> | null {
+  const space = text.indexOf(" ", at);
+  if (space < 0 || space - at > 32) return null;
+  const stage = text.slice(at, space);
+  let from = space + 1;
+  if (text.charCodeAt(from) === 40 /* ( */) {
+    const close = text.indexOf(") ", from);
+    if (close < 0 || close - from > 32) return null;
+    from = close + 2;
+  }
+  if (!text.startsWith("from ", from)) return null;
+  const match = endpointAt(text, from + 5);
+  if (match === null) return null;
+  return { ...head, kind, stage, client: match.endpoint } as EventOf<K>;
+}
+
+/** `client=<ep>[, sasl_method=PLAIN, sasl_username=u, sasl_sender=s][, orig_client=<ep>]`. */
+export function parseClient(head: Head, text: string, at: number): EventOf<"client"> | null {
+  const match = endpointAt(text, at);
+  if (match === null) return null;
+  const event: EventOf<"client"> = { ...head, kind: "client", client: match.endpoint };
+  for (const pair of text.slice(match.end).split(", ")) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) continue;
+    const value = pair.slice(eq + 1);
+    switch (pair.slice(0, eq)) {
+      case "sasl_method":
+        event.saslMethod = value;
+        break;
+      case "sasl_username":
+        event.saslUsername = value;
+        break;
+      case "sasl_sender":
+        event.saslSender = value;
+        break;
+      case "orig_client": {
+        const orig = endpointAt(value, 0);
+        if (orig !== null) event.origClient = orig.endpoint;
+        break;
+      }
+    }
+  }
+  return event;
+}
+
+const TLS_ESTABLISHED = "TLS connection established ";
+const TLS_DETAILS = /^(\S{1,32}) with cipher (\S{1,128})(?: \((\d{1,5})\/\d{1,5} bits\))?/;
+
+/**
+ * `<Trust> TLS connection established from|to <ep>: TLSv1.2 with cipher X (128/128 bits)`, any
+ * trailing `key-exchange ...` ignored. `space` is the index of the space after the trust word.
+ */
+export function parseTls(head: Head, text: string, space: number): EventOf<"tls"> | null {
+  if (!text.startsWith(TLS_ESTABLISHED, space + 1)) return null;
+  const dir = space + 1 + TLS_ESTABLISHED.length;
+  const direction = text.startsWith("from ", dir) ? "in" : text.startsWith("to ", dir) ? "out" : null;
+  if (direction === null) return null;
+  const match = endpointAt(text, dir + (direction === "in" ? 5 : 3));
+  if (match === null || !text.startsWith(": ", match.end)) return null;
+  const details = TLS_DETAILS.exec(text.slice(match.end + 2));
+  if (details === null) return null;
+  const event: EventOf<"tls"> = {
+    ...head,
+    kind: "tls",
+    direction,
+    trust: text.slice(0, space),
+    peer: match.endpoint,
+    protocol: details[1] as string,
+    cipher: details[2] as string,
+  };
+  const bits = integer(details[3] ?? "");
+  if (bits !== undefined) event.bits = bits;
+  return event;
+}
+
+const SASL_FAILED = /^: SASL ([A-Za-z0-9_-]{1,32}) authentication failed(?::(.*))?$/;
+const SASL_USERNAME = ", sasl_username=";
+
+/**
+ * `<ep>: SASL LOGIN authentication failed: <reason>[, sasl_username=u]` (after `warning: `). The
+ * reason may be empty, or the base64 challenge the client gave up on (`UGFzc3dvcmQ6`).
+ */
+export function parseSaslFailure(
+  head: Head,
+  client: Endpoint,
+  rest: string,
+): EventOf<"sasl_auth_failed"> | null {
+  const match = SASL_FAILED.exec(rest);
+  if (match === null) return null;
+  let reason = (match[2] ?? "").trim();
+  let saslUsername: string | undefined;
+  const suffix = reason.lastIndexOf(SASL_USERNAME);
+  if (suffix >= 0) {
+    saslUsername = reason.slice(suffix + SASL_USERNAME.length);
+    reason = reason.slice(0, suffix).trim();
+  }
+  const event: EventOf<"sasl_auth_failed"> = {
+    ...head,
+    kind: "sasl_auth_failed",
+    mechanism: (match[1] as string).toUpperCase(),
+    reason: decodePrintable(reason) ?? reason,
+    client,
+  };
+  if (saslUsername !== undefined) event.saslUsername = saslUsername;
+  return event;
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Correlator } from "../postfix/correlate.js";
+import { buildReport, formatReport, NO_SASL_LOGIN, remoteReason } from "./report.js";
+import { syntheticDay } from "./report.testkit.js";
+
+describe("buildReport", () => {
+  const report = buildReport(syntheticDay());
+
+  it("counts pflogsumm's grand totals by pflogsumm's definitions", () => {
+    assert.deepEqual(report.totals, {
+      received: 6, // client= Q1 Q2 Q3 Q4 Q5 + pickup P1
+      delivered: 4, // Q1 a, B1, Q3 (to the filter), Q4
+      forwarded: 1, // P1's alias
+      deferred: 1,
+      deferrals: 2,
+      bounced: 2,
+      rejected: 2, // not the postscreen or milter rejects
+      rejectedPercent: 33, // 2 / (4 + 2 + 0)
+      rejectWarnings: 1,
+      held: 0,
+      discarded: 0,
+      discardedPercent: 0,
+      bytesReceived: 2050, // Q1 1000 + Q2 500 + Q3 200 + Q4 250 + P1 100; B1 was not received
+      bytesDelivered: 1750, // Q1 1000 + B1 300 + Q3 200 + Q4 250
+      senders: 4, // spoofed@bank.example, x@corp.example, alice@corp.example, root
+      recipients: 3,
+      recipientDomains: 3,
+    });
+  });
+
+  it("ranks SASL accounts by recipients, with their IPs, bounce ratio and the remote refusals", () => {
+    assert.deepEqual(report.senderAccounts, [
+      {
+        saslUsername: "printer@corp.example",
+        messages: 2,
+        recipients: 4,
+        recipientDomains: 3,
+        clientIps: ["203.0.113.66"],
+        sent: 1,
+        bounced: 2,
+        deferred: 1,
+        bounceRatio: 0.5,
+        rejectionReasons: [
+          { reason: "551 virus infected mail rejected", count: 2 },
+          { reason: "connect to mx.three.example[198.51.100.4]:25: Connection timed out", count: 1 },
+        ],
+      },
+      {
+        saslUsername: NO_SASL_LOGIN,
+        messages: 2, // Q5 (rejected whole by cleanup) and the local P1
+        recipients: 1,
+        recipientDomains: 1,
+        clientIps: ["198.51.100.11"],
+        sent: 1,
+        bounced: 0,
+        deferred: 0,
+        bounceRatio: 0,
+        rejectionReasons: [],
+      },
+      {
+        // Counted once, on the re-queued Q4 that inherited the login, not on the hop to the filter.
+        saslUsername: "alice@corp.example",
+        messages: 1,
+        recipients: 1,
+        recipientDomains: 1,
+        clientIps: ["192.0.2.50"],
+        sent: 1,
+        bounced: 0,
+        deferred: 0,
+        bounceRatio: 0,
+        rejectionReasons: [],
+      },
+    ]);
+  });
+
+  it("ranks failing clients, with users recovered from AUTH PLAIN debug lines", () => {
+    assert.deepEqual(report.failingClients, [
+      { ip: "176.103.49.30", saslFailures: 3, rejects: 0, attemptedUsers: ["admin@fipick.com"] },
+      { ip: "198.51.100.9", saslFailures: 0, rejects: 2, attemptedUsers: [] },
+      { ip: "198.51.100.10", saslFailures: 0, rejects: 1, attemptedUsers: [] },
+      { ip: "198.51.100.11", saslFailures: 0, rejects: 1, attemptedUsers: [] },
+    ]);
+  });
+
+  it("ignores message summaries already in the input", () => {
+    const correlator = new Correlator();
+    const replayedStream = syntheticDay().flatMap((event) => correlator.push(event));
+    replayedStream.push(...correlator.sweep(Number.POSITIVE_INFINITY));
+    assert.ok(replayedStream.some((event) => event.kind === "message"));
+    assert.deepEqual(buildReport(replayedStream), report);
+  });
+
+  it("formats a pflogsumm-like block and the two top lists", () => {
+    const text = formatReport(report, { top: 2 });
+    assert.match(text, /^ {6}6 {2}received$/m);
+    assert.match(text, /^ {6}2 {2}rejected \(33%\)$/m);
+    assert.match(text, /^ {6}1 {2}deferred {2}\(2 deferrals\)$/m);
+    assert.match(
+      text,
+      /printer@corp\.example\n {9}from 203\.0\.113\.66\n {12}2x 551 virus infected mail rejected/,
+    );
+    assert.doesNotMatch(text, /alice@corp\.example/, "only the top 2 accounts");
+    assert.match(text, /3 SASL failures .* 176\.103\.49\.30 {2}users tried: admin@fipick\.com/);
+  });
+});
+
+describe("remoteReason", () => {
+  it("drops who said it and when, so one refusal from many MXs groups", () => {
+    assert.equal(
+      remoteReason(
+        "host aspmx.l.google.com[172.217.194.27] said: 552-5.7.0 This message was blocked (in reply to end of DATA command)",
+      ),
+      "552-5.7.0 This message was blocked",
+    );
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Configuration loading shared by every service: one zod schema per service whose keys are the
+ * environment variable names. Values come from an optional JSON file (POSTWATCH_CONFIG_FILE) with
+ * the environment taking precedence. Every problem is reported at once, each naming its variable.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the optional config file named by POSTWATCH_CONFIG_FILE; file values are strings like env values. */
+export function readConfigSources(env: Env): Env {
+  const path = env.POSTWATCH_CONFIG_FILE;
+  if (!path) return env;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`POSTWATCH_CONFIG_FILE: cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`POSTWATCH_CONFIG_FILE: ${path} must hold a JSON object of VARIABLE: value`);
+  }
+  const fromFile: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    fromFile[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return { ...fromFile, ...definedOnly(env) };
+}
+
+function definedOnly(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
+  // An empty variable means "unset", as in most twelve-factor tools.
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") present[key] = value;
+  }
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? "config");
+    const given = present[variable];
+    return `${variable}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(given)})`}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+}
+
+/** Field builders with messages a mail admin can act on. */
+export const env = {
+  port: (fallback: number) =>
+    z.coerce
+      .number({ error: "must be a port number" })
+      .int("must be a whole number")
+      .min(0, "must be 0 (off) to 65535")
+      .max(65535, "must be 0 (off) to 65535")
+      .default(fallback),
+  positiveInt: (fallback: number) =>
+    z.coerce
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .positive("must be > 0")
+      .default(fallback),
+  url: (protocols: readonly string[]) =>
+    z.string().refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL (${protocols.join(" or ")})`,
+    ),
+  logLevel: () =>
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "must be one of fatal, error, warn, info, debug, trace, silent",
+    }),
+  boolean: (fallback: boolean) =>
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+      .transform((value) => value === "true" || value === "1" || value === "yes")
+      .default(fallback),
+};
+
+/** Settings every service shares. */
+export const commonConfig = {
+  LOG_LEVEL: env.logLevel().default("info"),
+  METRICS_HOST: z.string().default("0.0.0.0"),
+  METRICS_PORT: env.port(9464),
+};
+
+/** How every service reaches NATS; NATS_URL is required except under `postwatch start`. */
+export const natsConfig = () => ({
+  NATS_URL: natsUrls(),
+  NATS_CREDS_FILE: z.string().optional(),
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+});
+
+export type NatsConfig = z.output<z.ZodObject<ReturnType<typeof natsConfig>>>;
+
+export const natsSettings = (config: NatsConfig, name: string) => ({
+  servers: config.NATS_URL,
+  name,
+  credsFile: config.NATS_CREDS_FILE,
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+});
+
+/** NATS_URL is comma-separated server URLs, as nats.js accepts. */
+export const natsUrls = () =>
+  z
+    .string()
+    .transform((value) => value.split(",").map((s) => s.trim()))
+    .refine(
+      (urls) =>
+        urls.every((url) => {
+          try {
+            return ["nats:", "tls:", "ws:", "wss:"].includes(
+              new URL(url.includes("://") ? url : `nats://${url}`).protocol,
+            );
+          } catch {
+            return false;
+          }
+        }),
+      "must be nats://host:port (comma-separated for a cluster)",
+    );

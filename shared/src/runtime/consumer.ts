@@ -1,0 +1,77 @@
+/**
+ * A durable JetStream pull consumer run as a loop: the handler decides per message whether to ack,
+ * nak (with a delay) or term. Declared idempotently so a service can start before or after the others.
+ */
+import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import type { Logger } from "./log.js";
+
+export interface DurableConsumerSpec {
+  stream: string;
+  durable: string;
+  filterSubject?: string;
+  /** Messages in flight before the server waits for acks. */
+  maxAckPending: number;
+  /** How long the server waits for an ack before redelivering. */
+  ackWaitMs: number;
+}
+
+export interface RunningConsumer {
+  /** Stops pulling; resolves when the message being handled is finished. */
+  stop(): Promise<void>;
+}
+
+export async function ensureDurableConsumer(
+  connection: NatsConnection,
+  spec: DurableConsumerSpec,
+): Promise<void> {
+  const jsm = await jetstreamManager(connection);
+  const config = {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: spec.maxAckPending,
+    ack_wait: nanos(spec.ackWaitMs),
+    ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
+  };
+  try {
+    await jsm.consumers.info(spec.stream, spec.durable);
+    await jsm.consumers.update(spec.stream, spec.durable, {
+      max_ack_pending: config.max_ack_pending,
+      ack_wait: config.ack_wait,
+    });
+  } catch {
+    await jsm.consumers.add(spec.stream, config);
+  }
+}
+
+export async function runDurableConsumer(
+  connection: NatsConnection,
+  spec: DurableConsumerSpec,
+  handle: (message: JsMsg) => Promise<void>,
+  logger: Logger,
+): Promise<RunningConsumer> {
+  await ensureDurableConsumer(connection, spec);
+  const consumer = await jetstream(connection).consumers.get(spec.stream, spec.durable);
+  const messages = await consumer.consume({ max_messages: Math.min(spec.maxAckPending, 1000) });
+  const loop = (async () => {
+    for await (const message of messages) {
+      try {
+        await handle(message);
+      } catch (error) {
+        // A handler bug must not stall the stream: redeliver later and say so.
+        logger.error(
+          { error: (error as Error).message, stream: spec.stream, seq: message.seq },
+          "message handler failed",
+        );
+        message.nak(5000);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      await messages.close();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * A private `nats-server -js` child process, for `postwatch start` without NATS_URL and for tests.
+ * It listens on 127.0.0.1 with a port the server picks (`-p -1`, read back from its ports file), so
+ * it never collides with a NATS already on the machine, and keeps JetStream data under `storeDir`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+
+export class NatsServerMissingError extends Error {
+  override readonly name = "NatsServerMissingError";
+  constructor() {
+    super(
+      "nats-server was not found on PATH. Install it (Debian/Ubuntu: apt-get install nats-server; " +
+        "others: https://docs.nats.io/running-a-nats-service/introduction/installation) or set NATS_URL to a running NATS server with JetStream.",
+    );
+  }
+}
+
+export interface EmbeddedNats {
+  readonly url: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+}
+
+const EXTRA_BINARY_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin"];
+
+export function findNatsServer(pathVariable = process.env.PATH ?? ""): string | null {
+  for (const dir of [...pathVariable.split(delimiter).filter(Boolean), ...EXTRA_BINARY_DIRS]) {
+    const candidate = join(dir, "nats-server");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
+export async function startEmbeddedNats(options: {
+  storeDir: string;
+  port?: number;
+  startTimeoutMs?: number;
+}): Promise<EmbeddedNats> {
+  const binary = findNatsServer();
+  if (!binary) throw new NatsServerMissingError();
+  const portsDir = join(options.storeDir, "ports");
+  mkdirSync(portsDir, { recursive: true });
+  const args = [
+    "-a",
+    "127.0.0.1",
+    "-p",
+    String(options.port ?? -1),
+    "-js",
+    "-sd",
+    options.storeDir,
+    "--ports_file_dir",
+    portsDir,
+  ];
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const port = await waitForPortsFile(
+    portsDir,
+    child,
+    exited,
+    options.startTimeoutMs ?? 10_000,
+    () => stderr,
+  );
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitForPortsFile(
+  portsDir: string,
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  stderr: () => string,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const file = `nats-server_${child.pid}.ports`;
+  let stopped = false;
+  void exited.then(() => {
+    stopped = true;
+  });
+  while (Date.now() < deadline) {
+    if (stopped)
+      throw new Error(`nats-server exited before it was ready: ${stderr().trim().split("\n").pop() ?? ""}`);
+    if (readdirSync(portsDir).includes(file)) {
+      try {
+        const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as { nats?: string[] };
+        const address = ports.nats?.[0];
+        if (address) return Number(new URL(address).port);
+      } catch {
+        // written but not complete yet
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`nats-server did not become ready within ${timeoutMs} ms`);
+}

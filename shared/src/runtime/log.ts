@@ -1,0 +1,44 @@
+/**
+ * pino JSON logs. Secrets never reach a log line: webhook URLs and NATS credentials are redacted by
+ * path, and nothing in the event pipeline carries a password (the parser strips them).
+ */
+import { type Logger, pino } from "pino";
+
+export type { Logger };
+
+const REDACTED_PATHS = [
+  "config.SLACK_WEBHOOK_URL",
+  "config.WEBHOOK_URL",
+  "config.NATS_URL",
+  "config.NATS_CREDS_FILE",
+  "config.NATS_TOKEN",
+  "config.NATS_PASSWORD",
+  "config.NATS_USER",
+  "url",
+  "headers.authorization",
+];
+
+export function createLogger(
+  options: { level: string; service: string },
+  destination?: pino.DestinationStream,
+): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: options.service },
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** A webhook URL is a credential; logs name only its host so an admin can still tell sinks apart. */
+export function describeUrl(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "invalid-url";
+  }
+}

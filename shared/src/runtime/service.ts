@@ -1,0 +1,113 @@
+/**
+ * Running services: one process runs one service (`postwatch receiver`) or all three
+ * (`postwatch start`) the same way — config validated first, one NATS connection, streams declared,
+ * one /metrics + /healthz + /readyz server, and an orderly drain on SIGINT/SIGTERM.
+ */
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { type Env, type NatsConfig, natsSettings } from "./config.js";
+import { type ReadinessCheck, startObservabilityServer } from "./http.js";
+import { createLogger, type Logger } from "./log.js";
+import { connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type NatsHandle } from "./nats.js";
+
+export interface CommonServiceConfig extends NatsConfig {
+  LOG_LEVEL: string;
+  METRICS_HOST: string;
+  METRICS_PORT: number;
+}
+
+export interface ServiceContext {
+  logger: Logger;
+  registry: Registry;
+  nats: NatsHandle;
+}
+
+export interface ServiceHandle {
+  readiness: ReadinessCheck[];
+  /** Orderly stop: finish in-flight work, flush, release resources. */
+  drain(): Promise<void>;
+}
+
+export interface ServiceDefinition<C extends CommonServiceConfig = CommonServiceConfig> {
+  name: string;
+  loadConfig(env: Env): C;
+  start(config: C, context: ServiceContext): Promise<ServiceHandle>;
+}
+
+export interface RunningServices {
+  readonly metricsPort: number;
+  readonly logger: Logger;
+  readonly handles: readonly ServiceHandle[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the given services in order (start them downstream-first: alerter, detector, receiver) and
+ * stops them in reverse, so the receiver drains into NATS before its consumers go.
+ */
+export async function runServices(
+  // biome-ignore lint/suspicious/noExplicitAny: each definition carries its own config type
+  definitions: readonly ServiceDefinition<any>[],
+  env: Env,
+  options: { processName: string; onStopped?: () => Promise<void> },
+): Promise<RunningServices> {
+  const configs = definitions.map((d) => d.loadConfig(env) as CommonServiceConfig);
+  const first = configs[0] as CommonServiceConfig;
+  const logger = createLogger({ level: first.LOG_LEVEL, service: options.processName });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const nats = await connectNats(natsSettings(first, `postwatch-${options.processName}`), logger);
+  await ensureStreams(nats.connection, DEFAULT_STREAM_LIMITS, logger);
+  const handles: ServiceHandle[] = [];
+  for (const [index, definition] of definitions.entries()) {
+    const context = { logger: logger.child({ component: definition.name }), registry, nats };
+    handles.push(await definition.start(configs[index], context));
+  }
+  const natsReady: ReadinessCheck = () => ({
+    ready: nats.isConnected(),
+    detail: nats.isConnected() ? "NATS connected" : "NATS disconnected",
+  });
+  const server = await startObservabilityServer({
+    host: first.METRICS_HOST,
+    port: first.METRICS_PORT,
+    registry,
+    readiness: [natsReady, ...handles.flatMap((h) => h.readiness)],
+  });
+  logger.info(
+    { port: server.port, services: definitions.map((d) => d.name) },
+    "postwatch running; /metrics, /healthz, /readyz served",
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const handle of [...handles].reverse()) await handle.drain();
+      await nats.connection.drain().catch(() => undefined);
+      await server.close();
+      await options.onStopped?.();
+      logger.info("postwatch stopped");
+    })();
+    return stopping;
+  };
+  return { metricsPort: server.port, logger, handles, stop };
+}
+
+/** Stops on the first SIGINT or SIGTERM; a second one exits at once. */
+export function stopOnSignals(services: RunningServices): void {
+  const { logger } = services;
+  let received = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) process.exit(130);
+    received = true;
+    logger.info({ signal }, "draining");
+    services.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ error: error.message }, "error while draining");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
