@@ -33,7 +33,7 @@ export async function runAll(env: Env): Promise<RunningServices> {
   // Fail on a bad value before starting a child process.
   for (const service of START_ORDER) service.loadConfig({ ...env, NATS_URL: VALIDATION_NATS_URL });
   const storeDir = env.POSTWATCH_DATA_DIR ?? join(process.cwd(), ".postwatch", "nats");
-  const nats = await startEmbeddedNats({ storeDir });
+  const nats = await startEmbeddedNats({ storeDir, env });
   try {
     return await runServices(
       START_ORDER,

@@ -12,6 +12,7 @@ export const EVENT_SCHEMA_VERSION = 1 as const;
 
 /** A remote SMTP client or server, keyed by the bracketed address, never the name. */
 export const Endpoint = z.object({
+  /** The name as logged; empty when Postfix logged none (postscreen's `[ip]:port`). */
   host: z.string(),
   /** `unknown` when Postfix logged `unknown[unknown]`. */
   ip: z.string(),
@@ -201,12 +202,16 @@ export const DebugEvent = Base.extend({
   kind: z.literal("debug"),
   /** Debug text with credentials redacted: AUTH payloads never leave the parser. */
   text: z.string(),
-  /** User name decoded from an `AUTH PLAIN` payload; the password is discarded. */
+  /** User name decoded from an `AUTH PLAIN` (or `AUTH LOGIN` initial) response; the password is discarded. */
   authUsername: z.string().optional(),
   client: Endpoint.optional(),
 });
 
-const Diagnostic = (kind: "warning" | "fatal" | "panic" | "error") =>
+/**
+ * `client` is the endpoint the text names, if any. The smtp client's unprefixed per-attempt trouble
+ * (`host mx[ip] said: 450 ...`, `connect to mx[ip]:25: ...`) is a `warning` whose client is that remote server.
+ */
+const Diagnostic = <K extends "warning" | "fatal" | "panic" | "error">(kind: K) =>
   Base.extend({ kind: z.literal(kind), text: z.string(), client: Endpoint.optional() });
 export const WarningEvent = Diagnostic("warning");
 export const ErrorEvent = Diagnostic("error");

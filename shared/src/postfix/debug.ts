@@ -4,13 +4,13 @@
  */
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import type { Head } from "./fields.js";
+import { type Head, withHead } from "./fields.js";
 import { authUsername, redactSecrets } from "./secrets.js";
 
 type Debug = EventOf<"debug">;
 
 export function debug(head: Head, text: string, client?: Endpoint): Debug {
-  const event: Debug = { ...head, kind: "debug", text: redactSecrets(text) };
+  const event: Debug = withHead(head, { kind: "debug", text: redactSecrets(text) });
   const user = authUsername(text);
   if (user !== undefined) event.authUsername = user;
   if (client !== undefined) event.client = client;

@@ -1,7 +1,7 @@
 /** Queue lines: qmgr, pickup, cleanup's message-id, delivery agents' `to=... status=`, bounce. */
 import type { DeliveryStatus, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import { decimal, type Head, integer, isQueueId } from "./fields.js";
+import { decimal, type Head, integer, isQueueId, withHead } from "./fields.js";
 
 const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>([
   "sent",
@@ -55,8 +55,7 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
     const status = word === "SOFTBOUNCE" ? "deferred" : word;
     if (!STATUSES.has(status)) return null;
     const response = open < 0 ? "" : line.slice(open + 2, line.endsWith(")") ? -1 : line.length);
-    const event: Delivery = {
-      ...head,
+    const event: Delivery = withHead(head, {
       kind: "delivery",
       to: line.slice(4, toEnd),
       relay,
@@ -64,7 +63,7 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
       dsn,
       status: status as DeliveryStatus,
       response,
-    };
+    });
     if (origTo !== undefined) event.origTo = origTo;
     if (delays !== undefined) event.delays = delays;
     const relayEndpoint = relay.includes("[") ? endpointAt(relay, 0) : null;
@@ -104,10 +103,10 @@ export function parseQmgrFrom(head: Head, text: string): EventOf<"queued"> | Eve
   const rest = text.slice(end + 3);
   const queued = QUEUED.exec(rest);
   if (queued !== null) {
-    return { ...head, kind: "queued", from, size: Number(queued[1]), nrcpt: Number(queued[2]) };
+    return withHead(head, { kind: "queued", from, size: Number(queued[1]), nrcpt: Number(queued[2]) });
   }
-  if (rest.startsWith("status=expired")) return { ...head, kind: "expired", from, forced: false };
-  if (rest.startsWith("status=force-expired")) return { ...head, kind: "expired", from, forced: true };
+  if (rest.startsWith("status=expired")) return withHead(head, { kind: "expired", from, forced: false });
+  if (rest.startsWith("status=force-expired")) return withHead(head, { kind: "expired", from, forced: true });
   return null;
 }
 
@@ -116,7 +115,7 @@ const PICKUP = /^uid=(\d{1,10}) from=<([^>]*)>/;
 export function parsePickup(head: Head, text: string): EventOf<"pickup"> | null {
   const match = PICKUP.exec(text);
   if (match === null) return null;
-  const event: EventOf<"pickup"> = { ...head, kind: "pickup", from: match[2] as string };
+  const event: EventOf<"pickup"> = withHead(head, { kind: "pickup", from: match[2] as string });
   const uid = integer(match[1] as string);
   if (uid !== undefined) event.uid = uid;
   return event;
@@ -127,19 +126,19 @@ const BOUNCE = /^(sender|postmaster) (non-delivery|delay|delivery status) notifi
 export function parseBounceNotice(head: Head, text: string): EventOf<"bounce_notice"> | null {
   const match = BOUNCE.exec(text);
   if (match === null) return null;
-  const notice = match[2] === "delivery status" ? "success" : (match[2] as "non-delivery" | "delay");
-  return {
-    ...head,
+  const notice: EventOf<"bounce_notice">["notice"] =
+    match[2] === "delivery status" ? "success" : (match[2] as "non-delivery" | "delay");
+  return withHead(head, {
     kind: "bounce_notice",
     notice,
     recipient: match[1] as "sender" | "postmaster",
     bounceQueueId: match[3] as string,
-  };
+  });
 }
 
 /** `message-id=<id>`; some clients send an ID without angle brackets, kept as is. */
 export function parseMessageId(head: Head, text: string, at: number): EventOf<"message_id"> {
   const raw = text.slice(at);
   const bracketed = raw.startsWith("<") && raw.endsWith(">");
-  return { ...head, kind: "message_id", messageId: bracketed ? raw.slice(1, -1) : raw };
+  return withHead(head, { kind: "message_id", messageId: bracketed ? raw.slice(1, -1) : raw });
 }

@@ -1,7 +1,7 @@
 /** Diagnostics: `warning:`/`error:`/`fatal:`/`panic:` lines, their unprefixed kin, and routine notices. */
 import type { Endpoint, EventOf, PostfixEvent } from "../contracts/events.js";
 import { endpointAt, findEndpoint } from "./endpoint.js";
-import type { Head } from "./fields.js";
+import { type Head, withHead } from "./fields.js";
 import { parseReject } from "./reject.js";
 import { redactSecrets } from "./secrets.js";
 import { parseSaslFailure } from "./smtpd.js";
@@ -15,7 +15,7 @@ export function diagnostic<K extends DiagnosticKind>(
   text: string,
   client: Endpoint | undefined = findEndpoint(text),
 ): EventOf<K> {
-  const event: EventOf<DiagnosticKind> = { ...head, kind, text: redactSecrets(text) };
+  const event = withHead(head, { kind, text: redactSecrets(text) }) as EventOf<DiagnosticKind>;
   if (client !== undefined) event.client = client;
   return event as EventOf<K>;
 }
@@ -100,5 +100,5 @@ export function isNotice(text: string): boolean {
 }
 
 export function notice(head: Head, text: string): EventOf<"notice"> {
-  return { ...head, kind: "notice", text: redactSecrets(text) };
+  return withHead(head, { kind: "notice", text: redactSecrets(text) });
 }

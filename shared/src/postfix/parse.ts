@@ -2,14 +2,15 @@
  * Postfix line → event: one pure function, no state, no I/O. Dispatch is on the first character and
  * cheap prefix checks; regexes only run anchored on a line already known to have their shape, and
  * none can backtrack super-linearly (parse.property.test.ts feeds it 64 KiB hostile lines).
- * Line shapes: docs/contracts.md and shared/reference/postfix-log-shapes.md section 5.
+ * test/fixtures/postfix-corpus.log holds an example of every shape, grouped by the kind it yields.
  */
 import { EVENT_SCHEMA_VERSION, type PostfixEvent } from "../contracts/events.js";
 import type { SyslogRecord } from "../syslog/record.js";
 import { debug, isClientlessDebug, parseConversation, parsePeerDetail, parseTlsSetup } from "./debug.js";
 import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmgrFrom } from "./delivery.js";
 import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning } from "./diagnostic.js";
-import { type Head, isQueueId } from "./fields.js";
+import { type Head, isQueueId, withHead } from "./fields.js";
+import { isoTime } from "./iso-time.js";
 import { parseAnvil, parsePostscreen } from "./postscreen.js";
 import { parseReject, REJECT_ACTIONS } from "./reject.js";
 import { redactSecrets } from "./secrets.js";
@@ -37,16 +38,9 @@ export function splitProgram(appName: string): Program | null {
   if (instance !== "postfix") program.instance = instance;
   if (slash < 0) return program;
   const last = appName.lastIndexOf("/");
-  if (last > slash) program.service = appName.slice(slash + 1, last);
+  if (last > slash + 1) program.service = appName.slice(slash + 1, last);
   if (last < appName.length - 1) program.daemon = appName.slice(last + 1);
   return program;
-}
-
-/** `Date#toISOString` throws beyond ±8.64e15 ms; a broken header must not take the line down. */
-const MAX_DATE_MS = 8.64e15;
-
-function isoTime(ms: number): string {
-  return new Date(Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : 0).toISOString();
 }
 
 /** Longest token tried as a queue ID before `: `; keeps the scan bounded on hostile lines. */
@@ -84,12 +78,11 @@ export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
   if (text.charCodeAt(0) === 32) text = text.trimStart();
   const idLength = leadingQueueId(text);
   if (idLength > 0) {
-    if (text.charCodeAt(0) !== 78 /* N */ || text.slice(0, idLength) !== "NOQUEUE") {
-      head.queueId = text.slice(0, idLength);
-    }
+    const id = text.slice(0, idLength);
+    if (id !== "NOQUEUE") head.queueId = id;
     text = text.slice(idLength + 2);
   }
-  return parseMessage(head, text) ?? { ...head, kind: "unparsed", text: redactSecrets(text) };
+  return parseMessage(head, text) ?? withHead(head, { kind: "unparsed", text: redactSecrets(text) });
 }
 
 function parseMessage(head: Head, text: string): PostfixEvent | null {
@@ -140,7 +133,7 @@ function byShape(head: Head, text: string): PostfixEvent | null {
       if (text.startsWith("message-id=")) return parseMessageId(head, text, 11);
       break;
     case 114 /* r */:
-      if (text === "removed") return { ...head, kind: "removed" };
+      if (text === "removed") return withHead(head, { kind: "removed" });
       break;
     case 117 /* u */:
       if (text.startsWith("uid=")) return parsePickup(head, text);

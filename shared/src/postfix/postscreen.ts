@@ -1,7 +1,7 @@
 /** postscreen verdicts (and tlsproxy's, which share the shape) and anvil's rate statistics. */
 import type { EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import type { Head } from "./fields.js";
+import { type Head, withHead } from "./fields.js";
 
 /** Up-to-four upper-case words: `PASS NEW`, `COMMAND TIME LIMIT`, `NON-SMTP COMMAND`, `WHITELIST VETO`. */
 const ACTION = /^[A-Z][A-Z-]{0,30}(?: [A-Z][A-Z-]{0,30}){0,3}(?= )/;
@@ -16,12 +16,11 @@ export function parsePostscreen(head: Head, text: string): EventOf<"postscreen">
   if (open < 0 || open - action[0].length > MAX_CLIENT_OFFSET) return null;
   const match = endpointAt(text, open);
   if (match === null) return null;
-  const event: EventOf<"postscreen"> = {
-    ...head,
+  const event: EventOf<"postscreen"> = withHead(head, {
     kind: "postscreen",
     action: action[0],
     client: match.endpoint,
-  };
+  });
   const rank = DNSBL_RANK.exec(text);
   if (rank !== null) event.dnsblRank = Number(rank[1]);
   return event;
@@ -36,12 +35,11 @@ export function parseAnvil(head: Head, text: string, at: number): EventOf<"anvil
   const match = ANVIL.exec(text.slice(at));
   if (match === null) return null;
   // Anvil's `service` is the master.cf service the client hit, which overrides the (absent) syslog one.
-  const event: EventOf<"anvil"> = {
-    ...head,
+  const event: EventOf<"anvil"> = withHead(head, {
     kind: "anvil",
     statistic: match[1] as string,
     value: match[2] as string,
-  };
+  });
   if (match[3] !== undefined) event.service = match[3];
   if (match[4] !== undefined) event.clientIp = match[4];
   return event;

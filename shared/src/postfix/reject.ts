@@ -5,7 +5,7 @@
  */
 import type { EventOf, RejectCategory } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import type { Head } from "./fields.js";
+import { type Head, withHead } from "./fields.js";
 
 /** `warning` and `info` are cleanup's WARN/INFO header_checks actions (`<queueid>: warning: header ...`). */
 export const REJECT_ACTIONS: ReadonlySet<string> = new Set([
@@ -39,7 +39,7 @@ export function parseReject(head: Head, action: string, text: string, at: number
   const clientless = word.endsWith(":");
   const stage = clientless ? word.slice(0, -1) : word;
   if (action === "warning" || action === "info" || !SMTP_STAGE.test(stage)) return null;
-  const event: Reject = { ...head, kind: "reject", action, stage, reason: "", category: "other" };
+  const event: Reject = withHead(head, { kind: "reject", action, stage, reason: "", category: "other" });
   let replyAt = space + 1;
   if (!clientless) {
     if (!text.startsWith("from ", replyAt)) return null;
@@ -63,15 +63,14 @@ function parseCleanup(head: Head, action: string, stage: string, text: string, a
   if (fromAt < at) return null;
   const match = endpointAt(text, fromAt + 6);
   if (match === null || match.end !== attrsAt) return null;
-  const event: Reject = {
-    ...head,
+  const event: Reject = withHead(head, {
     kind: "reject",
     action,
     stage: stage.toUpperCase(),
     reason: "",
     category: "content",
     client: match.endpoint,
-  };
+  });
   const end = readAttributes(event, text, attrsAt + 2);
   if (text.startsWith(": ", end)) readReply(event, text.slice(end + 2));
   if (event.reason === "") event.reason = `${stage} ${text.slice(at, fromAt)}`;
@@ -146,7 +145,7 @@ function closingBracket(text: string, from: number): number {
 }
 
 /** A bounded label for dashboards and rules; the reason itself stays as logged. */
-export function categorize(event: Pick<Reject, "action" | "stage" | "reason">): RejectCategory {
+function categorize(event: Pick<Reject, "action" | "stage" | "reason">): RejectCategory {
   const { action, stage, reason } = event;
   if (action.startsWith("milter-") || stage === "HEADER" || stage === "BODY") return "content";
   if (reason.includes("Relay access denied")) return "relay_denied";

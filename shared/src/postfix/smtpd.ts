@@ -1,12 +1,12 @@
 /** smtpd session lines: who connected, how the session ended, TLS, SASL, and the queue's `client=`. */
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import { decodePrintable, type Head, integer } from "./fields.js";
+import { decodePrintable, type Head, integer, withHead } from "./fields.js";
 
 /** `connect from <ep>` (text starts at the endpoint). */
 export function parseConnect(head: Head, text: string, at: number): EventOf<"connect"> | null {
   const match = endpointAt(text, at);
-  return match === null ? null : { ...head, kind: "connect", client: match.endpoint };
+  return match === null ? null : withHead(head, { kind: "connect", client: match.endpoint });
 }
 
 type Counters = EventOf<"disconnect">["commands"];
@@ -23,7 +23,7 @@ export function parseDisconnect(head: Head, text: string, at: number): EventOf<"
     const ok = Number(counter[2]);
     commands[counter[1] as string] = { ok, total: counter[3] === undefined ? ok : Number(counter[3]) };
   }
-  return { ...head, kind: "disconnect", commands, client: match.endpoint };
+  return withHead(head, { kind: "disconnect", commands, client: match.endpoint });
 }
 
 type StageKind = "lost_connection" | "timeout" | "too_many_errors";
@@ -47,14 +47,14 @@ export function parseAfterStage<K extends StageKind>(
   if (!text.startsWith("from ", from)) return null;
   const match = endpointAt(text, from + 5);
   if (match === null) return null;
-  return { ...head, kind, stage, client: match.endpoint } as EventOf<K>;
+  return withHead(head, { kind, stage, client: match.endpoint }) as EventOf<K>;
 }
 
 /** `client=<ep>[, sasl_method=PLAIN, sasl_username=u, sasl_sender=s][, orig_client=<ep>]`. */
 export function parseClient(head: Head, text: string, at: number): EventOf<"client"> | null {
   const match = endpointAt(text, at);
   if (match === null) return null;
-  const event: EventOf<"client"> = { ...head, kind: "client", client: match.endpoint };
+  const event: EventOf<"client"> = withHead(head, { kind: "client", client: match.endpoint });
   for (const pair of text.slice(match.end).split(", ")) {
     const eq = pair.indexOf("=");
     if (eq < 0) continue;
@@ -95,15 +95,14 @@ export function parseTls(head: Head, text: string, space: number): EventOf<"tls"
   if (match === null || !text.startsWith(": ", match.end)) return null;
   const details = TLS_DETAILS.exec(text.slice(match.end + 2));
   if (details === null) return null;
-  const event: EventOf<"tls"> = {
-    ...head,
+  const event: EventOf<"tls"> = withHead(head, {
     kind: "tls",
     direction,
     trust: text.slice(0, space),
     peer: match.endpoint,
     protocol: details[1] as string,
     cipher: details[2] as string,
-  };
+  });
   const bits = integer(details[3] ?? "");
   if (bits !== undefined) event.bits = bits;
   return event;
@@ -130,13 +129,12 @@ export function parseSaslFailure(
     saslUsername = reason.slice(suffix + SASL_USERNAME.length);
     reason = reason.slice(0, suffix).trim();
   }
-  const event: EventOf<"sasl_auth_failed"> = {
-    ...head,
+  const event: EventOf<"sasl_auth_failed"> = withHead(head, {
     kind: "sasl_auth_failed",
     mechanism: (match[1] as string).toUpperCase(),
     reason: decodePrintable(reason) ?? reason,
     client,
-  };
+  });
   if (saslUsername !== undefined) event.saslUsername = saslUsername;
   return event;
 }

@@ -16,7 +16,7 @@ export function record(program: string, message: string, opts: Partial<SyslogRec
   };
 }
 
-const HEAD_KEYS = new Set(["v", "ts", "host", "program", "daemon", "pid", "service", "instance"]);
+const HEAD_KEYS = new Set(["v", "ts", "host", "program", "daemon", "pid"]);
 
 /** The event without the fields every event shares, for whole-object assertions per kind. */
 export function body(event: PostfixEvent | null): Record<string, unknown> | null {

@@ -27,25 +27,34 @@ export interface EmbeddedNats {
 
 const EXTRA_BINARY_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin"];
 
-export function findNatsServer(pathVariable = process.env.PATH ?? ""): string | null {
-  for (const dir of [...pathVariable.split(delimiter).filter(Boolean), ...EXTRA_BINARY_DIRS]) {
+/** NATS_SERVER_BIN names the binary outright; otherwise PATH, then the sbin directories Debian uses. */
+export function findNatsServer(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | null {
+  if (env.NATS_SERVER_BIN) return isExecutable(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null;
+  for (const dir of [...(env.PATH ?? "").split(delimiter).filter(Boolean), ...EXTRA_BINARY_DIRS]) {
     const candidate = join(dir, "nats-server");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return null;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function startEmbeddedNats(options: {
   storeDir: string;
   port?: number;
   startTimeoutMs?: number;
+  env?: Readonly<Record<string, string | undefined>>;
 }): Promise<EmbeddedNats> {
-  const binary = findNatsServer();
+  const binary = findNatsServer(options.env);
   if (!binary) throw new NatsServerMissingError();
   const portsDir = join(options.storeDir, "ports");
   mkdirSync(portsDir, { recursive: true });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { ALERT_SCHEMA_VERSION, type Alert, type AlertKey } from "../../../../shared/src/contracts/alerts.js";
 import type { Facts, KeyMeasures } from "./extension.js";
+import { UNNAMED_HOST } from "./fields.js";
 import type { KeyDetail, KeyState } from "./key-state.js";
 import type { CompiledRule } from "./rule.js";
 import { formatDuration } from "./template.js";
@@ -22,7 +23,7 @@ export function buildAlert(
   { rule, key, state, detail, measures }: AlertInput,
   alertState: Alert["state"],
 ): Alert {
-  const facts = factsOf(rule, state, detail, measures);
+  const facts = factsOf(state, detail, measures);
   const measure = rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
   const count = alertState === "firing" ? measure : detail.lastMeasure;
   const settings = rule.settings;
@@ -32,9 +33,9 @@ export function buildAlert(
     count,
     threshold: measures.threshold,
     window: formatDuration(settings.windowSeconds),
-    hosts: detail.hosts.length > 0 ? detail.hosts : ["unnamed host"],
+    hosts: detail.hosts.length > 0 ? detail.hosts : [UNNAMED_HOST],
   });
-  const startMs = Number.isNaN(state.startMs) ? detail.lastCountedMs : state.startMs;
+  const startMs = state.startSec < 0 ? detail.lastCountedMs : state.startSec * 1000;
   return {
     v: ALERT_SCHEMA_VERSION,
     fingerprint: fingerprint(rule.id, key),
@@ -56,7 +57,7 @@ export function buildAlert(
   };
 }
 
-function factsOf(rule: CompiledRule, state: KeyState, detail: KeyDetail, measures: KeyMeasures): Facts {
+function factsOf(state: KeyState, detail: KeyDetail, measures: KeyMeasures): Facts {
   const facts: Facts = { ...detail.factValues(), ...state.extension?.facts(measures.atMs) };
   if (detail.distinct) {
     facts.distinct = detail.distinct.saturated(measures.atMs) ? `${measures.distinct}+` : measures.distinct;

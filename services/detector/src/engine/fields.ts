@@ -16,6 +16,8 @@ export interface EventContext {
 type TextValue = string | readonly string[] | undefined;
 
 const REPLY_CHARS = 160;
+/** Key for lines without a syslog HOSTNAME (some forwarders and pasted logs drop it). */
+export const UNNAMED_HOST = "unnamed-host";
 
 export const TEXT_FIELDS = {
   clientIp: (e) => clientIpOf(e),
@@ -28,14 +30,15 @@ export const TEXT_FIELDS = {
     if (e.kind === "sasl_auth_failed" || e.kind === "client" || e.kind === "message") return e.saslUsername;
     return undefined;
   },
-  host: (e) => e.host || undefined,
-  hostCipher: (e) => (e.kind === "tls" ? `${e.host || "-"} ${e.protocol} ${e.cipher}` : undefined),
+  host: (e) => e.host || UNNAMED_HOST,
+  hostCipher: (e) => (e.kind === "tls" ? `${e.host || UNNAMED_HOST} ${e.protocol} ${e.cipher}` : undefined),
   global: () => "all",
   mechanism: (e) => (e.kind === "sasl_auth_failed" ? e.mechanism.toUpperCase() : undefined),
   service: (e) => e.service ?? e.daemon,
   rejectedRecipient: (e) => (e.kind === "reject" ? e.to?.toLowerCase() : undefined),
   recipientDomain: (e) => {
     if (e.kind === "delivery") return domainOf(e.to);
+    if (e.kind === "reject") return e.to === undefined ? undefined : domainOf(e.to);
     if (e.kind !== "message") return undefined;
     return e.recipients.map((r) => domainOf(r.to)).filter((d): d is string => d !== undefined);
   },

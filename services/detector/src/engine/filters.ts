@@ -2,19 +2,11 @@
  * Which events a rule reads: an event kind plus optional exact field values and one named
  * predicate from a closed table. No expression language: every test is typed against its kind.
  */
-import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/events.js";
-
-/**
- * The events a kind can be. Unlike the contract's `EventOf`, this also works for the diagnostic
- * kinds, whose schemas share one factory and so type `kind` as the union of all four.
- */
-type EventFor<K extends EventKind> = PostfixEvent extends infer E
-  ? E extends { kind: infer Kinds }
-    ? K extends Kinds
-      ? E
-      : never
-    : never
-  : never;
+import type {
+  EventOf as EventFor,
+  EventKind,
+  PostfixEvent,
+} from "../../../../shared/src/contracts/events.js";
 
 const predicate = <K extends EventKind>(kind: K, test: (event: EventFor<K>) => boolean) => ({ kind, test });
 

@@ -9,25 +9,32 @@ import type { ExtensionState, Facts } from "./extension.js";
 import { type EventContext, type KeyField, NUMERIC_FIELDS, textValues } from "./fields.js";
 import type { CompiledRule, FactSpec } from "./rule.js";
 import { describeEvent } from "./samples.js";
-import type { BucketCounts } from "./sliding-window.js";
+import { type BucketCounts, NO_BUCKETS } from "./sliding-window.js";
 
 export const MAX_SAMPLES = 3;
 export const MAX_HOSTS = 5;
 export const MAX_RELATED = 10;
 const TOP_DEFAULT_LIMIT = 5;
 
+/**
+ * Times are whole seconds so they stay small integers in V8 (a millisecond epoch would be boxed
+ * as a heap number, 16 bytes each); -1 means "none". Valid until 2038, like the logs' own clocks.
+ */
 export class KeyState {
-  readonly buckets: BucketCounts = [];
-  /** First counted event of the current episode; NaN after a resolve until the next one. */
-  startMs = Number.NaN;
-  /** Last event seen for this key (counted or only observed); orders idle sweeping. */
-  touchedMs = 0;
+  buckets: BucketCounts = NO_BUCKETS;
+  /** First counted event of the current episode; -1 after a resolve until the next one. */
+  startSec = -1;
+  /** Last event seen for this key (counted or only observed). */
+  touchedSec = 0;
   detail: KeyDetail | undefined = undefined;
-  readonly extension: ExtensionState | undefined;
+  /** LRU links, kept on the state itself so touching a key never reorders the map. */
+  newer: KeyState | undefined = undefined;
+  older: KeyState | undefined = undefined;
 
-  constructor(rule: CompiledRule) {
-    this.extension = rule.extension?.newState();
-  }
+  constructor(
+    readonly key: string,
+    readonly extension: ExtensionState | undefined,
+  ) {}
 }
 
 export class KeyDetail {

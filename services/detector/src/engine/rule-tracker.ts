@@ -4,12 +4,13 @@
  * Leaks are computed lazily from event time when a key is touched; `sweep` is the one place
  * that walks keys, and it only walks firing keys and the expired head of each LRU.
  */
-import type { Alert, AlertKey } from "../../../../shared/src/contracts/alerts.js";
+import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { buildAlert } from "./alert.js";
 import type { KeyMeasures } from "./extension.js";
-import { type EventContext, KEY_FIELDS, type KeyField, textValues } from "./fields.js";
+import { type EventContext, textValues } from "./fields.js";
 import { KeyDetail, KeyState } from "./key-state.js";
+import { KeyStore } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
 
 export interface RuleStats {
@@ -17,17 +18,6 @@ export interface RuleStats {
   evictions: number;
   firing: number;
   alerts: { firing: number; resolved: number };
-}
-
-class KeyStore {
-  readonly type: AlertKey["type"];
-  readonly states = new Map<string, KeyState>();
-  readonly firing = new Set<string>();
-  evictions = 0;
-
-  constructor(readonly field: KeyField) {
-    this.type = KEY_FIELDS[field];
-  }
 }
 
 export class RuleTracker {
@@ -51,20 +41,21 @@ export class RuleTracker {
         const state = this.touch(store, value, atMs, alerts);
         state.extension?.observe(event, context, atMs);
         if (weight <= 0) {
-          if (this.rule.triggers === undefined) this.evaluate(store, value, state, atMs, alerts);
+          if (this.rule.triggers === undefined) this.evaluate(store, state, atMs, alerts);
           continue;
         }
         const before = window.total(state.buckets, atMs);
-        if (!window.add(state.buckets, atMs, weight)) continue;
-        const firing = state.detail?.firing ?? false;
-        if (!firing && (before === 0 || Number.isNaN(state.startMs))) {
-          state.startMs = atMs;
+        const buckets = window.add(state.buckets, atMs, weight);
+        if (buckets === undefined) continue;
+        state.buckets = buckets;
+        if (!state.detail?.firing && (before === 0 || state.startSec < 0)) {
+          state.startSec = toSeconds(atMs);
           state.detail?.startEpisode();
         }
         if (state.detail === undefined && before + weight >= this.rule.detailFrom)
           state.detail = new KeyDetail(this.rule);
         state.detail?.record(event, context, store.field, atMs);
-        if (this.rule.triggers === undefined) this.evaluate(store, value, state, atMs, alerts);
+        if (this.rule.triggers === undefined) this.evaluate(store, state, atMs, alerts);
       }
     }
   }
@@ -73,12 +64,12 @@ export class RuleTracker {
   trigger(event: PostfixEvent, atMs: number, alerts: Alert[]): void {
     for (const store of this.stores) {
       for (const value of textValues(store.field, event)) {
-        const state = store.states.get(value);
+        const state = store.get(value);
         if (state?.detail === undefined || state.detail.firing) continue;
         const measures = this.measure(store, state, atMs);
         if (!this.fires(state, measures)) continue;
         state.detail.recordTrigger(event, store.field, atMs);
-        this.fire(store, value, state, measures, alerts);
+        this.fire(store, state, measures, alerts);
       }
     }
   }
@@ -87,10 +78,10 @@ export class RuleTracker {
   sweep(nowMs: number, alerts: Alert[]): void {
     for (const store of this.stores) {
       for (const value of store.firing) {
-        const state = store.states.get(value);
+        const state = store.get(value);
         const detail = state?.detail;
         if (!state || !detail || detail.lastCountedMs + this.rule.quietMs > nowMs) continue;
-        this.resolve(store, value, state, alerts);
+        this.resolve(store, state, alerts);
       }
       this.forgetIdle(store, nowMs);
     }
@@ -101,7 +92,7 @@ export class RuleTracker {
     let evictions = 0;
     let firing = 0;
     for (const store of this.stores) {
-      trackedKeys += store.states.size;
+      trackedKeys += store.size;
       evictions += store.evictions;
       firing += store.firing.size;
     }
@@ -109,46 +100,48 @@ export class RuleTracker {
   }
 
   private touch(store: KeyStore, value: string, atMs: number, alerts: Alert[]): KeyState {
-    let state = store.states.get(value);
-    if (state) store.states.delete(value);
+    let state = store.get(value);
+    if (state) store.touch(state);
     else {
-      state = new KeyState(this.rule);
       this.evictFor(store, alerts);
+      state = new KeyState(value, this.rule.extension?.newState());
+      store.add(state);
     }
-    store.states.set(value, state);
-    state.touchedMs = Math.max(state.touchedMs, atMs);
+    state.touchedSec = Math.max(state.touchedSec, toSeconds(atMs));
     return state;
   }
 
   /** The least recently seen key makes room; a firing one is resolved on the way out, not lost. */
   private evictFor(store: KeyStore, alerts: Alert[]): void {
     const limit = this.rule.settings.maxKeys ?? this.maxKeys;
-    while (store.states.size >= limit) {
-      const [oldest, state] = store.states.entries().next().value as [string, KeyState];
-      if (store.firing.has(oldest)) this.resolve(store, oldest, state, alerts);
-      store.states.delete(oldest);
+    for (let oldest = store.leastRecent(); oldest && store.size >= limit; oldest = store.leastRecent()) {
+      if (store.firing.has(oldest.key)) this.resolve(store, oldest, alerts);
+      store.delete(oldest);
       store.evictions += 1;
     }
   }
 
   private forgetIdle(store: KeyStore, nowMs: number): void {
+    const idleBeforeSec = (nowMs - this.rule.retentionMs) / 1000;
     let firingSkipped = 0;
-    for (const [value, state] of store.states) {
-      if (state.touchedMs + this.rule.retentionMs > nowMs) break;
-      store.states.delete(value);
-      if (!store.firing.has(value)) continue;
+    for (
+      let oldest = store.leastRecent();
+      oldest && oldest.touchedSec <= idleBeforeSec;
+      oldest = store.leastRecent()
+    ) {
+      if (!store.firing.has(oldest.key)) store.delete(oldest);
       // A firing key still inside its quiet period goes to the back of the line instead.
-      store.states.set(value, state);
-      if (++firingSkipped >= store.firing.size) break;
+      else if (++firingSkipped > store.firing.size) break;
+      else store.touch(oldest);
     }
   }
 
-  private evaluate(store: KeyStore, value: string, state: KeyState, atMs: number, alerts: Alert[]): void {
+  private evaluate(store: KeyStore, state: KeyState, atMs: number, alerts: Alert[]): void {
     const detail = state.detail;
     if (detail === undefined) return;
     const measures = this.measure(store, state, atMs);
     detail.lastMeasure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
-    if (!detail.firing && this.fires(state, measures)) this.fire(store, value, state, measures, alerts);
+    if (!detail.firing && this.fires(state, measures)) this.fire(store, state, measures, alerts);
   }
 
   private measure(store: KeyStore, state: KeyState, atMs: number): KeyMeasures {
@@ -166,31 +159,25 @@ export class RuleTracker {
     return measure >= measures.threshold;
   }
 
-  private fire(
-    store: KeyStore,
-    value: string,
-    state: KeyState,
-    measures: KeyMeasures,
-    alerts: Alert[],
-  ): void {
+  private fire(store: KeyStore, state: KeyState, measures: KeyMeasures, alerts: Alert[]): void {
     const detail = state.detail as KeyDetail;
     detail.firing = true;
-    store.firing.add(value);
+    store.firing.add(state.key);
     this.alertCounts.firing += 1;
-    alerts.push(
-      buildAlert({ rule: this.rule, key: { type: store.type, value }, state, detail, measures }, "firing"),
-    );
+    const key = { type: store.type, value: state.key };
+    alerts.push(buildAlert({ rule: this.rule, key, state, detail, measures }, "firing"));
   }
 
-  private resolve(store: KeyStore, value: string, state: KeyState, alerts: Alert[]): void {
+  private resolve(store: KeyStore, state: KeyState, alerts: Alert[]): void {
     const detail = state.detail as KeyDetail;
     const measures = this.measure(store, state, detail.lastCountedMs);
-    alerts.push(
-      buildAlert({ rule: this.rule, key: { type: store.type, value }, state, detail, measures }, "resolved"),
-    );
+    const key = { type: store.type, value: state.key };
+    alerts.push(buildAlert({ rule: this.rule, key, state, detail, measures }, "resolved"));
     detail.firing = false;
-    store.firing.delete(value);
-    state.startMs = Number.NaN;
+    store.firing.delete(state.key);
+    state.startSec = -1;
     this.alertCounts.resolved += 1;
   }
 }
+
+const toSeconds = (ms: number): number => Math.floor(ms / 1000);

@@ -7,12 +7,13 @@
  * gives a number that depends on how the events were spaced and cannot be reported as a count.
  * With BUCKETS_PER_WINDOW buckets the window is exact except at its old edge, where up to one
  * bucket (window / 10) may be forgotten early; it never counts an event older than the window.
- * A key that saw one event holds a two-element array, which is what makes a million idle
- * attacker IPs affordable.
+ * Arrays are allocated at their exact size: a key that saw one event holds two small integers,
+ * which is what makes a million idle attacker IPs affordable.
  */
 export const BUCKETS_PER_WINDOW = 10;
 
-export type BucketCounts = number[];
+export type BucketCounts = readonly number[];
+export const NO_BUCKETS: BucketCounts = [];
 
 export class SlidingWindow {
   readonly windowMs: number;
@@ -23,29 +24,36 @@ export class SlidingWindow {
     this.bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS_PER_WINDOW));
   }
 
-  /** Adds `weight` at `atMs`; returns false (and counts nothing) when `atMs` is already outside the window. */
-  add(buckets: BucketCounts, atMs: number, weight: number): boolean {
+  /**
+   * Returns the counts with `weight` added at `atMs`, dropping buckets that left the window; returns
+   * undefined (nothing counted) when `atMs` itself is older than the window.
+   */
+  add(buckets: BucketCounts, atMs: number, weight: number): BucketCounts | undefined {
     const bucketId = Math.floor(atMs / this.bucketMs);
-    const newest = Math.max(bucketId, newestBucket(buckets));
-    const oldestKept = newest - BUCKETS_PER_WINDOW + 1;
-    if (bucketId < oldestKept) return false;
-    let write = 0;
+    if (buckets.length === 0) return [bucketId, weight];
+    const oldestKept = Math.max(bucketId, newestBucket(buckets)) - BUCKETS_PER_WINDOW + 1;
+    if (bucketId < oldestKept) return undefined;
+    let keptPairs = 0;
     let found = false;
-    for (let read = 0; read < buckets.length; read += 2) {
-      const id = buckets[read] as number;
-      if (id < oldestKept) continue;
-      let count = buckets[read + 1] as number;
-      if (id === bucketId) {
-        count += weight;
-        found = true;
-      }
-      buckets[write] = id;
-      buckets[write + 1] = count;
-      write += 2;
+    for (let i = 0; i < buckets.length; i += 2) {
+      const id = buckets[i] as number;
+      if (id >= oldestKept) keptPairs += 1;
+      found ||= id === bucketId;
     }
-    buckets.length = write;
-    if (!found) buckets.push(bucketId, weight);
-    return true;
+    // Exact-size allocation: growing with push would reserve 17 slots per key.
+    const kept = new Array<number>(2 * (keptPairs + (found ? 0 : 1)));
+    let write = 0;
+    for (let i = 0; i < buckets.length; i += 2) {
+      const id = buckets[i] as number;
+      if (id < oldestKept) continue;
+      kept[write++] = id;
+      kept[write++] = (buckets[i + 1] as number) + (id === bucketId ? weight : 0);
+    }
+    if (!found) {
+      kept[write++] = bucketId;
+      kept[write] = weight;
+    }
+    return kept;
   }
 
   /** The weight counted in the window ending at `atMs`. */

@@ -210,9 +210,9 @@ export const message = (
   end: "removed",
 });
 
-/** `warning:`, `fatal:` or `panic:` lines; the contract types their kind as a union, hence the cast. */
+/** `warning:`, `fatal:` or `panic:` lines. */
 export const diagnostic = (o: Origin & { kind: "warning" | "fatal" | "panic"; text: string }): PostfixEvent =>
-  ({ ...base(o), kind: o.kind, text: o.text }) as PostfixEvent;
+  ({ ...base(o), kind: o.kind, text: o.text }) as EventOf<"warning" | "fatal" | "panic">;
 
 /**
  * Seed 002: a SASL brute force hidden in TLS debug noise. The forum copy has no hostname and no

@@ -1,12 +1,23 @@
 /** The rule catalogue and loading with config overrides. Rule ids are the contract. */
 import { type CompiledRule, compileRule, RuleConfigError, type RuleDefinition } from "../engine/rule.js";
+import { bounceStorm, compromisedSender, outboundBlocked } from "./outbound.js";
 import { authAfterFailures, saslBruteforce, saslSlowBruteforce, saslSpray } from "./sasl.js";
+import { credentialsInLogs, mailSystemError, weakTls } from "./server-config.js";
+import { recipientHarvest, relayProbe } from "./smtpd-rejects.js";
 
 export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   saslBruteforce,
   saslSlowBruteforce,
   saslSpray,
   authAfterFailures,
+  compromisedSender,
+  outboundBlocked,
+  bounceStorm,
+  relayProbe,
+  recipientHarvest,
+  weakTls,
+  credentialsInLogs,
+  mailSystemError,
 ];
 
 /**

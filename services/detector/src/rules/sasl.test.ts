@@ -37,7 +37,7 @@ describe("sasl_bruteforce", () => {
     );
     assert.equal(
       alert.summary,
-      "SASL brute force from 176.103.49.30: 5 failed logins in 10m on unnamed host (mechanisms: PLAIN (4))",
+      "SASL brute force from 176.103.49.30: 5 failed logins in 10m on unnamed-host (mechanisms: PLAIN (4))",
     );
   });
 

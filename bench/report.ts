@@ -1,0 +1,31 @@
+/** What a scenario hands back, and the one table format used for the terminal and RESULTS.md. */
+export interface ScenarioResult {
+  title: string;
+  columns: string[];
+  rows: string[][];
+  /** What the numbers mean and what was not measured as asked. */
+  notes: string[];
+}
+
+/** A markdown table padded to line up, so the same text reads well in a terminal. */
+export function formatResult(result: ScenarioResult): string {
+  const widths = result.columns.map((column, i) =>
+    Math.max(column.length, ...result.rows.map((row) => (row[i] ?? "").length)),
+  );
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [
+    `## ${result.title}`,
+    "",
+    line(result.columns),
+    line(widths.map((width) => "-".repeat(width))),
+    ...result.rows.map(line),
+    "",
+    ...result.notes.map((note) => `- ${note}`),
+    "",
+  ].join("\n");
+}
+
+export const perSecond = (count: number, ms: number): string =>
+  Math.round((count / ms) * 1000).toLocaleString("en-US");
+export const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+export const megabytes = (kb: number): string => (kb / 1024).toFixed(0);

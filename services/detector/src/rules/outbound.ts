@@ -1,0 +1,60 @@
+/** What our own outbound mail does to the world: compromised senders, reputation trouble, backscatter. */
+import type { RuleDefinition } from "../engine/rule.js";
+import { senderBaseline } from "./sender-baseline.js";
+import { trafficShare } from "./traffic-share.js";
+
+export const compromisedSender: RuleDefinition = {
+  id: "compromised_sender",
+  description:
+    "A SASL user whose recipients, messages, recipient domains or bounce ratio in a window jump past limits and past its own baseline.",
+  reads: [{ kind: "message", test: "authenticatedMessage" }],
+  keys: ["saslUsername"],
+  weight: "recipients",
+  distinct: "recipientDomain",
+  extension: senderBaseline,
+  facts: [
+    { name: "topRecipientDomains", top: "recipientDomain" },
+    { name: "remoteRejections", top: "remoteRejection", limit: 3 },
+  ],
+  defaults: { severity: "critical", windowSeconds: 3600, threshold: 300, quietSeconds: 3600 },
+  summary:
+    "SASL user {key} looks compromised: {count} recipients in {messages} messages over {distinct} domains in {window} " +
+    "(baseline {baselineRecipients}), {bouncedRecipients} bounced, {deferredRecipients} deferred; top domains: {topRecipientDomains}; " +
+    "remote rejections: {remoteRejections}",
+  remediation:
+    "Disable or reset the account's password now (and revoke app passwords), purge its queued mail " +
+    "(`postqueue -p`, `postsuper -d`), block the client IPs listed, and check blocklists for your sending IPs. " +
+    "Prevent a repeat with per-user rate limits (a policy service) and `smtpd_sender_login_maps` with reject_sender_login_mismatch.",
+};
+
+export const outboundBlocked: RuleDefinition = {
+  id: "outbound_blocked",
+  description: "Remote servers rate-limit or blocklist our mail: a reputation alarm.",
+  reads: [{ kind: "delivery", test: "reputationBlock" }],
+  keys: ["host"],
+  weight: "one",
+  facts: [
+    { name: "remoteRejections", top: "remoteRejection", limit: 3 },
+    { name: "destinations", top: "destination" },
+  ],
+  defaults: { severity: "warning", windowSeconds: 3600, threshold: 3, quietSeconds: 6 * 3600 },
+  summary:
+    "Remote servers are blocking or rate-limiting mail from {key}: {count} refusals in {window} ({remoteRejections})",
+  remediation:
+    "Look up the sending IP on the blocklists named (Spamhaus, Microsoft SNDS, Google Postmaster Tools), find what " +
+    "sent the mail that got it listed (see compromised_sender and the queue), fix SPF/DKIM/DMARC and PTR, then request delisting.",
+};
+
+export const bounceStorm: RuleDefinition = {
+  id: "bounce_storm",
+  description: "Null-sender (bounce) messages out of proportion to a host's normal traffic: backscatter.",
+  reads: [{ kind: "message" }],
+  keys: ["host"],
+  weight: "nullSenderMessage",
+  extension: trafficShare,
+  defaults: { severity: "warning", windowSeconds: 3600, threshold: 50, quietSeconds: 3600 },
+  summary: "Bounce storm on {key}: {count} of {messages} messages in {window} have a null sender",
+  remediation:
+    "Reject unknown recipients at SMTP time instead of bouncing later (reject_unlisted_recipient, recipient " +
+    "verification for relay domains), reject spoofed senders (SPF, postscreen), and look for a compromised sender behind the bounces.",
+};

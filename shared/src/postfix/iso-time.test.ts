@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { isoTime } from "./iso-time.js";
+
+test("isoTime matches Date#toISOString across years 0000-9999 and beyond", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: -62_167_219_200_000, max: 300_000_000_000_000 }), (ms) => {
+      assert.equal(isoTime(ms), new Date(ms).toISOString());
+    }),
+    { numRuns: 20_000 },
+  );
+  for (const ms of [0, 951_782_400_000, 4_107_542_400_000, 253_402_300_799_999]) {
+    assert.equal(isoTime(ms), new Date(ms).toISOString());
+  }
+});
+
+test("isoTime never throws: out-of-range and non-finite times fall back to the epoch", () => {
+  assert.equal(isoTime(Number.NaN), "1970-01-01T00:00:00.000Z");
+  assert.equal(isoTime(Number.POSITIVE_INFINITY), "1970-01-01T00:00:00.000Z");
+  assert.equal(isoTime(9e15), "1970-01-01T00:00:00.000Z");
+  assert.equal(isoTime(1.5), "1970-01-01T00:00:00.001Z");
+});

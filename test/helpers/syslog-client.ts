@@ -1,0 +1,28 @@
+/** Sends syslog lines to a receiver the way rsyslog does: UDP datagrams, or TCP with LF or octet-counted framing. */
+import { createSocket } from "node:dgram";
+import { connect } from "node:net";
+
+export async function sendTcp(
+  port: number,
+  frames: readonly string[],
+  framing: "lf" | "octet-counted",
+): Promise<void> {
+  const payload = frames
+    .map((frame) => (framing === "lf" ? `${frame}\n` : `${Buffer.byteLength(frame)} ${frame}`))
+    .join("");
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.end(payload));
+    socket.on("error", reject);
+    socket.on("close", () => resolve());
+  });
+}
+
+export async function sendUdp(port: number, frames: readonly string[]): Promise<void> {
+  const socket = createSocket("udp4");
+  for (const frame of frames) {
+    await new Promise<void>((resolve, reject) =>
+      socket.send(frame, port, "127.0.0.1", (error) => (error ? reject(error) : resolve())),
+    );
+  }
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+}
