@@ -25,6 +25,8 @@ export const detectorConfigSchema = z.object({
   /** A JSON file of rule overrides; DETECTOR_RULES entries win over it. */
   DETECTOR_RULES_FILE: z.string().optional(),
   DETECTOR_MAX_KEYS_PER_RULE: env.positiveInt(250_000),
+  /** On start, events this far back (at most; the longest rule window) are re-read to rebuild state. */
+  DETECTOR_WARMUP_MAX_SECONDS: env.positiveInt(86_400),
   /** Open messages the correlator follows at once (oldest evicted, counted). */
   CORRELATOR_MAX_MESSAGES: env.positiveInt(100_000),
   /** Postfix's maximal_queue_lifetime (5 days) by default: deferred mail can take that long. */

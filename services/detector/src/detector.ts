@@ -16,6 +16,7 @@ import { createDetectorMetrics } from "./metrics.js";
 import { DetectionPipeline } from "./pipeline.js";
 import { createPostfixMetrics, observePostfixEvent } from "./postfix-metrics.js";
 import { loadRules } from "./rules/index.js";
+import { longestWindowSeconds, warmUp } from "./warmup.js";
 
 const TICK_MS = 1000;
 const LAG_POLL_MS = 5000;
@@ -45,6 +46,8 @@ export async function createDetector(deps: {
   const metrics = createDetectorMetrics(registry, () => pipeline.stats());
   const postfixMetrics = createPostfixMetrics(registry);
   const js = jetstream(connection);
+  const warmupSeconds = Math.min(config.DETECTOR_WARMUP_MAX_SECONDS, longestWindowSeconds(rules));
+  await warmUp(connection, pipeline, { fromMs: now() - warmupSeconds * 1000, logger });
   let stopping = false;
   const rejectionsLogged = new Set<string>();
 
