@@ -78,6 +78,7 @@ export function formatSlackMessage(alert: Alert): Record<string, unknown> {
     type: "context",
     elements: [{ type: "mrkdwn", text: `postwatch · fingerprint \`${alert.fingerprint}\`` }],
   });
-  // `text` is the notification and screen-reader fallback when blocks are present.
-  return { text: `${title}: ${alert.summary}`, blocks };
+  // `text` is the notification and screen-reader fallback; Slack parses it as mrkdwn too, so a
+  // log-derived `<!channel>` in a summary must not become a mention.
+  return { text: escapeMrkdwn(`${title}: ${alert.summary}`), blocks };
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, readConfigSources } from "../../../shared/src/runtime/config.js";
 import { NatsServerMissingError } from "../../../shared/src/runtime/embedded-nats.js";
+import { NatsUnavailableError } from "../../../shared/src/runtime/nats.js";
 import { stopOnSignals } from "../../../shared/src/runtime/service.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
 import { parseCommand, replayCommand, reportCommand, traceCommand } from "./offline.js";
@@ -116,7 +117,13 @@ function version(): string {
 }
 
 /** Errors an operator can fix get one line, no stack trace. */
-const EXPECTED_ERRORS = [ConfigError, RuleConfigError, NatsServerMissingError, UsageError];
+const EXPECTED_ERRORS = [
+  ConfigError,
+  RuleConfigError,
+  NatsServerMissingError,
+  NatsUnavailableError,
+  UsageError,
+];
 
 main(process.argv.slice(2), process.env).then(
   (code) => {

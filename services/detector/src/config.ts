@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
+import {
+  ConfigError,
+  commonConfig,
+  type Env,
+  env,
+  loadConfig,
+  natsConfig,
+} from "../../../shared/src/runtime/config.js";
+import { RuleConfigError } from "./engine/rule.js";
+import { loadRules } from "./rules/index.js";
 
 /** DETECTOR_RULES is JSON: `{ "sasl_bruteforce": { "threshold": 10, "windowSeconds": 300 } }`. */
 const ruleOverrides = z.string().transform((text, context) => {
@@ -35,8 +44,24 @@ export const detectorConfigSchema = z.object({
 
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;
 
+/** Validates the rule overrides too, so a bad threshold stops the detector before it connects anywhere. */
 export function loadDetectorConfig(source: Env): DetectorConfig {
-  return loadConfig(detectorConfigSchema, source);
+  const config = loadConfig(detectorConfigSchema, source);
+  let overrides: Record<string, unknown>;
+  try {
+    overrides = ruleOverridesOf(config);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: DETECTOR_RULES_FILE: ${(error as Error).message}`);
+  }
+  try {
+    loadRules(overrides);
+  } catch (error) {
+    if (error instanceof RuleConfigError) {
+      throw new ConfigError(`invalid configuration: DETECTOR_RULES: ${error.issues.join("; ")}`);
+    }
+    throw error;
+  }
+  return config;
 }
 
 /** Rule overrides from DETECTOR_RULES_FILE, then DETECTOR_RULES on top (per rule, per field). */

@@ -30,6 +30,11 @@ export interface NatsHandle {
   isConnected(): boolean;
 }
 
+/** The first connection failed: an operator problem (address, auth, server down), told in one line. */
+export class NatsUnavailableError extends Error {
+  override readonly name = "NatsUnavailableError";
+}
+
 export async function connectNats(settings: NatsSettings, logger: Logger): Promise<NatsHandle> {
   const connection = await connect({
     servers: settings.servers,
@@ -38,6 +43,10 @@ export async function connectNats(settings: NatsSettings, logger: Logger): Promi
     reconnectTimeWait: 1000,
     ...(settings.credsFile ? { authenticator: credsAuthenticator(readFileSync(settings.credsFile)) } : {}),
     ...(settings.user ? { user: settings.user, pass: settings.password } : {}),
+  }).catch((error: Error) => {
+    // Credentials may sit in the URL (nats://user:pass@host): keep them out of the message.
+    const servers = settings.servers.map((url) => url.replace(/\/\/[^@/]*@/, "//")).join(", ");
+    throw new NatsUnavailableError(`cannot connect to NATS at ${servers}: ${error.message}`);
   });
   let connected = true;
   logger.info({ server: connection.getServer() }, "connected to NATS");

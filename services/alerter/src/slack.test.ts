@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { escapeMrkdwn, formatDuration, formatSlackMessage } from "./slack.js";
+import { sampleAlert } from "./testing.js";
+
+type Block = { type: string; text?: { type: string; text: string }; fields?: { text: string }[] };
+
+describe("Slack message", () => {
+  it("puts the rule and key in the notification text and a header block", () => {
+    const message = formatSlackMessage(sampleAlert()) as { text: string; blocks: Block[] };
+    assert.match(message.text, /^\[WARNING\] sasl_bruteforce: 176\.103\.49\.30: SASL brute force/);
+    assert.equal(message.blocks[0]?.type, "header");
+    assert.match(message.blocks[0]?.text?.text ?? "", /sasl_bruteforce: 176\.103\.49\.30/);
+    const fields = message.blocks.flatMap((b) => b.fields ?? []).map((f) => f.text);
+    assert.ok(fields.some((f) => f.includes("5 (threshold 5 in 10m)")));
+    assert.ok(fields.some((f) => f.includes("admin@fipick.com")));
+    assert.ok(JSON.stringify(message).includes("What to do"));
+  });
+
+  it("marks resolved alerts and leaves the remediation out", () => {
+    const message = formatSlackMessage(
+      sampleAlert({ state: "resolved", endsAt: "2026-02-23T12:20:00.000Z" }),
+    );
+    assert.match(String(message.text), /^\[RESOLVED\]/);
+    assert.ok(!JSON.stringify(message).includes("What to do"));
+    assert.ok(JSON.stringify(message).includes("2026-02-23T12:20:00.000Z"));
+  });
+
+  it("escapes Slack control characters from log-derived text", () => {
+    assert.equal(escapeMrkdwn("<x@y> & <!channel>"), "&lt;x@y&gt; &amp; &lt;!channel&gt;");
+    const message = JSON.stringify(
+      formatSlackMessage(sampleAlert({ summary: "from=<a@b.example> <!here>" })),
+    );
+    assert.ok(!message.includes("<!here>"));
+  });
+
+  it("stays within Slack's block limits for huge alerts", () => {
+    const many = Array.from({ length: 500 }, (_, i) => `198.51.100.${i % 256}-${i}`);
+    const message = formatSlackMessage(
+      sampleAlert({
+        summary: "x".repeat(5000),
+        related: { clientIps: many, saslUsers: many },
+        samples: many,
+      }),
+    ) as { blocks: Block[] };
+    const header = message.blocks[0]?.text?.text ?? "";
+    assert.ok(header.length <= 150);
+    for (const block of message.blocks) {
+      if (block.text) assert.ok(block.text.text.length <= 3000);
+      if (block.fields) {
+        assert.ok(block.fields.length <= 10);
+        for (const field of block.fields) assert.ok(field.text.length <= 2000);
+      }
+    }
+  });
+
+  it("writes windows in the largest whole unit", () => {
+    assert.deepEqual([600, 3600, 86_400, 90].map(formatDuration), ["10m", "1h", "1d", "90s"]);
+  });
+});

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fnv1a, ownsKey, replicaDurable } from "./partition.js";
+
+describe("replica key ownership", () => {
+  it("gives every key exactly one owner among the replicas", () => {
+    for (const count of [2, 3, 5]) {
+      for (let i = 0; i < 2000; i++) {
+        const ip = `198.51.${i >> 8}.${i & 255}`;
+        const owners = Array.from({ length: count }, (_, index) =>
+          ownsKey({ index, count }, "client_ip", ip),
+        ).filter(Boolean);
+        assert.equal(owners.length, 1, `${ip} with ${count} replicas`);
+      }
+    }
+  });
+
+  it("spreads keys evenly enough to share the work", () => {
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 30_000; i++) counts[fnv1a(`client_ip\u0000203.0.${i >> 8}.${i & 255}`) % 3]! += 1;
+    for (const n of counts) assert.ok(n > 9000 && n < 11_000, `${counts}`);
+  });
+
+  it("matches the published FNV-1a test vectors, so ownership is stable across versions", () => {
+    assert.equal(fnv1a(""), 0x811c9dc5);
+    assert.equal(fnv1a("a"), 0xe40c292c);
+    assert.equal(fnv1a("foobar"), 0xbf9cf968);
+  });
+
+  it("keeps the plain durable name for a single replica", () => {
+    assert.equal(replicaDurable("postwatch-detector", { index: 0, count: 1 }), "postwatch-detector");
+    assert.equal(replicaDurable("postwatch-detector", { index: 1, count: 3 }), "postwatch-detector-1-of-3");
+  });
+});

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { z } from "zod";
+import { ConfigError, env, loadConfig, natsUrls, readConfigSources } from "./config.js";
+
+const schema = z.object({
+  NATS_URL: natsUrls(),
+  SYSLOG_UDP_PORT: env.port(5514),
+  FLAG: env.boolean(false),
+  LOG_LEVEL: env.logLevel().default("info"),
+});
+
+describe("loadConfig", () => {
+  it("applies defaults and coerces values", () => {
+    assert.deepEqual(loadConfig(schema, { NATS_URL: "nats://a:4222,nats://b:4222", FLAG: "yes" }), {
+      NATS_URL: ["nats://a:4222", "nats://b:4222"],
+      SYSLOG_UDP_PORT: 5514,
+      FLAG: true,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  it("treats an empty variable as unset", () => {
+    assert.equal(
+      loadConfig(schema, { NATS_URL: "nats://a:4222", SYSLOG_UDP_PORT: "" }).SYSLOG_UDP_PORT,
+      5514,
+    );
+  });
+
+  it("names every bad variable, with the value given", () => {
+    assert.throws(
+      () => loadConfig(schema, { NATS_URL: "http://x", SYSLOG_UDP_PORT: "70000", LOG_LEVEL: "loud" }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        /NATS_URL: must be nats:\/\/host:port/.test(error.message) &&
+        /SYSLOG_UDP_PORT: must be 0 \(off\) to 65535 \(got "70000"\)/.test(error.message) &&
+        /LOG_LEVEL: must be one of/.test(error.message),
+    );
+  });
+
+  it("reads a config file, with the environment winning over it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "postwatch-config-"));
+    const file = join(dir, "postwatch.json");
+    writeFileSync(file, JSON.stringify({ NATS_URL: "nats://file:4222", SYSLOG_UDP_PORT: 1514 }));
+    const config = loadConfig(
+      schema,
+      readConfigSources({ POSTWATCH_CONFIG_FILE: file, NATS_URL: "nats://env:4222" }),
+    );
+    assert.deepEqual(config.NATS_URL, ["nats://env:4222"]);
+    assert.equal(config.SYSLOG_UDP_PORT, 1514);
+  });
+
+  it("says which file could not be read", () => {
+    assert.throws(
+      () => readConfigSources({ POSTWATCH_CONFIG_FILE: "/nonexistent.json" }),
+      /POSTWATCH_CONFIG_FILE: cannot read \/nonexistent\.json/,
+    );
+  });
+});

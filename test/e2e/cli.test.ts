@@ -1,0 +1,133 @@
+/** The `postwatch` command as an admin meets it: real child processes, real files, exit codes and output. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../services/cli/src/main.js", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/", import.meta.url));
+
+function postwatch(args: string[], env: Record<string, string> = {}, input?: string) {
+  const result = spawnSync(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    input,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const oneLine = (text: string) => text.trimEnd().split("\n").length === 1;
+
+describe("postwatch command line", () => {
+  it("explains a bad config value in one line naming the variable, without a stack trace", () => {
+    const { code, stderr } = postwatch(["receiver"], {
+      NATS_URL: "nats://127.0.0.1:1",
+      SYSLOG_UDP_PORT: "abc",
+    });
+    assert.equal(code, 1);
+    assert.ok(oneLine(stderr), stderr);
+    assert.match(
+      stderr,
+      /^postwatch: invalid configuration: SYSLOG_UDP_PORT: must be a port number \(got "abc"\)/,
+    );
+  });
+
+  it("reports every bad value at once", () => {
+    const { code, stderr } = postwatch(["alerter"], {
+      NATS_URL: "nats://127.0.0.1:1",
+      SLACK_WEBHOOK_URL: "ftp://x",
+      LOG_LEVEL: "loud",
+    });
+    assert.equal(code, 1);
+    assert.ok(oneLine(stderr), stderr);
+    assert.match(stderr, /SLACK_WEBHOOK_URL/);
+    assert.match(stderr, /LOG_LEVEL/);
+  });
+
+  it("requires NATS_URL for a single service", () => {
+    const { code, stderr } = postwatch(["detector"]);
+    assert.equal(code, 1);
+    assert.match(stderr, /NATS_URL/);
+  });
+
+  it("says in one line, without the password in the URL, that NATS cannot be reached", () => {
+    const { code, stderr } = postwatch(["receiver"], {
+      NATS_URL: "nats://admin:s3cret@127.0.0.1:1",
+      SYSLOG_UDP_PORT: "0",
+      SYSLOG_TCP_PORT: "0",
+    });
+    assert.equal(code, 1);
+    assert.ok(oneLine(stderr), stderr);
+    assert.match(stderr, /^postwatch: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+    assert.ok(!stderr.includes("s3cret"));
+  });
+
+  it("names a bad rule override before connecting anywhere", () => {
+    const { code, stderr } = postwatch(["detector"], {
+      NATS_URL: "nats://127.0.0.1:1",
+      DETECTOR_RULES: '{"sasl_brute_force":{}}',
+    });
+    assert.equal(code, 1);
+    assert.ok(oneLine(stderr), stderr);
+    assert.match(stderr, /rule sasl_brute_force: unknown rule/);
+  });
+
+  it("tells how to install nats-server when start cannot find it", () => {
+    const { code, stderr } = postwatch(["start"], { NATS_SERVER_BIN: "/nonexistent/nats-server" });
+    assert.equal(code, 1);
+    assert.ok(oneLine(stderr), stderr);
+    assert.match(stderr, /nats-server was not found.*apt-get install nats-server/);
+  });
+
+  it("replays the seed's brute force into a sasl_bruteforce alert naming the attacker", () => {
+    const { code, stdout } = postwatch(["replay", `${FIXTURES}sasl-bruteforce-seed002.log`]);
+    assert.equal(code, 0);
+    assert.match(stdout, /FIRING +warning +sasl_bruteforce +client_ip=176\.103\.49\.30/);
+    const json = postwatch(["replay", "--json", `${FIXTURES}sasl-bruteforce-seed002.log`]);
+    const parsed = JSON.parse(json.stdout) as {
+      alerts: { rule: string; key: { value: string } }[];
+      stats: { lines: number };
+    };
+    assert.equal(parsed.stats.lines, 96);
+    assert.deepEqual(
+      parsed.alerts.filter((a) => a.rule === "sasl_bruteforce").map((a) => a.key.value),
+      ["176.103.49.30"],
+    );
+  });
+
+  it("parses stdin into one JSON event per Postfix line and never prints the AUTH payload", () => {
+    const input = [
+      "Feb 23 11:57:43 postfix/smtpd[32451]: Read 45 chars: AUTH PLAIN AGFkbWluQGZpcGljay5jb20Ad2lsb",
+      "Feb 23 11:57:45 mx1 dovecot[1]: imap-login: Login: user=<a>",
+      "Feb 23 11:57:45 postfix/smtpd[32451]: warning: unknown[176.103.49.30]: SASL PLAIN authentication failed: ",
+    ].join("\n");
+    const { code, stdout } = postwatch(["parse", "-"], {}, input);
+    assert.equal(code, 0);
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { kind: string; authUsername?: string });
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ["debug", "sasl_auth_failed"],
+    );
+    assert.equal(events[0]?.authUsername, "admin@fipick.com");
+    assert.ok(!stdout.includes("AGFkbWluQGZpcGljay5jb20Ad2lsb"));
+  });
+
+  it("traces a bounced message of seed 003 to its non-delivery notification", () => {
+    const { code, stdout } = postwatch(["trace", "418621D80D", `${FIXTURES}seed-003-relay-abuse.log`]);
+    assert.equal(code, 0);
+    assert.match(stdout, /418621D80D.*6711A1D7B7/);
+    assert.match(stdout, /551 virus infected mail rejected/);
+    const missing = postwatch(["trace", "NOSUCHID", `${FIXTURES}seed-003-relay-abuse.log`]);
+    assert.equal(missing.code, 1);
+  });
+
+  it("answers usage mistakes with exit status 2", () => {
+    assert.equal(postwatch(["frobnicate"]).code, 2);
+    assert.equal(postwatch(["trace"]).code, 2);
+    assert.equal(postwatch(["--help"]).code, 0);
+  });
+});
