@@ -73,7 +73,8 @@ describe("pipeline end to end", () => {
     assert.match(String(alert.facts.mechanisms), /PLAIN/);
 
     type SlackMessage = { text: string; blocks: unknown[] };
-    const isBruteForce = (r: { body: unknown }) => /sasl_bruteforce: 176\.103\.49\.30/.test((r.body as SlackMessage).text);
+    const isBruteForce = (r: { body: unknown }) =>
+      /sasl_bruteforce: 176\.103\.49\.30/.test((r.body as SlackMessage).text);
     const slack = await webhook.waitFor("/slack", (r) => r.some(isBruteForce), 5000);
     const message = slack.find(isBruteForce)?.body as SlackMessage;
     assert.ok(Array.isArray(message.blocks) && message.blocks.length >= 3);

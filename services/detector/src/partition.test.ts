@@ -16,9 +16,13 @@ describe("replica key ownership", () => {
   });
 
   it("spreads keys evenly enough to share the work", () => {
-    const counts = [0, 0, 0];
-    for (let i = 0; i < 30_000; i++) counts[fnv1a(`client_ip\u0000203.0.${i >> 8}.${i & 255}`) % 3]! += 1;
-    for (const n of counts) assert.ok(n > 9000 && n < 11_000, `${counts}`);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 30_000; i++) {
+      const owner = fnv1a(`client_ip\u0000203.0.${i >> 8}.${i & 255}`) % 3;
+      counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    }
+    assert.equal(counts.size, 3);
+    for (const n of counts.values()) assert.ok(n > 9000 && n < 11_000, `${[...counts.values()]}`);
   });
 
   it("matches the published FNV-1a test vectors, so ownership is stable across versions", () => {
