@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { ALERT_SCHEMA_VERSION, type Alert, type AlertKey } from "../../../../shared/src/contracts/alerts.js";
-import type { Facts, KeyMeasures } from "./extension.js";
+import type { ExtensionState, Facts, KeyMeasures } from "./extension.js";
 import { UNNAMED_HOST } from "./fields.js";
-import type { KeyDetail, KeyState } from "./key-state.js";
+import type { KeyDetail } from "./key-state.js";
 import type { CompiledRule } from "./rule.js";
 import { formatDuration } from "./template.js";
 
@@ -14,16 +14,18 @@ export function fingerprint(ruleId: string, key: AlertKey): string {
 export interface AlertInput {
   rule: CompiledRule;
   key: AlertKey;
-  state: KeyState;
+  /** First counted event of the episode, whole seconds; -1 when unknown (after a resolve). */
+  startSec: number;
+  extension: ExtensionState | undefined;
   detail: KeyDetail;
   measures: KeyMeasures;
 }
 
 export function buildAlert(
-  { rule, key, state, detail, measures }: AlertInput,
+  { rule, key, startSec, extension, detail, measures }: AlertInput,
   alertState: Alert["state"],
 ): Alert {
-  const facts = factsOf(state, detail, measures);
+  const facts = factsOf(extension, detail, measures);
   const measure = rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
   const count = alertState === "firing" ? measure : detail.lastMeasure;
   const settings = rule.settings;
@@ -35,7 +37,7 @@ export function buildAlert(
     window: formatDuration(settings.windowSeconds),
     hosts: detail.hosts.length > 0 ? detail.hosts : [UNNAMED_HOST],
   });
-  const startMs = state.startSec < 0 ? detail.lastCountedMs : state.startSec * 1000;
+  const startMs = startSec < 0 ? detail.lastCountedMs : startSec * 1000;
   return {
     v: ALERT_SCHEMA_VERSION,
     fingerprint: fingerprint(rule.id, key),
@@ -57,8 +59,8 @@ export function buildAlert(
   };
 }
 
-function factsOf(state: KeyState, detail: KeyDetail, measures: KeyMeasures): Facts {
-  const facts: Facts = { ...detail.factValues(), ...state.extension?.facts(measures.atMs) };
+function factsOf(extension: ExtensionState | undefined, detail: KeyDetail, measures: KeyMeasures): Facts {
+  const facts: Facts = { ...detail.factValues(measures.atMs), ...extension?.facts(measures.atMs) };
   if (detail.distinct) {
     facts.distinct = detail.distinct.saturated(measures.atMs) ? `${measures.distinct}+` : measures.distinct;
     facts.events = measures.count;

@@ -1,65 +1,121 @@
 /**
- * De-duplicates SASL failures within one smtpd session. A session logs one
- * `SASL ... authentication failed` warning per attempt, maybe `too many errors after AUTH`, and
- * finally `disconnect ... auth=0/N`. Each line implies "at least this many failures so far"; the
- * session remembers how many it already counted and each line adds only what is new. A session
- * is one smtpd process (host + pid) between `connect` and `disconnect`.
+ * Per smtpd session SASL bookkeeping, done once per event before any rule looks at it.
+ *
+ * De-duplication: a session logs one `SASL ... authentication failed` warning per attempt, maybe
+ * `too many errors after AUTH`, and finally `disconnect ... auth=0/N`. Each line implies "at least
+ * this many failures so far"; the session remembers how many it already saw and each line adds
+ * only what is new. A session is one smtpd process (host + pid) between `connect` and `disconnect`.
+ *
+ * Not every failure is a guess. A failure whose reason says the auth backend was unreachable
+ * (dovecot or saslauthd restarting) or that the client asked for a mechanism we do not offer
+ * tried no password: it is seen (so the disconnect's `auth=0/N` does not count it again) but not
+ * counted. fail2ban's postfix filter (mode=auth) ignores the same two reasons.
+ *
+ * A session whose AUTH then succeeds (`client=... sasl_username=`, or `auth=1/2` on disconnect)
+ * proved it knew the password: its counted failures are reported as `authForgiven`, once, for
+ * rules that forgive typos (see RuleDefinition.forgiveOn).
  */
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import type { EventContext } from "./fields.js";
 
 /** smtpd processes alive at once are bounded by process limits; this only guards against lost disconnects. */
 export const DEFAULT_MAX_AUTH_SESSIONS = 100_000;
 
+/** SASL failure reasons that are not a password guess: auth backend outages, unsupported mechanisms. */
+export const NOT_A_GUESS = /^\s*(Connection lost to authentication server|Invalid authentication mechanism)/i;
+
+export function isPasswordGuess(event: PostfixEvent): boolean {
+  return event.kind !== "sasl_auth_failed" || !NOT_A_GUESS.test(event.reason);
+}
+
+interface Session {
+  /** Failures this session showed, guesses or not: what later lines are compared with. */
+  seen: number;
+  /** Of those, guesses counted and not yet forgiven. */
+  counted: number;
+}
+
+const NOTHING: EventContext = { authFailures: 0, authForgiven: 0 };
+
 export class AuthSessions {
-  private readonly counted = new Map<string, number>();
+  private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly maxSessions = DEFAULT_MAX_AUTH_SESSIONS) {}
 
-  /** How many new SASL failures this event shows. */
-  newFailures(event: PostfixEvent): number {
+  observe(event: PostfixEvent): EventContext {
     switch (event.kind) {
       case "connect":
         this.forget(event);
-        return 0;
-      case "sasl_auth_failed":
-        return this.atLeast(event, this.countedSoFar(event) + 1, false);
+        return NOTHING;
+      case "sasl_auth_failed": {
+        const session = this.session(event);
+        const guess = isPasswordGuess(event);
+        session.seen += 1;
+        if (guess) session.counted += 1;
+        return { authFailures: guess ? 1 : 0, authForgiven: 0 };
+      }
       case "too_many_errors":
-        return event.stage.toUpperCase() === "AUTH" ? this.atLeast(event, 1, false) : 0;
+        return event.stage.toUpperCase() === "AUTH" ? this.atLeast(event, 1, false) : NOTHING;
+      case "client":
+        return event.saslUsername ? this.succeeded(event) : NOTHING;
       case "disconnect": {
         const auth = event.commands.auth;
-        return this.atLeast(event, auth ? auth.total - auth.ok : 0, true);
+        if (auth === undefined) {
+          this.forget(event);
+          return NOTHING;
+        }
+        return this.atLeast(event, auth.total - auth.ok, true, auth.ok > 0);
       }
       default:
-        return 0;
+        return NOTHING;
     }
   }
 
   get size(): number {
-    return this.counted.size;
+    return this.sessions.size;
   }
 
-  private atLeast(event: PostfixEvent, implied: number, sessionEnds: boolean): number {
-    const already = this.countedSoFar(event);
-    const fresh = Math.max(0, implied - already);
-    const key = sessionKey(event);
-    if (key === undefined) return fresh;
-    this.counted.delete(key);
-    if (!sessionEnds) {
-      this.counted.set(key, already + fresh);
-      if (this.counted.size > this.maxSessions)
-        this.counted.delete(this.counted.keys().next().value as string);
-    }
-    return fresh;
+  private atLeast(
+    event: PostfixEvent,
+    implied: number,
+    sessionEnds: boolean,
+    succeeded = false,
+  ): EventContext {
+    const session = this.session(event);
+    const fresh = Math.max(0, implied - session.seen);
+    session.seen += fresh;
+    session.counted += fresh;
+    const authForgiven = succeeded ? session.counted : 0;
+    if (succeeded) session.counted = 0;
+    if (sessionEnds) this.forget(event);
+    return { authFailures: fresh, authForgiven };
   }
 
-  private countedSoFar(event: PostfixEvent): number {
+  private succeeded(event: PostfixEvent): EventContext {
     const key = sessionKey(event);
-    return key === undefined ? 0 : (this.counted.get(key) ?? 0);
+    const session = key === undefined ? undefined : this.sessions.get(key);
+    if (session === undefined || session.counted === 0) return NOTHING;
+    const authForgiven = session.counted;
+    session.counted = 0;
+    return { authFailures: 0, authForgiven };
+  }
+
+  /** The event's session, most recently used last; a throwaway one when the event has no pid. */
+  private session(event: PostfixEvent): Session {
+    const key = sessionKey(event);
+    if (key === undefined) return { seen: 0, counted: 0 };
+    let session = this.sessions.get(key);
+    if (session !== undefined) this.sessions.delete(key);
+    else session = { seen: 0, counted: 0 };
+    this.sessions.set(key, session);
+    if (this.sessions.size > this.maxSessions)
+      this.sessions.delete(this.sessions.keys().next().value as string);
+    return session;
   }
 
   private forget(event: PostfixEvent): void {
     const key = sessionKey(event);
-    if (key !== undefined) this.counted.delete(key);
+    if (key !== undefined) this.sessions.delete(key);
   }
 }
 

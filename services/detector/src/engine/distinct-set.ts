@@ -23,6 +23,11 @@ export class DistinctSet {
     }
   }
 
+  /** Forgets a value (its events were forgiven). */
+  delete(value: string): void {
+    this.lastSeen.delete(value);
+  }
+
   /** Distinct values seen in the window ending at `atMs`. */
   size(atMs: number): number {
     const oldest = atMs - this.windowMs;

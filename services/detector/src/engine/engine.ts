@@ -6,6 +6,7 @@ import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { AuthSessions } from "./auth-sessions.js";
 import type { EventContext } from "./fields.js";
+import { KeyTables } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
 import { type RuleStats, RuleTracker } from "./rule-tracker.js";
 
@@ -30,6 +31,7 @@ interface Route {
   tracker: RuleTracker;
   counts: ((event: PostfixEvent) => boolean)[];
   triggers: ((event: PostfixEvent) => boolean)[];
+  forgives: ((event: PostfixEvent) => boolean)[];
 }
 
 export class DetectionEngine {
@@ -41,14 +43,32 @@ export class DetectionEngine {
 
   constructor(options: EngineOptions) {
     const maxKeys = options.maxKeysPerRule ?? DEFAULT_MAX_KEYS_PER_RULE;
-    this.trackers = options.rules.filter((r) => r.settings.enabled).map((r) => new RuleTracker(r, maxKeys));
+    // Rules grouping by the same field share one key → slot table (one string per address).
+    const tables = new KeyTables();
+    // A rule that yields to another runs after it, so it learns of that rule's alert on the same event.
+    this.trackers = options.rules
+      .filter((r) => r.settings.enabled)
+      .map((r) => new RuleTracker(r, maxKeys, tables))
+      .sort(
+        (a, b) =>
+          Number(a.rule.definition.yieldsTo !== undefined) - Number(b.rule.definition.yieldsTo !== undefined),
+      );
+    for (const tracker of this.trackers) {
+      const target = this.trackers.find((t) => t.rule.id === tracker.rule.definition.yieldsTo);
+      target?.yielders.push(tracker);
+    }
     this.authSessions = new AuthSessions(options.maxAuthSessions);
     for (const tracker of this.trackers) {
-      const { counts, triggers } = tracker.rule;
-      const kinds = new Set([...counts.keys(), ...(triggers?.keys() ?? [])]);
+      const { counts, triggers, forgives } = tracker.rule;
+      const kinds = new Set([...counts.keys(), ...(triggers?.keys() ?? []), ...(forgives?.keys() ?? [])]);
       for (const kind of kinds) {
         const routes = this.routes.get(kind) ?? [];
-        routes.push({ tracker, counts: counts.get(kind) ?? [], triggers: triggers?.get(kind) ?? [] });
+        routes.push({
+          tracker,
+          counts: counts.get(kind) ?? [],
+          triggers: triggers?.get(kind) ?? [],
+          forgives: forgives?.get(kind) ?? [],
+        });
         this.routes.set(kind, routes);
       }
     }
@@ -63,11 +83,13 @@ export class DetectionEngine {
       return [];
     }
     // Session bookkeeping must see every connect/disconnect, whichever rules are enabled.
-    const context: EventContext = { authFailures: this.authSessions.newFailures(event) };
+    const context: EventContext = this.authSessions.observe(event);
     const alerts: Alert[] = [];
     for (const route of this.routes.get(event.kind) ?? []) {
       if (route.counts.some((matches) => matches(event))) route.tracker.count(event, context, atMs, alerts);
       if (route.triggers.some((matches) => matches(event))) route.tracker.trigger(event, atMs, alerts);
+      // After the trigger: a login still sees the failures before it, then takes back its own session's.
+      if (route.forgives.some((matches) => matches(event))) route.tracker.forgive(event, context);
     }
     return alerts;
   }

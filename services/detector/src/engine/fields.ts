@@ -9,8 +9,10 @@ import { clientIpOf, domainOf, ipv6Net64 } from "./addresses.js";
 
 /** Per-event facts the engine derives once before any rule looks at the event. */
 export interface EventContext {
-  /** SASL failures this event adds after session de-duplication (see auth-sessions.ts). */
+  /** SASL password guesses this event adds after session de-duplication (see auth-sessions.ts). */
   authFailures: number;
+  /** Guesses counted earlier in this event's session, which has now logged in: typos, not an attack. */
+  authForgiven: number;
 }
 
 type TextValue = string | readonly string[] | undefined;
@@ -33,7 +35,10 @@ export const TEXT_FIELDS = {
   host: (e) => e.host || UNNAMED_HOST,
   hostCipher: (e) => (e.kind === "tls" ? `${e.host || UNNAMED_HOST} ${e.protocol} ${e.cipher}` : undefined),
   global: () => "all",
-  mechanism: (e) => (e.kind === "sasl_auth_failed" ? e.mechanism.toUpperCase() : undefined),
+  mechanism: (e) => {
+    if (e.kind === "sasl_auth_failed") return e.mechanism.toUpperCase();
+    return e.kind === "client" ? e.saslMethod?.toUpperCase() : undefined;
+  },
   service: (e) => e.service ?? e.daemon,
   rejectedRecipient: (e) => (e.kind === "reject" ? e.to?.toLowerCase() : undefined),
   recipientDomain: (e) => {
@@ -77,6 +82,7 @@ export function textValues(field: TextField, event: PostfixEvent): readonly stri
 export const NUMERIC_FIELDS = {
   one: () => 1,
   authFailures: (_e, context) => context.authFailures,
+  authForgiven: (_e, context) => context.authForgiven,
   recipients: (e) => (e.kind === "message" ? e.recipients.length : 0),
   bouncedRecipients: (e) => countRecipients(e, "bounced"),
   deferredRecipients: (e) => countRecipients(e, "deferred"),

@@ -1,41 +1,25 @@
 /**
- * What the engine remembers per rule and key. Kept in two tiers because most keys are a lone
- * event (one failed login from one of a million scanning IPs): those hold only their counts;
- * samples, hosts, related keys and facts start once a key reaches the rule's `detailFrom`.
+ * What the engine remembers per rule and key beyond its counts. Most keys are a lone event or two
+ * (one of a million scanning IPs): those hold only their columns in the KeyStore and, for facts,
+ * the number of an interned "fact tuple" (the fact values their events shared, e.g. PLAIN on
+ * submission on mx1). A KeyDetail (samples, hosts, related keys, facts) starts once a key is close
+ * to firing (the rule's `detailFrom`), or as soon as its events stop sharing one tuple; it is
+ * seeded from the tuple and the key's window, so facts always agree with the count.
  */
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { DistinctSet } from "./distinct-set.js";
-import type { ExtensionState, Facts } from "./extension.js";
+import type { Facts } from "./extension.js";
 import { type EventContext, type KeyField, NUMERIC_FIELDS, textValues } from "./fields.js";
 import type { CompiledRule, FactSpec } from "./rule.js";
 import { describeEvent } from "./samples.js";
-import { type BucketCounts, NO_BUCKETS } from "./sliding-window.js";
+import type { BucketCounts, SlidingWindow } from "./sliding-window.js";
 
 export const MAX_SAMPLES = 3;
 export const MAX_HOSTS = 5;
 export const MAX_RELATED = 10;
 const TOP_DEFAULT_LIMIT = 5;
-
-/**
- * Times are whole seconds so they stay small integers in V8 (a millisecond epoch would be boxed
- * as a heap number, 16 bytes each); -1 means "none". Valid until 2038, like the logs' own clocks.
- */
-export class KeyState {
-  buckets: BucketCounts = NO_BUCKETS;
-  /** First counted event of the current episode; -1 after a resolve until the next one. */
-  startSec = -1;
-  /** Last event seen for this key (counted or only observed). */
-  touchedSec = 0;
-  detail: KeyDetail | undefined = undefined;
-  /** LRU links, kept on the state itself so touching a key never reorders the map. */
-  newer: KeyState | undefined = undefined;
-  older: KeyState | undefined = undefined;
-
-  constructor(
-    readonly key: string,
-    readonly extension: ExtensionState | undefined,
-  ) {}
-}
+/** Distinct fact tuples a rule interns; past it, new keys get a detail at their first event. */
+export const MAX_TUPLES = 4096;
 
 export class KeyDetail {
   firing = false;
@@ -45,113 +29,219 @@ export class KeyDetail {
   hosts: string[] = [];
   clientIps: string[] = [];
   saslUsers: string[] = [];
+  /** The most recent events, oldest first: at firing, the ones that crossed the threshold. */
   samples: string[] = [];
-  facts: FactState[];
+  readonly facts: FactState[];
   readonly distinct: DistinctSet | undefined;
 
   constructor(private readonly rule: CompiledRule) {
-    this.facts = newFacts(rule.definition.facts);
+    this.facts = (rule.definition.facts ?? []).map((spec) =>
+      "top" in spec ? new TopValues(spec, rule) : new SumOf(spec, rule.window),
+    );
     this.distinct =
       rule.definition.distinct === undefined
         ? undefined
         : new DistinctSet(rule.window.windowMs, rule.settings.maxDistinct);
   }
 
+  /** Starts from what the key counted before it had a detail: all of it had the tuple's values. */
+  seed(tuple: FactTuple, buckets: BucketCounts): void {
+    if (tuple.host) this.hosts.push(tuple.host);
+    this.facts.forEach((fact, i) => {
+      fact.seed(tuple.values[i] ?? [], buckets);
+    });
+  }
+
+  /** A new episode: what an alert lists starts over; windowed facts age out on their own. */
   startEpisode(): void {
     this.hosts = [];
     this.clientIps = [];
     this.saslUsers = [];
     this.samples = [];
-    this.facts = newFacts(this.rule.definition.facts);
   }
 
-  /** Remembers what an alert will want to show about this event. */
-  record(event: PostfixEvent, context: EventContext, keyField: KeyField, atMs: number): void {
+  /** Remembers what an alert will want to show about this counted event. */
+  record(event: PostfixEvent, context: EventContext, weight: number, keyField: KeyField, atMs: number): void {
     this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
     if (event.host) addBounded(this.hosts, event.host, MAX_HOSTS);
-    if (keyField !== "clientIp")
-      for (const ip of textValues("clientIp", event)) addBounded(this.clientIps, ip, MAX_RELATED);
-    if (keyField !== "saslUsername")
-      for (const user of textValues("saslUsername", event)) addBounded(this.saslUsers, user, MAX_RELATED);
-    if (this.samples.length < MAX_SAMPLES) this.samples.push(describeEvent(event));
-    for (const fact of this.facts) fact.add(event, context);
+    this.addRelated(event, keyField);
+    this.addSample(event);
+    for (const fact of this.facts) fact.add(event, context, weight, atMs);
     const distinctField = this.rule.definition.distinct;
     if (this.distinct && distinctField)
       for (const value of textValues(distinctField, event)) this.distinct.add(value, atMs);
   }
 
-  /** A trigger's own line matters most (the successful login): it replaces the last sample if full. */
+  /** A trigger's own line matters most (the successful login): it becomes the newest sample. */
   recordTrigger(event: PostfixEvent, keyField: KeyField, atMs: number): void {
     this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
-    if (this.samples.length >= MAX_SAMPLES) this.samples.pop();
-    this.samples.push(describeEvent(event));
+    this.addSample(event);
+    this.addRelated(event, keyField);
+  }
+
+  /** Takes back `amount` counted weight on the forgiving event's own values (see RuleDefinition.forgiveOn). */
+  forgive(event: PostfixEvent, amount: number): void {
+    for (const fact of this.facts) fact.retract(event, amount);
+    const distinctField = this.rule.definition.distinct;
+    if (this.distinct && distinctField)
+      for (const value of textValues(distinctField, event)) this.distinct.delete(value);
+  }
+
+  /** A related value remembered before the detail existed (see KeyStore.firstRelated). */
+  addRelatedValue(keyField: KeyField, value: string): void {
+    if (keyField === "clientIp") addBounded(this.saslUsers, value, MAX_RELATED);
+    else addBounded(this.clientIps, value, MAX_RELATED);
+  }
+
+  factValues(atMs: number): Facts {
+    const facts: Facts = {};
+    for (const fact of this.facts) facts[fact.name] = fact.value(atMs);
+    return facts;
+  }
+
+  private addRelated(event: PostfixEvent, keyField: KeyField): void {
     if (keyField !== "clientIp")
       for (const ip of textValues("clientIp", event)) addBounded(this.clientIps, ip, MAX_RELATED);
     if (keyField !== "saslUsername")
       for (const user of textValues("saslUsername", event)) addBounded(this.saslUsers, user, MAX_RELATED);
   }
 
-  factValues(): Facts {
-    const facts: Facts = {};
-    for (const fact of this.facts) facts[fact.name] = fact.value();
-    return facts;
+  private addSample(event: PostfixEvent): void {
+    if (this.samples.length >= MAX_SAMPLES) this.samples.shift();
+    this.samples.push(describeEvent(event));
   }
+}
+
+/** The fact values (one list per fact spec) and host shared by a key's events before its detail. */
+export interface FactTuple {
+  host: string;
+  values: readonly (readonly string[])[];
+}
+
+/** Interned fact tuples of one rule: a handful in practice (mechanism × service × host). */
+export class FactTuples {
+  private readonly ids = new Map<string, number>();
+  private readonly tuples: FactTuple[] = [];
+
+  constructor(private readonly specs: readonly FactSpec[]) {}
+
+  /** The tuple number of an event, or -1 once the table is full. */
+  intern(event: PostfixEvent): number {
+    const values = this.specs.map((spec) => ("top" in spec ? factValuesOf(spec, event) : []));
+    const signature = `${event.host}\u0001${values.map((v) => v.join("\u0002")).join("\u0001")}`;
+    const known = this.ids.get(signature);
+    if (known !== undefined) return known;
+    if (this.tuples.length >= MAX_TUPLES) return -1;
+    this.tuples.push({ host: event.host, values });
+    this.ids.set(signature, this.tuples.length - 1);
+    return this.tuples.length - 1;
+  }
+
+  get(id: number): FactTuple | undefined {
+    return this.tuples[id];
+  }
+}
+
+/** The values a `top` fact counts for an event: its field's, or the `missing` label when it has none. */
+function factValuesOf(spec: Extract<FactSpec, { top: unknown }>, event: PostfixEvent): readonly string[] {
+  const values = textValues(spec.top, event);
+  return values.length === 0 && spec.missing !== undefined ? [spec.missing] : values;
 }
 
 interface FactState {
   readonly name: string;
-  add(event: PostfixEvent, context: EventContext): void;
-  value(): string | number | string[];
+  seed(values: readonly string[], buckets: BucketCounts): void;
+  add(event: PostfixEvent, context: EventContext, weight: number, atMs: number): void;
+  retract(event: PostfixEvent, amount: number): void;
+  value(atMs: number): string | number | string[];
 }
 
-function newFacts(specs: readonly FactSpec[] | undefined): FactState[] {
-  return (specs ?? []).map((spec) => ("top" in spec ? new TopValues(spec) : new SumOf(spec)));
-}
-
-/** Most frequent values, approximately: once `capacity` values are held, new ones only count as "other". */
+/**
+ * Most frequent values in the window, each with its own bucket counts so the fact covers exactly
+ * the events the count covers. Once `4 × limit` values are held, new ones count as "other".
+ */
 class TopValues implements FactState {
   readonly name: string;
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, BucketCounts>();
+  private other: BucketCounts = [];
   private readonly limit: number;
-  private other = 0;
+  private readonly window: SlidingWindow;
+  private readonly weighted: boolean;
 
-  constructor(private readonly spec: Extract<FactSpec, { top: unknown }>) {
+  constructor(
+    private readonly spec: Extract<FactSpec, { top: unknown }>,
+    rule: CompiledRule,
+  ) {
     this.name = spec.name;
     this.limit = spec.limit ?? TOP_DEFAULT_LIMIT;
+    this.window = rule.window;
+    this.weighted = spec.weighted === true;
   }
 
-  add(event: PostfixEvent): void {
-    for (const value of textValues(this.spec.top, event)) {
+  seed(values: readonly string[], buckets: BucketCounts): void {
+    for (const value of values) this.counts.set(value, [...buckets]);
+  }
+
+  add(event: PostfixEvent, _context: EventContext, weight: number, atMs: number): void {
+    const amount = this.weighted ? weight : 1;
+    for (const value of factValuesOf(this.spec, event)) {
       const seen = this.counts.get(value);
-      if (seen !== undefined) this.counts.set(value, seen + 1);
-      else if (this.counts.size < this.limit * 4) this.counts.set(value, 1);
-      else this.other += 1;
+      if (seen === undefined && this.counts.size >= this.limit * 4) {
+        this.other = this.window.add(this.other, atMs, amount) ?? this.other;
+        continue;
+      }
+      const next = this.window.add(seen ?? [], atMs, amount);
+      if (next !== undefined) this.counts.set(value, next);
     }
   }
 
-  value(): string[] {
-    const top = [...this.counts]
+  retract(event: PostfixEvent, amount: number): void {
+    for (const value of factValuesOf(this.spec, event)) {
+      const seen = this.counts.get(value);
+      if (seen !== undefined) this.counts.set(value, this.window.retract(seen, amount).buckets);
+    }
+  }
+
+  value(atMs: number): string[] {
+    const totals: [string, number][] = [];
+    for (const [value, buckets] of this.counts) {
+      const n = this.window.total(buckets, atMs);
+      if (n > 0) totals.push([value, n]);
+      else this.counts.delete(value);
+    }
+    const top = totals
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, this.limit)
       .map(([value, n]) => (n > 1 ? `${value} (${n})` : value));
-    return this.other > 0 ? [...top, `other (${this.other})`] : top;
+    const other =
+      this.window.total(this.other, atMs) + totals.slice(this.limit).reduce((sum, [, n]) => sum + n, 0);
+    return other > 0 ? [...top, `other (${other})`] : top;
   }
 }
 
+/** The sum of a numeric field over the counted events in the window. */
 class SumOf implements FactState {
   readonly name: string;
-  private total = 0;
+  private buckets: BucketCounts = [];
 
-  constructor(private readonly spec: Extract<FactSpec, { sum: unknown }>) {
+  constructor(
+    private readonly spec: Extract<FactSpec, { sum: unknown }>,
+    private readonly window: SlidingWindow,
+  ) {
     this.name = spec.name;
   }
 
-  add(event: PostfixEvent, context: EventContext): void {
-    this.total += NUMERIC_FIELDS[this.spec.sum](event, context);
+  seed(): void {}
+
+  add(event: PostfixEvent, context: EventContext, _weight: number, atMs: number): void {
+    const amount = NUMERIC_FIELDS[this.spec.sum](event, context);
+    if (amount > 0) this.buckets = this.window.add(this.buckets, atMs, amount) ?? this.buckets;
   }
 
-  value(): number {
-    return this.total;
+  retract(): void {}
+
+  value(atMs: number): number {
+    return this.window.total(this.buckets, atMs);
   }
 }
 

@@ -1,61 +1,85 @@
 /**
- * Runs one compiled rule: per key field an LRU map of key states, the firing set, the
+ * Runs one compiled rule: per key field a KeyStore (compact columns, LRU), the firing set, the
  * lifecycle (fire once per episode, resolve after the quiet period) and idle sweeping.
- * Leaks are computed lazily from event time when a key is touched; `sweep` is the one place
+ * Windows are computed lazily from event time when a key is touched; `sweep` is the one place
  * that walks keys, and it only walks firing keys and the expired head of each LRU.
  */
-import type { Alert } from "../../../../shared/src/contracts/alerts.js";
+import type { Alert, AlertKey } from "../../../../shared/src/contracts/alerts.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { buildAlert } from "./alert.js";
 import type { KeyMeasures } from "./extension.js";
-import { type EventContext, textValues } from "./fields.js";
-import { KeyDetail, KeyState } from "./key-state.js";
-import { KeyStore } from "./key-store.js";
+import { type EventContext, type KeyField, textValues } from "./fields.js";
+import { FactTuples, KeyDetail } from "./key-state.js";
+import { KeyStore, KeyTables } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
+import type { BucketCounts } from "./sliding-window.js";
 
 export interface RuleStats {
   trackedKeys: number;
+  /** Keys holding a detail (close to firing, or firing): the ones that cost more than a few bytes. */
+  detailedKeys: number;
   evictions: number;
   firing: number;
   alerts: { firing: number; resolved: number };
 }
 
+const NO_TUPLE = -1;
+
 export class RuleTracker {
   private readonly stores: KeyStore[];
   private readonly alertCounts = { firing: 0, resolved: 0 };
+  private readonly tuples: FactTuples;
+  /** Rules that yield to this one (RuleDefinition.yieldsTo): told when this rule covers a key. */
+  readonly yielders: RuleTracker[] = [];
 
   constructor(
     readonly rule: CompiledRule,
     private readonly maxKeys: number,
+    tables: KeyTables = new KeyTables(),
   ) {
-    this.stores = rule.keyFields.map((field) => new KeyStore(field));
+    this.stores = rule.keyFields.map(
+      (field) => new KeyStore(field, tables.for(field), rule.definition.yieldsTo !== undefined),
+    );
+    this.tuples = new FactTuples(rule.definition.facts ?? []);
   }
 
   count(event: PostfixEvent, context: EventContext, atMs: number, alerts: Alert[]): void {
     const weight = this.rule.weight(event, context);
-    const extension = this.rule.extension;
-    if (weight <= 0 && extension === undefined) return;
+    if (weight <= 0 && this.rule.extension === undefined) return;
     const window = this.rule.window;
+    let tuple: number | undefined;
     for (const store of this.stores) {
       for (const value of textValues(store.field, event)) {
-        const state = this.touch(store, value, atMs, alerts);
-        state.extension?.observe(event, context, atMs);
+        const slot = this.touch(store, value, atMs, alerts);
+        store.extension(slot)?.observe(event, context, atMs);
         if (weight <= 0) {
-          if (this.rule.triggers === undefined) this.evaluate(store, state, atMs, alerts);
+          if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
           continue;
         }
-        const before = window.total(state.buckets, atMs);
-        const buckets = window.add(state.buckets, atMs, weight);
+        const previous = store.buckets(slot);
+        const before = window.total(previous, atMs);
+        const buckets = window.add(previous, atMs, weight);
         if (buckets === undefined) continue;
-        state.buckets = buckets;
-        if (!state.detail?.firing && (before === 0 || state.startSec < 0)) {
-          state.startSec = toSeconds(atMs);
-          state.detail?.startEpisode();
+        let detail = store.detail(slot);
+        if (!detail?.firing && (before === 0 || store.startSec(slot) < 0)) {
+          store.setStartSec(slot, toSeconds(atMs));
+          if (before === 0) {
+            // A fresh episode with an empty window: nothing to remember but this event.
+            store.setTuple(slot, NO_TUPLE);
+            store.setFirstRelated(slot, undefined);
+            store.setDetail(slot, undefined);
+            detail = undefined;
+          } else detail?.startEpisode();
         }
-        if (state.detail === undefined && before + weight >= this.rule.detailFrom)
-          state.detail = new KeyDetail(this.rule);
-        state.detail?.record(event, context, store.field, atMs);
-        if (this.rule.triggers === undefined) this.evaluate(store, state, atMs, alerts);
+        if (detail === undefined) {
+          tuple ??= this.rule.tupleFacts ? this.tuples.intern(event) : NO_TUPLE;
+          detail = this.detailFor(store, slot, before + weight, tuple, previous);
+          if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, event));
+        }
+        store.setBuckets(slot, buckets);
+        detail?.record(event, context, weight, store.field, atMs);
+        if (detail?.firing) this.cover(store.type, value, atMs);
+        if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
       }
     }
   }
@@ -64,24 +88,55 @@ export class RuleTracker {
   trigger(event: PostfixEvent, atMs: number, alerts: Alert[]): void {
     for (const store of this.stores) {
       for (const value of textValues(store.field, event)) {
-        const state = store.get(value);
-        if (state?.detail === undefined || state.detail.firing) continue;
-        const measures = this.measure(store, state, atMs);
-        if (!this.fires(state, measures)) continue;
-        state.detail.recordTrigger(event, store.field, atMs);
-        this.fire(store, state, measures, alerts);
+        const slot = store.slotOf(value);
+        if (slot === undefined) continue;
+        const detail = store.detail(slot);
+        if (detail === undefined || detail.firing) continue;
+        const measures = this.measure(store, slot, atMs);
+        if (!this.fires(store, slot, measures)) continue;
+        detail.recordTrigger(event, store.field, atMs);
+        this.fire(store, slot, measures, alerts);
       }
+    }
+  }
+
+  /** Takes back weight a forgiving event shows was no attack (see RuleDefinition.forgiveOn). */
+  forgive(event: PostfixEvent, context: EventContext): void {
+    const amount = this.rule.forgiveWeight(event, context);
+    if (amount <= 0) return;
+    for (const store of this.stores) {
+      for (const value of textValues(store.field, event)) {
+        const slot = store.slotOf(value);
+        if (slot === undefined) continue;
+        const { buckets, taken } = this.rule.window.retract(store.buckets(slot), amount);
+        store.setBuckets(slot, buckets);
+        if (taken > 0) store.detail(slot)?.forgive(event, taken);
+      }
+    }
+  }
+
+  /**
+   * Another rule this one yields to has fired for the key, or counted for it while firing: this
+   * rule stays quiet for it for one of its own windows.
+   */
+  coverKey(keyType: AlertKey["type"], key: string, atMs: number): void {
+    for (const store of this.stores) {
+      if (store.type !== keyType) continue;
+      const slot = store.slotOf(key);
+      if (slot !== undefined)
+        store.setCoveredUntilSec(slot, toSeconds(atMs) + this.rule.settings.windowSeconds);
     }
   }
 
   /** Resolves keys quiet for the quiet period and forgets idle keys. */
   sweep(nowMs: number, alerts: Alert[]): void {
     for (const store of this.stores) {
-      for (const value of store.firing) {
-        const state = store.get(value);
-        const detail = state?.detail;
-        if (!state || !detail || detail.lastCountedMs + this.rule.quietMs > nowMs) continue;
-        this.resolve(store, state, alerts);
+      for (const key of store.firing) {
+        const slot = store.slotOf(key);
+        if (slot === undefined) continue;
+        const detail = store.detail(slot);
+        if (!detail || detail.lastCountedMs + this.rule.quietMs > nowMs) continue;
+        this.resolve(store, slot, alerts);
       }
       this.forgetIdle(store, nowMs);
     }
@@ -89,35 +144,72 @@ export class RuleTracker {
 
   stats(): RuleStats {
     let trackedKeys = 0;
+    let detailedKeys = 0;
     let evictions = 0;
     let firing = 0;
     for (const store of this.stores) {
       trackedKeys += store.size;
+      detailedKeys += store.detailed;
       evictions += store.evictions;
       firing += store.firing.size;
     }
-    return { trackedKeys, evictions, firing, alerts: { ...this.alertCounts } };
+    return { trackedKeys, detailedKeys, evictions, firing, alerts: { ...this.alertCounts } };
   }
 
-  private touch(store: KeyStore, value: string, atMs: number, alerts: Alert[]): KeyState {
-    let state = store.get(value);
-    if (state) store.touch(state);
+  /**
+   * A key gets its detail once close to firing, or once its events stop sharing one fact tuple;
+   * the detail is seeded with everything counted before it, so its facts add up to the count.
+   */
+  private detailFor(
+    store: KeyStore,
+    slot: number,
+    weightAfter: number,
+    tuple: number,
+    previous: BucketCounts,
+  ): KeyDetail | undefined {
+    const held = store.tupleOf(slot);
+    const needed =
+      !this.rule.tupleFacts ||
+      weightAfter >= this.rule.detailFrom(store.type) ||
+      tuple === NO_TUPLE ||
+      (held !== NO_TUPLE && held !== tuple);
+    if (!needed) {
+      store.setTuple(slot, tuple);
+      return undefined;
+    }
+    const detail = new KeyDetail(this.rule);
+    const seed = held === NO_TUPLE ? undefined : this.tuples.get(held);
+    if (seed !== undefined) detail.seed(seed, previous);
+    const related = store.firstRelated(slot);
+    if (related !== undefined) detail.addRelatedValue(store.field, related);
+    store.setFirstRelated(slot, undefined);
+    store.setTuple(slot, NO_TUPLE);
+    store.setDetail(slot, detail);
+    return detail;
+  }
+
+  private touch(store: KeyStore, value: string, atMs: number, alerts: Alert[]): number {
+    const sec = toSeconds(atMs);
+    let slot = store.slotOf(value);
+    if (slot !== undefined) store.touch(slot);
     else {
       this.evictFor(store, alerts);
-      state = new KeyState(value, this.rule.extension?.newState());
-      store.add(state);
+      slot = store.add(value, sec);
+      const extension = this.rule.extension;
+      if (extension) store.setExtension(slot, extension.newState());
     }
-    state.touchedSec = Math.max(state.touchedSec, toSeconds(atMs));
-    return state;
+    store.setTouchedSec(slot, sec);
+    return slot;
   }
 
   /** The least recently seen key makes room; a firing one is resolved on the way out, not lost. */
   private evictFor(store: KeyStore, alerts: Alert[]): void {
     const limit = this.rule.settings.maxKeys ?? this.maxKeys;
-    for (let oldest = store.leastRecent(); oldest && store.size >= limit; oldest = store.leastRecent()) {
-      if (store.firing.has(oldest.key)) this.resolve(store, oldest, alerts);
+    for (let oldest = store.leastRecent(); oldest !== undefined && store.size >= limit; ) {
+      if (store.firing.has(store.keyOf(oldest))) this.resolve(store, oldest, alerts);
       store.delete(oldest);
       store.evictions += 1;
+      oldest = store.leastRecent();
     }
   }
 
@@ -126,58 +218,85 @@ export class RuleTracker {
     let firingSkipped = 0;
     for (
       let oldest = store.leastRecent();
-      oldest && oldest.touchedSec <= idleBeforeSec;
+      oldest !== undefined && store.touchedSec(oldest) <= idleBeforeSec;
       oldest = store.leastRecent()
     ) {
-      if (!store.firing.has(oldest.key)) store.delete(oldest);
+      if (!store.firing.has(store.keyOf(oldest))) store.delete(oldest);
       // A firing key still inside its quiet period goes to the back of the line instead.
       else if (++firingSkipped > store.firing.size) break;
       else store.touch(oldest);
     }
   }
 
-  private evaluate(store: KeyStore, state: KeyState, atMs: number, alerts: Alert[]): void {
-    const detail = state.detail;
+  private evaluate(store: KeyStore, slot: number, atMs: number, alerts: Alert[]): void {
+    const detail = store.detail(slot);
     if (detail === undefined) return;
-    const measures = this.measure(store, state, atMs);
+    const measures = this.measure(store, slot, atMs);
     detail.lastMeasure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
-    if (!detail.firing && this.fires(state, measures)) this.fire(store, state, measures, alerts);
+    if (!detail.firing && this.fires(store, slot, measures)) this.fire(store, slot, measures, alerts);
   }
 
-  private measure(store: KeyStore, state: KeyState, atMs: number): KeyMeasures {
+  private measure(store: KeyStore, slot: number, atMs: number): KeyMeasures {
     return {
       atMs,
-      count: this.rule.window.total(state.buckets, atMs),
-      distinct: state.detail?.distinct?.size(atMs) ?? 0,
+      count: store.total(slot, this.rule.window.oldestKept(atMs)),
+      distinct: store.detail(slot)?.distinct?.size(atMs) ?? 0,
       threshold: this.rule.thresholdFor(store.type),
     };
   }
 
-  private fires(state: KeyState, measures: KeyMeasures): boolean {
-    if (state.extension) return state.extension.fires(measures);
+  private fires(store: KeyStore, slot: number, measures: KeyMeasures): boolean {
+    if (
+      this.rule.definition.yieldsTo !== undefined &&
+      store.coveredUntilSec(slot) >= toSeconds(measures.atMs)
+    )
+      return false;
+    const extension = store.extension(slot);
+    if (extension) return extension.fires(measures);
     const measure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
     return measure >= measures.threshold;
   }
 
-  private fire(store: KeyStore, state: KeyState, measures: KeyMeasures, alerts: Alert[]): void {
-    const detail = state.detail as KeyDetail;
+  private fire(store: KeyStore, slot: number, measures: KeyMeasures, alerts: Alert[]): void {
+    const detail = store.detail(slot) as KeyDetail;
+    const key = { type: store.type, value: store.keyOf(slot) };
     detail.firing = true;
-    store.firing.add(state.key);
+    store.firing.add(key.value);
     this.alertCounts.firing += 1;
-    const key = { type: store.type, value: state.key };
-    alerts.push(buildAlert({ rule: this.rule, key, state, detail, measures }, "firing"));
+    alerts.push(buildAlert(this.alertInput(store, slot, detail, measures, key), "firing"));
+    this.cover(key.type, key.value, measures.atMs);
   }
 
-  private resolve(store: KeyStore, state: KeyState, alerts: Alert[]): void {
-    const detail = state.detail as KeyDetail;
-    const measures = this.measure(store, state, detail.lastCountedMs);
-    const key = { type: store.type, value: state.key };
-    alerts.push(buildAlert({ rule: this.rule, key, state, detail, measures }, "resolved"));
+  private resolve(store: KeyStore, slot: number, alerts: Alert[]): void {
+    const detail = store.detail(slot) as KeyDetail;
+    const measures = this.measure(store, slot, detail.lastCountedMs);
+    const key = { type: store.type, value: store.keyOf(slot) };
+    alerts.push(buildAlert(this.alertInput(store, slot, detail, measures, key), "resolved"));
     detail.firing = false;
-    store.firing.delete(state.key);
-    state.startSec = -1;
+    store.firing.delete(key.value);
+    store.setStartSec(slot, -1);
     this.alertCounts.resolved += 1;
+  }
+
+  private alertInput(store: KeyStore, slot: number, detail: KeyDetail, measures: KeyMeasures, key: AlertKey) {
+    return {
+      rule: this.rule,
+      key,
+      startSec: store.startSec(slot),
+      extension: store.extension(slot),
+      detail,
+      measures,
+    };
+  }
+
+  private cover(keyType: AlertKey["type"], key: string, atMs: number): void {
+    for (const yielder of this.yielders) yielder.coverKey(keyType, key, atMs);
   }
 }
 
 const toSeconds = (ms: number): number => Math.floor(ms / 1000);
+
+/** What an alert on this key most wants to name besides the key: the user for an address, else the address. */
+function relatedOf(field: KeyField, event: PostfixEvent): string | undefined {
+  return textValues(field === "clientIp" ? "saslUsername" : "clientIp", event)[0];
+}

@@ -15,6 +15,7 @@ import {
   type TextField,
 } from "./fields.js";
 import { compileFilter, type EventFilter, type EventMatcher } from "./filters.js";
+import { MAX_SAMPLES } from "./key-state.js";
 import { SlidingWindow } from "./sliding-window.js";
 import { compileTemplate, type Template } from "./template.js";
 
@@ -39,8 +40,12 @@ export type RuleSettings = z.infer<typeof RuleSettings>;
 export type RuleSettingsInput = z.input<typeof RuleSettings>;
 
 export type FactSpec =
-  /** The most frequent values of a field among counted events, as `value (n)`. */
-  | { name: string; top: TextField; limit?: number }
+  /**
+   * The most frequent values of a field among the counted events in the window, as `value (n)`.
+   * `weighted`: each event adds its weight (a disconnect showing 3 failed AUTHs adds 3), so the
+   * values add up to the count; `missing` names the value of events without the field.
+   */
+  | { name: string; top: TextField; limit?: number; weighted?: boolean; missing?: string }
   /** The sum of a numeric field over counted events of the episode. */
   | { name: string; sum: NumericField };
 
@@ -51,6 +56,19 @@ export interface RuleDefinition {
   reads: readonly EventFilter[];
   /** Events that only evaluate the condition for their keys (a success after failures); default: `reads`. */
   triggers?: readonly EventFilter[];
+  /**
+   * Events that take back weight already counted under their keys (a login that succeeds in the
+   * session whose failures were counted: a typo, not a guess), by the `forgiveWeight` field.
+   * Triggers are evaluated before forgiving, so the success still sees the failures before it.
+   */
+  forgiveOn?: readonly EventFilter[];
+  forgiveWeight?: NumericField;
+  /**
+   * Another rule that reads the same events for the same keys and says the same thing sooner
+   * (sasl_slow_bruteforce yields to sasl_bruteforce): this rule does not fire for a key that rule
+   * fired for, or counted while firing, within this rule's window. One attack, one alert.
+   */
+  yieldsTo?: string;
   /** Each event counts once under each key field it has a value for. */
   keys: readonly KeyField[];
   weight: NumericField;
@@ -75,10 +93,17 @@ export interface CompiledRule {
   keyFields: readonly KeyField[];
   counts: ReadonlyMap<EventKind, EventMatcher[]>;
   triggers: ReadonlyMap<EventKind, EventMatcher[]> | undefined;
+  forgives: ReadonlyMap<EventKind, EventMatcher[]> | undefined;
   weight(event: PostfixEvent, context: EventContext): number;
+  forgiveWeight(event: PostfixEvent, context: EventContext): number;
   thresholdFor(keyType: AlertKey["type"]): number;
-  /** Counted events a key needs before details (samples, hosts, facts) are kept: lone events stay cheap. */
-  detailFrom: number;
+  /**
+   * Counted weight a key needs before a detail (samples, hosts, facts) is kept: lone events stay
+   * a few bytes. Up to then its facts are one interned tuple (`tupleFacts`), so they stay exact.
+   */
+  detailFrom(keyType: AlertKey["type"]): number;
+  /** Whether keys may go without a detail: facts are all `top` and count what the window counts. */
+  tupleFacts: boolean;
   extension: BoundExtension | undefined;
   summary: Template;
 }
@@ -118,6 +143,8 @@ export function compileRule(
     if (highest > settings.maxDistinct)
       issues.push(`${where}: threshold: ${highest} exceeds maxDistinct ${settings.maxDistinct}`);
   }
+  if ((definition.forgiveOn === undefined) !== (definition.forgiveWeight === undefined))
+    issues.push(`${where}: forgiveOn and forgiveWeight go together`);
   const factNames = [
     ...(definition.facts ?? []).map((f) => f.name),
     ...(definition.extension?.factNames ?? []),
@@ -130,7 +157,12 @@ export function compileRule(
   const windowMs = settings.windowSeconds * 1000;
   const extension = definition.extension?.bind(settings, windowMs);
   const weigh = NUMERIC_FIELDS[definition.weight];
-  const hasDetailNeeds = definition.distinct !== undefined || extension !== undefined;
+  const thresholdFor = (keyType: AlertKey["type"]) => settings.thresholdByKey[keyType] ?? settings.threshold;
+  const tupleFacts =
+    definition.distinct === undefined &&
+    extension === undefined &&
+    (definition.facts ?? []).every((f) => "top" in f && (f.weighted === true || definition.weight === "one"));
+  const weighForgiven = definition.forgiveWeight ? NUMERIC_FIELDS[definition.forgiveWeight] : () => 0;
   return {
     id: definition.id,
     definition,
@@ -141,9 +173,16 @@ export function compileRule(
     keyFields: definition.keys,
     counts: byKind(definition.reads),
     triggers: definition.triggers ? byKind(definition.triggers) : undefined,
+    forgives: definition.forgiveOn ? byKind(definition.forgiveOn) : undefined,
     weight: (event, context) => weigh(event, context),
-    thresholdFor: (keyType) => settings.thresholdByKey[keyType] ?? settings.threshold,
-    detailFrom: hasDetailNeeds ? 1 : Math.min(2, settings.threshold),
+    forgiveWeight: (event, context) => weighForgiven(event, context),
+    thresholdFor,
+    // The last MAX_SAMPLES counted events before firing are the samples, so details start there.
+    detailFrom: (keyType) => {
+      const threshold = thresholdFor(keyType);
+      return tupleFacts ? Math.min(threshold, Math.max(2, threshold - MAX_SAMPLES + 1)) : 1;
+    },
+    tupleFacts,
     extension,
     summary,
   };

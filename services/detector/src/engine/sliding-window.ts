@@ -56,9 +56,36 @@ export class SlidingWindow {
     return kept;
   }
 
+  /** The oldest bucket id still inside the window ending at `atMs`. */
+  oldestKept(atMs: number): number {
+    return Math.floor(atMs / this.bucketMs) - BUCKETS_PER_WINDOW + 1;
+  }
+
+  /**
+   * Takes back up to `amount` of weight, newest buckets first (what is retracted was just counted:
+   * the failures of a session that then logged in). Returns the counts and how much was taken.
+   */
+  retract(buckets: BucketCounts, amount: number): { buckets: BucketCounts; taken: number } {
+    const kept = [...buckets];
+    let left = amount;
+    const order = [];
+    for (let i = 0; i < kept.length; i += 2) order.push(i);
+    order.sort((a, b) => (kept[b] as number) - (kept[a] as number));
+    for (const i of order) {
+      if (left <= 0) break;
+      const take = Math.min(left, kept[i + 1] as number);
+      kept[i + 1] = (kept[i + 1] as number) - take;
+      left -= take;
+    }
+    const nonEmpty: number[] = [];
+    for (let i = 0; i < kept.length; i += 2)
+      if ((kept[i + 1] as number) > 0) nonEmpty.push(kept[i] as number, kept[i + 1] as number);
+    return { buckets: nonEmpty, taken: amount - left };
+  }
+
   /** The weight counted in the window ending at `atMs`. */
   total(buckets: BucketCounts, atMs: number): number {
-    const oldestKept = Math.floor(atMs / this.bucketMs) - BUCKETS_PER_WINDOW + 1;
+    const oldestKept = this.oldestKept(atMs);
     let sum = 0;
     for (let i = 0; i < buckets.length; i += 2) {
       if ((buckets[i] as number) >= oldestKept) sum += buckets[i + 1] as number;

@@ -41,13 +41,13 @@ export const connect = (o: Origin & { ip: string }): EventOf<"connect"> => ({
 });
 
 export const saslFailed = (
-  o: Origin & { ip: string; mechanism?: string; user?: string },
+  o: Origin & { ip: string; mechanism?: string; user?: string; reason?: string },
 ): EventOf<"sasl_auth_failed"> => ({
   ...base(o),
   kind: "sasl_auth_failed",
   client: client(o.ip),
   mechanism: o.mechanism ?? "LOGIN",
-  reason: "authentication failure",
+  reason: o.reason ?? "authentication failure",
   ...(o.user ? { saslUsername: o.user } : {}),
 });
 
@@ -81,7 +81,14 @@ export const login = (o: Origin & { ip: string; user: string }): EventOf<"client
 
 /** One smtpd session: connect, `failures` failed AUTH warnings, optional success, disconnect with auth=ok/total. */
 export function authSession(
-  o: Origin & { ip: string; failures: number; mechanism?: string; user?: string; succeeds?: boolean },
+  o: Origin & {
+    ip: string;
+    failures: number;
+    mechanism?: string;
+    user?: string;
+    succeeds?: boolean;
+    reason?: string;
+  },
 ): PostfixEvent[] {
   const events: PostfixEvent[] = [connect(o)];
   for (let i = 0; i < o.failures; i += 1) events.push(saslFailed({ ...o, at: o.at + i }));

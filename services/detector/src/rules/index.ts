@@ -35,6 +35,9 @@ export function loadRules(
   const issues: string[] = [];
   for (const id of Object.keys(entries))
     if (!known.has(id)) issues.push(`rule ${id}: unknown rule (known: ${[...known].join(", ")})`);
+  for (const definition of definitions)
+    if (definition.yieldsTo !== undefined && !known.has(definition.yieldsTo))
+      issues.push(`rule ${definition.id}: yieldsTo: unknown rule ${definition.yieldsTo}`);
   const rules: CompiledRule[] = [];
   for (const definition of definitions) {
     const override = entries[definition.id] ?? {};

@@ -28,16 +28,18 @@ describe("sasl_bruteforce", () => {
     assert.equal(alert.count, 5);
     assert.equal(alert.threshold, 5);
     assert.equal(alert.windowSeconds, 600);
-    assert.deepEqual(alert.facts.mechanisms, ["PLAIN (4)"], "details start at the second failure");
+    assert.deepEqual(alert.facts.mechanisms, ["PLAIN (5)"], "facts cover every failure the count covers");
+    assert.deepEqual(alert.facts.services, ["smtpd (5)"]);
     assert.deepEqual(alert.related.saslUsers, ["admin@fipick.com"]);
-    assert.equal(alert.samples.length, 3);
+    assert.equal(alert.samples.length, 3, "the three failures that crossed the threshold");
     assert.match(
       alert.samples[0] ?? "",
-      /postfix\/smtpd\[32452\]: sasl_auth_failed PLAIN from unknown\[176\.103\.49\.30\]/,
+      /postfix\/smtpd\[32453\]: sasl_auth_failed PLAIN from unknown\[176\.103\.49\.30\]/,
     );
+    assert.match(alert.samples[2] ?? "", /postfix\/smtpd\[32455\]/);
     assert.equal(
       alert.summary,
-      "SASL brute force from 176.103.49.30: 5 failed logins in 10m on unnamed-host (mechanisms: PLAIN (4))",
+      "SASL brute force from 176.103.49.30: 5 failed logins in 10m on unnamed-host (mechanisms: PLAIN (5))",
     );
   });
 
@@ -71,7 +73,7 @@ describe("sasl_bruteforce", () => {
     );
     const alerts = replay(events).of("sasl_bruteforce");
     assert.deepEqual(keysOf(alerts), ["firing client_net:2001:db8:1:2::/64"]);
-    assert.equal(alerts[0]?.related.clientIps.length, 4, "addresses seen once the key is warm");
+    assert.equal(alerts[0]?.related.clientIps.length, 4, "the first address, and those once the key is warm");
   });
 
   it("stays quiet for a user who mistypes the password twice, and for an office NAT with a few typos", () => {
@@ -97,6 +99,79 @@ describe("sasl_bruteforce", () => {
   });
 });
 
+describe("what counts as a password guess", () => {
+  // Every dovecot restart: each client that tries to log in meanwhile logs one failure, then succeeds.
+  const outage = (reason: string) =>
+    byTime(
+      Array.from({ length: 12 }, (_, i) =>
+        authSession({
+          at: i * 20,
+          ip: "198.51.100.30",
+          failures: 1,
+          reason,
+          user: `user${i}@example.org`,
+          pid: 600 + i,
+        }),
+      ).flat(),
+    );
+
+  for (const reason of ["Connection lost to authentication server", "Invalid authentication mechanism"])
+    it(`does not count "${reason}" (no password was tried), like fail2ban's postfix[mode=auth]`, () => {
+      const result = replay(outage(reason));
+      for (const rule of ["sasl_bruteforce", "sasl_slow_bruteforce", "sasl_spray", "auth_after_failures"])
+        assert.deepEqual(keysOf(result.of(rule)), [], rule);
+      assert.equal(result.engine.stats().rules.sasl_bruteforce?.trackedKeys, 0);
+    });
+
+  it("still counts the same sessions when the reason is a wrong password", () => {
+    const events = Array.from({ length: 6 }, (_, i) =>
+      authSession({ at: i * 20, ip: "198.51.100.31", failures: 1, pid: 700 + i }),
+    ).flat();
+    assert.equal(replay(events).of("sasl_bruteforce").length, 1);
+  });
+
+  it("forgives the failures of a session that then logs in: a user who keeps mistyping is no attacker", () => {
+    // Eight typos in ten minutes from the user's own address, each followed by a successful login.
+    const events = Array.from({ length: 8 }, (_, i) =>
+      authSession({
+        at: i * 70,
+        ip: "198.51.100.14",
+        failures: 1,
+        user: "erin@example.org",
+        succeeds: true,
+        pid: 800 + i,
+      }),
+    ).flat();
+    const result = replay(events);
+    for (const rule of ["sasl_bruteforce", "sasl_slow_bruteforce", "sasl_spray", "auth_after_failures"])
+      assert.deepEqual(keysOf(result.of(rule)), [], rule);
+  });
+
+  it("keeps a firing alert's facts in step with its count: weighted, with failures no line named", () => {
+    const ip = "203.0.113.90";
+    const events = [
+      ...authSession({ at: 0, ip, failures: 2, mechanism: "PLAIN", pid: 1 }),
+      disconnect({ at: 30, ip, authTotal: 2, pid: 2 }),
+      ...authSession({ at: 60, ip, failures: 1, mechanism: "LOGIN", pid: 3 }),
+    ];
+    const [alert] = replay(events).of("sasl_bruteforce");
+    assert.equal(alert?.count, 5);
+    assert.deepEqual(alert?.facts.mechanisms, ["not logged (2)", "PLAIN (2)", "LOGIN"]);
+    assert.deepEqual(alert?.facts.services, ["smtpd (5)"]);
+  });
+
+  it("keeps a million-address flood cheap: keys hold no detail until they near the threshold", () => {
+    const events = Array.from({ length: 2000 }, (_, i) => {
+      const n = i % 1000;
+      return saslFailed({ at: i % 1000, ip: `10.1.${n >> 8}.${n & 255}`, pid: i });
+    });
+    const stats = replay(events).engine.stats().rules;
+    assert.equal(stats.sasl_bruteforce?.trackedKeys, 1000);
+    assert.equal(stats.sasl_bruteforce?.detailedKeys, 0);
+    assert.equal(stats.sasl_slow_bruteforce?.detailedKeys, 0);
+  });
+});
+
 describe("sasl_slow_bruteforce", () => {
   const slow = Array.from({ length: 30 }, (_, i) =>
     saslFailed({ at: i * 12 * MINUTE, ip: "192.0.2.200", pid: 900 + i }),
@@ -109,6 +184,21 @@ describe("sasl_slow_bruteforce", () => {
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]?.count, 20);
     assert.match(alerts[0]?.summary ?? "", /20 failed logins in 6h/);
+  });
+
+  it("yields to sasl_bruteforce: a fast attack that goes on for hours is one alert, not two", () => {
+    const fast = Array.from({ length: 120 }, (_, i) =>
+      saslFailed({ at: i * 90, ip: "192.0.2.202", pid: 1000 + i }),
+    );
+    const result = replay(fast);
+    assert.deepEqual(keysOf(result.of("sasl_bruteforce")), ["firing client_ip:192.0.2.202"]);
+    assert.deepEqual(result.of("sasl_slow_bruteforce"), []);
+  });
+
+  it("still fires when the fast rule is disabled", () => {
+    const fast = Array.from({ length: 30 }, (_, i) => saslFailed({ at: i * 60, ip: "192.0.2.203", pid: i }));
+    const result = replay(fast, { overrides: { sasl_bruteforce: { enabled: false } } });
+    assert.equal(result.of("sasl_slow_bruteforce").length, 1);
   });
 
   it("stays quiet on a client retrying a stale password a few times a day", () => {

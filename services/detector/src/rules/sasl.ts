@@ -2,12 +2,30 @@
 import type { EventFilter } from "../engine/filters.js";
 import type { RuleDefinition } from "../engine/rule.js";
 
-/** Every line that shows a failed AUTH; the engine's session tracking keeps one session from counting twice. */
+/**
+ * Every line that shows a failed AUTH. The engine's session tracking (auth-sessions.ts) keeps one
+ * session from counting twice and gives no weight to failures that tried no password (auth backend
+ * unreachable, mechanism not offered).
+ */
 const AUTH_FAILURES: readonly EventFilter[] = [
   { kind: "sasl_auth_failed" },
   { kind: "disconnect", test: "authFailed" },
   { kind: "too_many_errors", test: "afterAuth" },
 ];
+
+/**
+ * A session that logs in after failing knew the password: its failures were typos (or a client
+ * trying a stale password first), so they are taken back. Bots never log in; a guess that works
+ * is auth_after_failures' business, and it sees the failures before they are taken back.
+ */
+const LOGIN_SUCCEEDED: readonly EventFilter[] = [
+  { kind: "client", test: "authenticatedLogin" },
+  { kind: "disconnect" },
+];
+
+/** Facts weighted like the count, so `PLAIN (4), not logged (1)` adds up to 5 failures. */
+const MECHANISMS = { name: "mechanisms", top: "mechanism", weighted: true, missing: "not logged" } as const;
+const SERVICES = { name: "services", top: "service", weighted: true } as const;
 
 const BLOCK_IP_REMEDIATION =
   "Block the address at the firewall or enable fail2ban's postfix-sasl jail; offer AUTH only on submission " +
@@ -18,12 +36,12 @@ export const saslBruteforce: RuleDefinition = {
   id: "sasl_bruteforce",
   description: "Repeated SASL authentication failures from one client (fail2ban postfix-sasl defaults).",
   reads: AUTH_FAILURES,
+  forgiveOn: LOGIN_SUCCEEDED,
+  forgiveWeight: "authForgiven",
   keys: ["clientIp", "clientNet64"],
   weight: "authFailures",
-  facts: [
-    { name: "mechanisms", top: "mechanism" },
-    { name: "services", top: "service" },
-  ],
+  facts: [MECHANISMS, SERVICES],
+  // A key costs ~70 bytes until it nears the threshold: a million attacking addresses fit.
   defaults: { severity: "warning", windowSeconds: 600, threshold: 5, quietSeconds: 900, maxKeys: 1_000_000 },
   summary:
     "SASL brute force from {key}: {count} failed logins in {window} on {hosts} (mechanisms: {mechanisms})",
@@ -33,8 +51,16 @@ export const saslBruteforce: RuleDefinition = {
 export const saslSlowBruteforce: RuleDefinition = {
   ...saslBruteforce,
   id: "sasl_slow_bruteforce",
-  description: "SASL failures from one client at a rate that stays under per-minute limits, over hours.",
-  defaults: { severity: "warning", windowSeconds: 6 * 3600, threshold: 20, quietSeconds: 6 * 3600 },
+  description:
+    "SASL failures from one client at a rate that stays under sasl_bruteforce's threshold, over hours.",
+  yieldsTo: "sasl_bruteforce",
+  defaults: {
+    severity: "warning",
+    windowSeconds: 6 * 3600,
+    threshold: 20,
+    quietSeconds: 6 * 3600,
+    maxKeys: 1_000_000,
+  },
   summary: "Slow SASL brute force from {key}: {count} failed logins in {window} on {hosts}",
   remediation: `${BLOCK_IP_REMEDIATION} A slow attack stays under fail2ban's 10 minute window: add a long-window jail (e.g. findtime = 6h).`,
 };
@@ -44,11 +70,13 @@ export const saslSpray: RuleDefinition = {
   description:
     "Distributed SASL guessing: many client IPs failing in a window, overall and against one user name.",
   reads: AUTH_FAILURES,
+  forgiveOn: LOGIN_SUCCEEDED,
+  forgiveWeight: "authForgiven",
   keys: ["global", "saslUsername"],
   weight: "authFailures",
   distinct: "clientIp",
   thresholdOn: "distinct",
-  facts: [{ name: "mechanisms", top: "mechanism" }],
+  facts: [MECHANISMS],
   defaults: {
     severity: "warning",
     windowSeconds: 3600,
@@ -69,9 +97,11 @@ export const authAfterFailures: RuleDefinition = {
     "A successful SASL login from an IP or for a user that just failed repeatedly: a guessed password.",
   reads: AUTH_FAILURES,
   triggers: [{ kind: "client", test: "authenticatedLogin" }],
+  forgiveOn: LOGIN_SUCCEEDED,
+  forgiveWeight: "authForgiven",
   keys: ["clientIp", "clientNet64", "saslUsername"],
   weight: "authFailures",
-  facts: [{ name: "mechanisms", top: "mechanism" }],
+  facts: [MECHANISMS],
   // Per address the bar is higher: behind one NAT several people mistype now and then.
   defaults: {
     severity: "critical",
@@ -79,6 +109,7 @@ export const authAfterFailures: RuleDefinition = {
     threshold: 3,
     thresholdByKey: { client_ip: 5, client_net: 5 },
     quietSeconds: 3600,
+    maxKeys: 1_000_000,
   },
   summary:
     "Login succeeded for {key} after {count} failed attempts in {window} on {hosts}: password likely guessed",
