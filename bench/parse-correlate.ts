@@ -54,7 +54,7 @@ export async function parseCorrelateScenario(): Promise<ScenarioResult> {
     const postwatchRate = postwatch.lines / postwatch.ms;
     notes.push(
       "Every tool runs as its own process on the same file, timed from spawn to exit (Node start-up included for postwatch).",
-      "postwatch = `postwatch replay`'s code path: readline, lineToEvent, Correlator, DetectionEngine with the default rules.",
+      "postwatch = `postwatch replay`'s code path (services/cli/src/offline.ts `replay`): chunked line reader, lineToEvent, Correlator, DetectionEngine with the default rules, ticked once per second of event time as the live detector ticks once per second.",
       `postwatch vs fail2ban-regex: ${ratio(postwatchRate, fail2ban)} (target ≥ 10×); vs pflogsumm: ${ratio(postwatchRate, timings[3] as Timed)} (target > 1×).`,
       `Peak RSS ${megabytes(postwatchSmall.maxRssKb ?? 0)} MB at ${SMALL_LINES.toLocaleString("en-US")} lines, ${megabytes(postwatch.maxRssKb ?? 0)} MB at ${FULL_LINES.toLocaleString("en-US")} lines (flat memory would keep these close).`,
     );

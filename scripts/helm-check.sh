@@ -92,7 +92,7 @@ expect_refused() {
   grep -q "$pattern" "$OUT/err" || { echo "unexpected error for $why:" >&2; cat "$OUT/err" >&2; exit 1; }
   echo "== refused as expected: $why"
 }
-expect_refused "detector.replicaCount=2" "detector.replicaCount must be 1" --set detector.replicaCount=2
+expect_refused "detector.replicaCount=0" "detector.replicaCount must be at least 1" --set detector.replicaCount=0
 expect_refused "TLS without a Secret" "needs receiver.syslog.tls.secretName" --set receiver.syslog.tls.enabled=true
 expect_refused "an empty nats.url" "nats.url is required" --set nats.url=
 

@@ -1,6 +1,6 @@
 /**
  * pflogsumm parity: on one generated mixed log, postwatch's Grand Totals (`buildReport`) equal
- * pflogsumm's, except for one documented difference in "rejected". Needs pflogsumm installed.
+ * pflogsumm 1.1.5's (Debian 12), "rejected" included. Needs pflogsumm installed.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +19,7 @@ const SAME_DEFINITION = [
   "deferred",
   "deferrals",
   "bounced",
+  "rejected",
   "rejectWarnings",
   "held",
   "discarded",
@@ -45,7 +46,7 @@ for (const format of ["bsd", "rfc3339"] as const satisfies readonly LogFormat[])
 
     test("received, delivered, deferred, bounced and the other shared totals are equal", (t) => {
       t.diagnostic(`total            postwatch  pflogsumm`);
-      for (const key of [...SAME_DEFINITION, "rejected"] as const)
+      for (const key of SAME_DEFINITION)
         t.diagnostic(
           `${key.padEnd(16)} ${String(ours[key]).padStart(9)}  ${String(pflogsumm[key]).padStart(9)}`,
         );
@@ -58,11 +59,10 @@ for (const format of ["bsd", "rfc3339"] as const satisfies readonly LogFormat[])
       );
     });
 
-    test("rejected differs by exactly postscreen's rejects and cleanup's milter-rejects", (t) => {
-      // totals.ts follows pflogsumm 1.1.3, which counted neither. Debian 12 ships 1.1.5, whose smtpd
-      // branch also takes `postfix/postscreen` lines (`$cmd eq 'smtpd' || $cmd eq 'postscreen'`, so
-      // postscreen's `NOQUEUE: reject:` counts) and whose cleanup pattern is `(?:milter-)?reject`.
-      // postwatch keeps 1.1.3's definition; this asserts the gap is exactly those lines, nothing else.
+    test("rejected includes postscreen's rejects and cleanup's milter-rejects, as 1.1.5 counts them", () => {
+      // 1.1.5's smtpd branch also takes `postfix/postscreen` lines (`$cmd eq 'smtpd' || $cmd eq
+      // 'postscreen'`) and its cleanup pattern is `(?:milter-)?reject`; 1.1.3 counted neither. The
+      // equality above only proves that definition if the log has both kinds of line.
       const isReject = (e: PostfixEvent): e is Extract<PostfixEvent, { kind: "reject" }> =>
         e.kind === "reject";
       const postscreenRejects = events.filter(
@@ -71,11 +71,8 @@ for (const format of ["bsd", "rfc3339"] as const satisfies readonly LogFormat[])
       const milterRejects = events.filter(
         (e) => isReject(e) && e.daemon === "cleanup" && e.action === "milter-reject",
       ).length;
-      t.diagnostic(
-        `rejected: postwatch ${ours.rejected} + postscreen ${postscreenRejects} + milter ${milterRejects} vs pflogsumm ${pflogsumm.rejected}`,
-      );
       assert.ok(postscreenRejects > 0 && milterRejects > 0, "the log exercises both kinds of reject");
-      assert.equal(pflogsumm.rejected, ours.rejected + postscreenRejects + milterRejects);
+      assert.ok(ours.rejected > postscreenRejects + milterRejects, "and smtpd's rejects besides");
     });
   });
 }

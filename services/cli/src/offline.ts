@@ -5,15 +5,15 @@ import { redactSecrets } from "../../../shared/src/postfix/secrets.js";
 import { buildReport, formatReport } from "../../../shared/src/report/report.js";
 import { formatTrace, type LoggedEvent, traceQueueId } from "../../../shared/src/report/trace.js";
 import { formatDuration } from "../../alerter/src/slack.js";
-import { DetectionPipeline } from "../../detector/src/pipeline.js";
+import { DetectionPipeline, EventTimeReplay } from "../../detector/src/pipeline.js";
 import { loadRules } from "../../detector/src/rules/index.js";
-import { newInputStats, readEvents } from "./input.js";
+import { forEachEvent, newInputStats } from "./input.js";
 
 type Write = (text: string) => void;
 
 export async function parseCommand(paths: readonly string[], write: Write): Promise<number> {
   const stats = newInputStats();
-  for await (const { event } of readEvents(paths, stats)) write(`${JSON.stringify(event)}\n`);
+  await forEachEvent(paths, stats, (event) => write(`${JSON.stringify(event)}\n`));
   return 0;
 }
 
@@ -26,13 +26,9 @@ export interface ReplayResult {
 export async function replay(paths: readonly string[], ruleOverrides: unknown = {}): Promise<ReplayResult> {
   const stats = newInputStats();
   const pipeline = new DetectionPipeline({ rules: loadRules(ruleOverrides) });
-  const alerts: Alert[] = [];
-  for await (const { event } of readEvents(paths, stats)) {
-    const at = Date.parse(event.ts);
-    alerts.push(...pipeline.tick(at).alerts);
-    alerts.push(...pipeline.process(event, at).alerts);
-  }
-  alerts.push(...pipeline.flush().alerts);
+  const run = new EventTimeReplay(pipeline);
+  await forEachEvent(paths, stats, (event, atMs) => run.push(event, atMs));
+  const alerts = run.finish();
   return { alerts, stats: { ...stats, engine: pipeline.stats().engine } };
 }
 
@@ -73,8 +69,9 @@ export function formatAlert(alert: Alert): string {
 export async function traceCommand(queueId: string, paths: readonly string[], write: Write): Promise<number> {
   const entries: LoggedEvent[] = [];
   // Raw lines are printed back: redact them like everything else that leaves the parser.
-  for await (const { line, event } of readEvents(paths, newInputStats()))
-    entries.push({ event, line: redactSecrets(line) });
+  await forEachEvent(paths, newInputStats(), (event, _atMs, line) =>
+    entries.push({ event, line: redactSecrets(line) }),
+  );
   const result = traceQueueId(entries, queueId);
   if (result.entries.length === 0) {
     write(`queue ID ${queueId} does not appear in ${paths.join(", ") || "stdin"}\n`);
@@ -90,7 +87,7 @@ export async function reportCommand(
   write: Write,
 ): Promise<number> {
   const events: PostfixEvent[] = [];
-  for await (const { event } of readEvents(paths, newInputStats())) events.push(event);
+  await forEachEvent(paths, newInputStats(), (event) => events.push(event));
   write(formatReport(buildReport(events), { top: options.top }));
   return 0;
 }

@@ -27,20 +27,50 @@ const ruleOverrides = z.string().transform((text, context) => {
   return z.NEVER;
 });
 
-export const detectorConfigSchema = z.object({
-  ...commonConfig,
-  ...natsConfig(),
-  DETECTOR_RULES: ruleOverrides.optional(),
-  /** A JSON file of rule overrides; DETECTOR_RULES entries win over it. */
-  DETECTOR_RULES_FILE: z.string().optional(),
-  DETECTOR_MAX_KEYS_PER_RULE: env.positiveInt(250_000),
-  /** On start, events this far back (at most; the longest rule window) are re-read to rebuild state. */
-  DETECTOR_WARMUP_MAX_SECONDS: env.positiveInt(86_400),
-  /** Open messages the correlator follows at once (oldest evicted, counted). */
-  CORRELATOR_MAX_MESSAGES: env.positiveInt(100_000),
-  /** Postfix's maximal_queue_lifetime (5 days) by default: deferred mail can take that long. */
-  CORRELATOR_MAX_MESSAGE_AGE_SECONDS: env.positiveInt(5 * 86_400),
-});
+/** A number, or `auto`: the ordinal a Kubernetes StatefulSet puts at the end of the pod name. */
+const replicaIndex = z
+  .string()
+  .default("0")
+  .transform((value, context) => {
+    const text = value === "auto" ? /-(\d+)$/.exec(process.env.HOSTNAME ?? "")?.[1] : value;
+    const index = Number(text);
+    if (text === undefined || !Number.isInteger(index) || index < 0) {
+      context.addIssue({
+        code: "custom",
+        message: "must be a whole number ≥ 0, or auto (from a HOSTNAME ending in -N)",
+      });
+      return z.NEVER;
+    }
+    return index;
+  });
+
+export const detectorConfigSchema = z
+  .object({
+    ...commonConfig,
+    ...natsConfig(),
+    DETECTOR_RULES: ruleOverrides.optional(),
+    /** A JSON file of rule overrides; DETECTOR_RULES entries win over it. */
+    DETECTOR_RULES_FILE: z.string().optional(),
+    DETECTOR_MAX_KEYS_PER_RULE: env.positiveInt(250_000),
+    /** On start, events this far back (at most; the longest rule window) are re-read to rebuild state. */
+    DETECTOR_WARMUP_MAX_SECONDS: env.positiveInt(86_400),
+    /** Open messages the correlator follows at once (oldest evicted, counted). */
+    CORRELATOR_MAX_MESSAGES: env.positiveInt(100_000),
+    /** Postfix's maximal_queue_lifetime (5 days) by default: deferred mail can take that long. */
+    CORRELATOR_MAX_MESSAGE_AGE_SECONDS: env.positiveInt(5 * 86_400),
+    /** Detector replicas sharing the rule keys; every replica must be given the same count. */
+    DETECTOR_REPLICAS: env.positiveInt(1),
+    DETECTOR_REPLICA_INDEX: replicaIndex,
+  })
+  .superRefine((config, context) => {
+    if (config.DETECTOR_REPLICA_INDEX >= config.DETECTOR_REPLICAS) {
+      context.addIssue({
+        code: "custom",
+        path: ["DETECTOR_REPLICA_INDEX"],
+        message: `must be below DETECTOR_REPLICAS (${config.DETECTOR_REPLICAS})`,
+      });
+    }
+  });
 
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;
 

@@ -13,6 +13,7 @@ import { runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { type DetectorConfig, ruleOverridesOf } from "./config.js";
 import { createDetectorMetrics } from "./metrics.js";
+import { ownsKey, type ReplicaSlot, replicaDurable } from "./partition.js";
 import { DetectionPipeline } from "./pipeline.js";
 import { createPostfixMetrics, observePostfixEvent } from "./postfix-metrics.js";
 import { loadRules } from "./rules/index.js";
@@ -34,7 +35,10 @@ export async function createDetector(deps: {
 }): Promise<DetectorService> {
   const { config, logger, registry, connection, now = Date.now } = deps;
   const rules = loadRules(ruleOverridesOf(config));
+  const slot: ReplicaSlot = { index: config.DETECTOR_REPLICA_INDEX, count: config.DETECTOR_REPLICAS };
+  const durable = replicaDurable(DETECTOR_DURABLE, slot);
   const pipeline = new DetectionPipeline({
+    ownsKey: (type, value) => ownsKey(slot, type, value),
     rules,
     maxKeysPerRule: config.DETECTOR_MAX_KEYS_PER_RULE,
     correlator: {
@@ -42,12 +46,20 @@ export async function createDetector(deps: {
       maxMessageAgeSeconds: config.CORRELATOR_MAX_MESSAGE_AGE_SECONDS,
     },
   });
-  logger.info({ rules: rules.filter((r) => r.settings.enabled).map((r) => r.id) }, "detection rules loaded");
+  logger.info(
+    {
+      rules: rules.filter((r) => r.settings.enabled).map((r) => r.id),
+      replica: slot.index,
+      replicas: slot.count,
+    },
+    "detection rules loaded",
+  );
   const metrics = createDetectorMetrics(registry, () => pipeline.stats());
-  const postfixMetrics = createPostfixMetrics(registry);
+  // Every replica sees every event; only the first exports Postfix's numbers, so sums stay right.
+  const postfixMetrics = slot.index === 0 ? createPostfixMetrics(registry) : undefined;
   const js = jetstream(connection);
   const warmupSeconds = Math.min(config.DETECTOR_WARMUP_MAX_SECONDS, longestWindowSeconds(rules));
-  await warmUp(connection, pipeline, { fromMs: now() - warmupSeconds * 1000, logger });
+  await warmUp(connection, pipeline, { durable, fromMs: now() - warmupSeconds * 1000, logger });
   let stopping = false;
   const rejectionsLogged = new Set<string>();
 
@@ -74,7 +86,7 @@ export async function createDetector(deps: {
     }
   };
   const observe = (events: readonly PostfixEvent[]) => {
-    for (const event of events) observePostfixEvent(postfixMetrics, event);
+    if (postfixMetrics) for (const event of events) observePostfixEvent(postfixMetrics, event);
   };
 
   // Serialises the consumer and the tick: the pipeline is synchronous, alert publishing is not.
@@ -86,7 +98,7 @@ export async function createDetector(deps: {
 
   const consumer = await runDurableConsumer(
     connection,
-    { stream: EVENTS_STREAM, durable: DETECTOR_DURABLE, maxAckPending: 4096, ackWaitMs: 30_000 },
+    { stream: EVENTS_STREAM, durable, maxAckPending: 4096, ackWaitMs: 30_000 },
     (message) =>
       serially(async () => {
         const decoded = decodeEvent(message.data);
@@ -120,7 +132,7 @@ export async function createDetector(deps: {
   }, TICK_MS);
   const jsm = await jetstreamManager(connection);
   const lagPoll = setInterval(() => {
-    jsm.consumers.info(EVENTS_STREAM, DETECTOR_DURABLE).then(
+    jsm.consumers.info(EVENTS_STREAM, durable).then(
       (info) => metrics.consumerLag.set(info.num_pending),
       () => undefined,
     );

@@ -8,10 +8,16 @@ import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { Correlator, type CorrelatorOptions } from "../../../shared/src/postfix/correlate.js";
 import { DetectionEngine, type EngineStats } from "./engine/engine.js";
 import type { CompiledRule } from "./engine/rule.js";
+import type { KeyOwnership } from "./engine/rule-tracker.js";
+
+/** The live detector ticks once a second; a replay ticks whenever event time has moved on as much. */
+export const TICK_MS = 1000;
 
 export interface PipelineOptions {
   rules: readonly CompiledRule[];
   maxKeysPerRule?: number;
+  /** The share of rule keys this detector replica owns (all by default). */
+  ownsKey?: KeyOwnership;
   correlator?: Partial<CorrelatorOptions>;
 }
 
@@ -30,20 +36,32 @@ export class DetectionPipeline {
 
   constructor(options: PipelineOptions) {
     this.correlator = new Correlator(options.correlator);
-    this.engine = new DetectionEngine({ rules: options.rules, maxKeysPerRule: options.maxKeysPerRule });
+    this.engine = new DetectionEngine({
+      rules: options.rules,
+      maxKeysPerRule: options.maxKeysPerRule,
+      ownsKey: options.ownsKey,
+    });
   }
 
-  /** `wallMs` is the caller's clock at arrival (live) or the event's own time (replay). */
-  process(event: PostfixEvent, wallMs: number): PipelineOutput {
-    const eventMs = Date.parse(event.ts);
+  /**
+   * `wallMs` is the caller's clock at arrival (live) or the event's own time (replay); `eventMs` is
+   * `Date.parse(event.ts)`, for callers that parsed it already.
+   */
+  process(event: PostfixEvent, wallMs: number, eventMs: number = Date.parse(event.ts)): PipelineOutput {
+    const alerts: Alert[] = [];
+    const events = this.processInto(event, wallMs, eventMs, alerts);
+    return { events, alerts };
+  }
+
+  /** process(), appending the alerts to `alerts` rather than allocating an output per event. */
+  processInto(event: PostfixEvent, wallMs: number, eventMs: number, alerts: Alert[]): PostfixEvent[] {
     if (eventMs > this.lastEventMs) {
       this.lastEventMs = eventMs;
       this.lastEventWallMs = wallMs;
     }
-    const events = this.correlator.push(event);
-    const alerts: Alert[] = [];
-    for (const output of events) alerts.push(...this.engine.process(output));
-    return { events, alerts };
+    const events = this.correlator.push(event, eventMs);
+    for (const output of events) for (const alert of this.engine.process(output)) alerts.push(alert);
+    return events;
   }
 
   /**
@@ -71,5 +89,41 @@ export class DetectionPipeline {
 
   stats(): { engine: EngineStats; correlator: ReturnType<Correlator["stats"]> } {
     return { engine: this.engine.stats(), correlator: this.correlator.stats() };
+  }
+}
+
+/**
+ * Drives a pipeline through a finite log on event time, as the live detector would have run it:
+ * a tick whenever event time has advanced TICK_MS since the last one (live ticks once a wall-clock
+ * second), each event processed at its own time, open messages flushed at the end. `postwatch
+ * replay` and the benchmark share it.
+ */
+export class EventTimeReplay {
+  readonly alerts: Alert[] = [];
+  readonly #pipeline: DetectionPipeline;
+  #nextTickMs = Number.NEGATIVE_INFINITY;
+
+  constructor(pipeline: DetectionPipeline) {
+    this.#pipeline = pipeline;
+  }
+
+  /** `atMs` is `Date.parse(event.ts)`, for callers that have it already. */
+  push(event: PostfixEvent, atMs: number = Date.parse(event.ts)): void {
+    // An unparseable ts (NaN) never ticks: it cannot move time.
+    if (atMs >= this.#nextTickMs) {
+      this.#collect(this.#pipeline.tick(atMs));
+      this.#nextTickMs = atMs + TICK_MS;
+    }
+    this.#pipeline.processInto(event, atMs, atMs, this.alerts);
+  }
+
+  /** End of input: returns every alert, those the flushed message summaries raised included. */
+  finish(): Alert[] {
+    this.#collect(this.#pipeline.flush());
+    return this.alerts;
+  }
+
+  #collect(output: PipelineOutput): void {
+    for (const alert of output.alerts) this.alerts.push(alert);
   }
 }

@@ -8,7 +8,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PostfixEvent } from "../../../shared/src/contracts/events.js";
-import { DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
+import { EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import type { CompiledRule } from "./engine/rule.js";
 import type { DetectionPipeline } from "./pipeline.js";
@@ -29,12 +29,12 @@ export interface WarmupResult {
 export async function warmUp(
   connection: NatsConnection,
   pipeline: DetectionPipeline,
-  options: { fromMs: number; logger: Logger },
+  options: { durable: string; fromMs: number; logger: Logger },
 ): Promise<WarmupResult> {
   const jsm = await jetstreamManager(connection);
   let ackFloor: number;
   try {
-    ackFloor = (await jsm.consumers.info(EVENTS_STREAM, DETECTOR_DURABLE)).ack_floor.stream_seq;
+    ackFloor = (await jsm.consumers.info(EVENTS_STREAM, options.durable)).ack_floor.stream_seq;
   } catch {
     return { events: 0, ackFloor: 0 };
   }

@@ -241,12 +241,16 @@ export const MessageEvent = Base.extend({
       dsn: z.string(),
       relay: z.string(),
       response: z.string().optional(),
+      /** The queue ID the delivery's reply re-queued this recipient as (`queued as NEWID`, `forwarded as NEWID`). */
+      forwardedQueueId: z.string().optional(),
     }),
   ),
   bounceQueueIds: z.array(z.string()),
   forwardedQueueIds: z.array(z.string()),
   /** Set when this message is itself a bounce (null sender) created for another queue ID. */
   bounceOf: z.string().optional(),
+  /** The queue ID whose content-filter (or alias) hand-off this message continues; its origin is that message's. */
+  forwardedFrom: z.string().optional(),
   /** removed: the queue file is gone; evicted: state limits pushed it out before it ended. */
   end: z.enum(["removed", "evicted", "expired"]),
 });

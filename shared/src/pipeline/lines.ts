@@ -3,12 +3,14 @@
  * `postwatch replay`). Each outcome is explicit so callers can count what they did not keep.
  */
 import type { PostfixEvent } from "../contracts/events.js";
+import { isoTimeMs } from "../postfix/iso-time.js";
 import { parsePostfix } from "../postfix/parse.js";
 import { parseSyslogLine } from "../syslog/parse.js";
 import type { ZoneOffset } from "../syslog/time.js";
 
 export type LineOutcome =
-  | { type: "event"; event: PostfixEvent }
+  /** `atMs` is `Date.parse(event.ts)`, handed over so that consumers need not parse it back. */
+  | { type: "event"; event: PostfixEvent; atMs: number }
   /** A well-formed syslog line from another program (dovecot, opendkim, ...). */
   | { type: "not_postfix" }
   /** No syslog header could be read: the line is counted, never guessed at. */
@@ -22,11 +24,15 @@ export interface LineContext {
   fallbackHost: string;
 }
 
+const EMPTY: LineOutcome = Object.freeze({ type: "empty" });
+const BAD_HEADER: LineOutcome = Object.freeze({ type: "bad_header" });
+const NOT_POSTFIX: LineOutcome = Object.freeze({ type: "not_postfix" });
+
 export function lineToEvent(line: string, context: LineContext): LineOutcome {
-  if (line.length === 0 || line === "\n") return { type: "empty" };
+  if (line.length === 0 || line === "\n") return EMPTY;
   const record = parseSyslogLine(line, context);
-  if (record === null) return { type: "bad_header" };
+  if (record === null) return BAD_HEADER;
   if (record.hostname === "") record.hostname = context.fallbackHost;
   const event = parsePostfix(record);
-  return event === null ? { type: "not_postfix" } : { type: "event", event };
+  return event === null ? NOT_POSTFIX : { type: "event", event, atMs: isoTimeMs(record.timestamp) };
 }

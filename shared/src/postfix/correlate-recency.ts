@@ -2,24 +2,24 @@
  * A Map kept in least-recently-touched order, so the stalest entry is always first and bounding or
  * ageing out state costs O(evicted), never a scan of everything held.
  */
-export class RecencyMap<V> {
-  readonly #entries = new Map<string, V>();
+export class RecencyMap<V, K extends string | number = string> {
+  readonly #entries = new Map<K, V>();
 
   get size(): number {
     return this.#entries.size;
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     return this.#entries.get(key);
   }
 
   /** Stores `value` as the most recently touched entry. */
-  touch(key: string, value: V): void {
+  touch(key: K, value: V): void {
     this.#entries.delete(key);
     this.#entries.set(key, value);
   }
 
-  delete(key: string): boolean {
+  delete(key: K): boolean {
     return this.#entries.delete(key);
   }
 

@@ -9,6 +9,7 @@ import {
   summarize,
 } from "./correlate-message.js";
 import { RecencyMap } from "./correlate-recency.js";
+import { flat } from "./flat.js";
 import { SessionTracker } from "./session.js";
 
 export interface CorrelatorOptions {
@@ -16,6 +17,14 @@ export interface CorrelatorOptions {
   maxMessages: number;
   /** A message with no line for this long is emitted as `evicted`. @default 432_000 (5 d, Postfix's maximal_queue_lifetime) */
   maxMessageAgeSeconds: number;
+  /**
+   * A content filter's `queued as NEWID` waits this long for NEWID's first line. The re-injected
+   * message is logged within seconds of the reply, and remote MTAs answer `queued as` too with IDs
+   * that never show up here, so holding them for long only costs memory. @default 300
+   */
+  maxHandOffAgeSeconds: number;
+  /** Hand-offs waiting at once; past it the oldest is dropped. @default 10_000 */
+  maxHandOffs: number;
   /** smtpd sessions held at once. @default 10_000 */
   maxSessions: number;
   /** A session with no line for this long lost its disconnect. @default 3_600 */
@@ -25,6 +34,8 @@ export interface CorrelatorOptions {
 export const DEFAULT_CORRELATOR_OPTIONS: CorrelatorOptions = {
   maxMessages: 100_000,
   maxMessageAgeSeconds: 5 * 24 * 3600,
+  maxHandOffAgeSeconds: 300,
+  maxHandOffs: 10_000,
   maxSessions: 10_000,
   maxSessionAgeSeconds: 3600,
 };
@@ -52,6 +63,8 @@ const MESSAGE_ENDING_ACTIONS = new Set(["reject", "milter-reject", "discard", "m
 /** A content filter's `queued as NEWID` seen before NEWID's own lines: its submitter, waiting. */
 interface PendingHandOff {
   origin: Origin;
+  /** The queue ID that was handed off. */
+  fromQueueId: string;
   lastSeenMs: number;
 }
 
@@ -69,6 +82,7 @@ export class Correlator {
   readonly #pendingHandOffs = new RecencyMap<PendingHandOff>();
   readonly #sessions: SessionTracker;
   #evictedMessages = 0;
+  #primaryHost: string | undefined;
   /** Stands in for an unparseable `ts`, so one bad line cannot make its message look ancient. */
   #latestMs = 0;
 
@@ -77,24 +91,34 @@ export class Correlator {
     this.#sessions = new SessionTracker(this.#options.maxSessions, this.#options.maxSessionAgeSeconds);
   }
 
-  /** Returns the event (enriched from its session when possible), then any message summaries it completed. */
-  push(event: PostfixEvent): PostfixEvent[] {
-    const parsedMs = Date.parse(event.ts);
+  /**
+   * Returns the event (enriched from its session when possible), then any message summaries it
+   * completed. `eventMs` is `Date.parse(event.ts)`, for callers that have it already.
+   */
+  push(event: PostfixEvent, eventMs?: number): PostfixEvent[] {
+    const parsedMs = eventMs ?? Date.parse(event.ts);
     const atMs = Number.isNaN(parsedMs) ? this.#latestMs : parsedMs;
     this.#latestMs = Math.max(this.#latestMs, atMs);
 
     const enriched = this.#sessions.enrich(event, atMs);
+    const output: PostfixEvent[] = [enriched];
     const queueId = enriched.queueId;
-    if (queueId === undefined || queueId === "NOQUEUE" || enriched.kind === "message") return [enriched];
-    return [enriched, ...this.#follow(enriched, queueId, atMs)];
+    if (queueId === undefined || queueId === "NOQUEUE" || enriched.kind === "message") return output;
+    this.#follow(enriched, queueId, atMs, output);
+    return output;
   }
 
   /** Emits messages idle for longer than maxMessageAgeSeconds as `evicted`; forgets idle sessions. */
   sweep(nowMs: number): PostfixEvent[] {
     this.#sessions.sweep(nowMs);
     const cutoffMs = nowMs - this.#options.maxMessageAgeSeconds * 1000;
-    this.#pendingHandOffs.evictWhile((handOff) => handOff.lastSeenMs < cutoffMs);
+    this.#expireHandOffs(nowMs);
     return this.#evict(this.#messages.evictWhile((state) => state.lastSeenMs < cutoffMs));
+  }
+
+  /** Hand-offs waiting for their new queue ID's first line (not in stats(): its shape is a metrics contract). */
+  get pendingHandOffs(): number {
+    return this.#pendingHandOffs.size;
   }
 
   stats(): CorrelatorStats {
@@ -106,30 +130,46 @@ export class Correlator {
     };
   }
 
-  #follow(event: PostfixEvent, queueId: string, atMs: number): MessageEvent[] {
-    const key = messageKey(event.host, queueId);
+  /** Appends the message summaries the event completed to `output`. */
+  #follow(event: PostfixEvent, queueId: string, atMs: number, output: PostfixEvent[]): void {
+    const key = this.#key(event.host, queueId);
     if (endsMessage(event)) {
       const state = this.#messages.get(key);
-      if (!state) return [];
+      if (!state) return;
       this.#messages.delete(key);
-      return [summarize(state, baseOf(event), "removed")];
+      output.push(summarize(state, baseOf(event), "removed"));
+      return;
     }
-    if (!STORY_KINDS.has(event.kind)) return [];
+    if (!STORY_KINDS.has(event.kind)) return;
 
-    const state = this.#stateFor(event, queueId, atMs);
+    const state = this.#stateFor(event, queueId, key, atMs);
     recordLine(state, event);
     if (event.kind === "bounce_notice") {
-      this.#stateFor(event, event.bounceQueueId, atMs).bounceOf = queueId;
+      const bounceKey = this.#key(event.host, event.bounceQueueId);
+      this.#stateFor(event, event.bounceQueueId, bounceKey, atMs).bounceOf = queueId;
     }
     if (event.kind === "delivery" && event.forwardedQueueId !== undefined) {
-      this.#handOff(state.origin, event.host, event.forwardedQueueId, atMs);
+      this.#handOff(state, event.forwardedQueueId, atMs);
     }
-    return this.#evict(this.#messages.evictWhile(() => this.#messages.size > this.#options.maxMessages));
+    if (this.#messages.size > this.#options.maxMessages) {
+      const max = this.#options.maxMessages;
+      for (const summary of this.#evict(this.#messages.evictWhile(() => this.#messages.size > max)))
+        output.push(summary);
+    }
+  }
+
+  /**
+   * The state key of a queue ID: the ID itself on the first host seen (most logs have one), host and
+   * ID on any other. IDs never contain NUL, so the two cannot collide; building and hashing a joined
+   * key for every line was a tenth of the Correlator's time.
+   */
+  #key(host: string, queueId: string): string {
+    this.#primaryHost ??= flat(host);
+    return host === this.#primaryHost ? queueId : `${host}\0${queueId}`;
   }
 
   /** Returns the queue ID's state, created if new, as the most recently updated message. */
-  #stateFor(event: PostfixEvent, queueId: string, atMs: number): MessageState {
-    const key = messageKey(event.host, queueId);
+  #stateFor(event: PostfixEvent, queueId: string, key: string, atMs: number): MessageState {
     let state = this.#messages.get(key);
     if (state) {
       state.lastSeenMs = atMs;
@@ -139,7 +179,7 @@ export class Correlator {
       const handOff = this.#pendingHandOffs.get(key);
       if (handOff) {
         this.#pendingHandOffs.delete(key);
-        inheritOrigin(state, handOff.origin);
+        inheritOrigin(state, handOff.origin, handOff.fromQueueId);
       }
     }
     this.#messages.touch(key, state);
@@ -150,17 +190,30 @@ export class Correlator {
    * The re-injected message usually logs its own (loopback) client= before the filter's 250 reply is
    * logged for the original, so the link is applied to existing state, or parked until the new ID
    * shows up. Parking instead of creating state matters: remote MTAs answer `queued as` too, and
-   * their IDs never appear here.
+   * their IDs never appear here, so a parked hand-off only waits maxHandOffAgeSeconds (a relay
+   * address cannot tell them apart: a filter may run on another host and re-inject here).
    */
-  #handOff(origin: Origin, host: string, newQueueId: string, atMs: number): void {
-    const key = messageKey(host, newQueueId);
+  #handOff(source: MessageState, newQueueId: string, atMs: number): void {
+    const key = this.#key(source.host, newQueueId);
     const target = this.#messages.get(key);
     if (target) {
-      inheritOrigin(target, origin);
+      inheritOrigin(target, source.origin, source.queueId);
       return;
     }
-    this.#pendingHandOffs.touch(key, { origin, lastSeenMs: atMs });
-    this.#pendingHandOffs.evictWhile(() => this.#pendingHandOffs.size > this.#options.maxMessages);
+    this.#pendingHandOffs.touch(key, {
+      origin: source.origin,
+      fromQueueId: source.queueId,
+      lastSeenMs: atMs,
+    });
+    this.#expireHandOffs(atMs);
+  }
+
+  /** Drops hand-offs older than maxHandOffAgeSeconds, then the oldest past maxHandOffs; O(dropped). */
+  #expireHandOffs(nowMs: number): void {
+    const cutoffMs = nowMs - this.#options.maxHandOffAgeSeconds * 1000;
+    const pending = this.#pendingHandOffs;
+    const limit = this.#options.maxHandOffs;
+    pending.evictWhile((handOff) => handOff.lastSeenMs < cutoffMs || pending.size > limit);
   }
 
   #evict(states: MessageState[]): MessageEvent[] {
@@ -169,13 +222,10 @@ export class Correlator {
   }
 }
 
-function messageKey(host: string, queueId: string): string {
-  return `${host}\0${queueId}`;
-}
-
-function inheritOrigin(state: MessageState, origin: Origin): void {
+function inheritOrigin(state: MessageState, origin: Origin, fromQueueId: string): void {
   state.origin = { ...origin };
   state.originInherited = true;
+  state.forwardedFrom = fromQueueId;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isoTime } from "./iso-time.js";
+import { isoTime, isoTimeMs } from "./iso-time.js";
 
 test("isoTime matches Date#toISOString across years 0000-9999 and beyond", () => {
   fc.assert(
@@ -20,4 +20,18 @@ test("isoTime never throws: out-of-range and non-finite times fall back to the e
   assert.equal(isoTime(Number.POSITIVE_INFINITY), "1970-01-01T00:00:00.000Z");
   assert.equal(isoTime(9e15), "1970-01-01T00:00:00.000Z");
   assert.equal(isoTime(1.5), "1970-01-01T00:00:00.001Z");
+});
+
+test("isoTimeMs is Date.parse of isoTime, for any timestamp", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }),
+        fc.double(),
+        fc.constantFrom(9e15, -9e15, 8.64e15, -8.64e15, 1.5, -1.5),
+      ),
+      (timestamp) => assert.equal(isoTimeMs(timestamp), Date.parse(isoTime(timestamp))),
+    ),
+    { numRuns: 20_000 },
+  );
 });

@@ -1,5 +1,10 @@
 import type { Endpoint, PostfixEvent } from "../contracts/events.js";
 import { RecencyMap } from "./correlate-recency.js";
+import { flat } from "./flat.js";
+
+const PID_LIMIT = 2 ** 22;
+/** Keeps program index × PID_LIMIT + pid below 2^30, a small integer to V8. */
+const MAX_NUMBERED_PROGRAMS = 255;
 
 interface Session {
   client: Endpoint;
@@ -14,7 +19,10 @@ interface Session {
  * a time, which is what makes the pid a session key between `connect` and `disconnect`.
  */
 export class SessionTracker {
-  readonly #sessions = new RecencyMap<Session>();
+  readonly #sessions = new RecencyMap<Session, string | number>();
+  /** See #key. */
+  #primaryHost: string | undefined;
+  readonly #programIndex = new Map<string, number>();
   readonly #maxSessions: number;
   readonly #maxIdleMs: number;
   #evicted = 0;
@@ -35,7 +43,7 @@ export class SessionTracker {
   /** Returns the event, or an enriched copy of it when the session knows what the line left out. */
   enrich(event: PostfixEvent, atMs: number): PostfixEvent {
     if (event.pid === null) return event;
-    const key = `${event.host}\0${event.program}\0${event.pid}`;
+    const key = this.#key(event.host, event.program, event.pid);
     if (event.kind === "disconnect") {
       this.#sessions.delete(key);
       return event;
@@ -63,7 +71,25 @@ export class SessionTracker {
     this.#evicted += this.#sessions.evictWhile((session) => session.lastSeenMs < cutoffMs).length;
   }
 
-  #open(key: string, session: Session): void {
+  /**
+   * host + program + pid. On the first host seen, a small number (program index × 2^22 + pid: Linux
+   * pids stay below 2^22) rather than a joined string, which had to be built, flattened and hashed
+   * for every line; other hosts, odd pids and past 255 programs get the string, which cannot collide.
+   */
+  #key(host: string, program: string, pid: number): string | number {
+    this.#primaryHost ??= flat(host);
+    if (host === this.#primaryHost && pid >= 0 && pid < PID_LIMIT && Number.isInteger(pid)) {
+      let index = this.#programIndex.get(program);
+      if (index === undefined && this.#programIndex.size < MAX_NUMBERED_PROGRAMS) {
+        index = this.#programIndex.size;
+        this.#programIndex.set(flat(program), index);
+      }
+      if (index !== undefined) return index * PID_LIMIT + pid;
+    }
+    return `${host}\0${program}\0${pid}`;
+  }
+
+  #open(key: string | number, session: Session): void {
     this.#sessions.touch(key, session);
     this.#evicted += this.#sessions.evictWhile(() => this.#sessions.size > this.#maxSessions).length;
   }

@@ -10,20 +10,53 @@ export function parseConnect(head: Head, text: string, at: number): EventOf<"con
 }
 
 type Counters = EventOf<"disconnect">["commands"];
-const COUNTER = /^([a-z][a-z-]{0,31})=(\d{1,9})(?:\/(\d{1,9}))?$/;
 
 /** `disconnect from <ep> ehlo=1 auth=0/1 quit=1 commands=2/3`: a bare count means all succeeded. */
 export function parseDisconnect(head: Head, text: string, at: number): EventOf<"disconnect"> | null {
   const match = endpointAt(text, at);
   if (match === null) return null;
   const commands: Counters = {};
-  for (const token of text.slice(match.end).split(" ")) {
-    const counter = COUNTER.exec(token);
-    if (counter === null) continue;
-    const ok = Number(counter[2]);
-    commands[counter[1] as string] = { ok, total: counter[3] === undefined ? ok : Number(counter[3]) };
+  for (let start = match.end; start <= text.length; ) {
+    let end = text.indexOf(" ", start);
+    if (end === -1) end = text.length;
+    readCounter(text, start, end, commands);
+    start = end + 1;
   }
   return withHead(head, { kind: "disconnect", commands, client: match.endpoint });
+}
+
+/**
+ * Records `text[start, end)` when it is a counter, `^[a-z][a-z-]{0,31}=\d{1,9}(?:\/\d{1,9})?$`;
+ * anything else is skipped. Read by hand: it ran on every word of every disconnect line.
+ */
+function readCounter(text: string, start: number, end: number, commands: Counters): void {
+  const first = text.charCodeAt(start);
+  if (start >= end || first < 97 || first > 122) return;
+  let i = start + 1;
+  for (let c = text.charCodeAt(i); i < end && ((c >= 97 && c <= 122) || c === 45); c = text.charCodeAt(++i));
+  if (i - start > 32 || i >= end || text.charCodeAt(i) !== 61 /* = */) return;
+  const okEnd = digitsEnd(text, i + 1, end);
+  if (okEnd === -1) return;
+  const ok = Number(text.slice(i + 1, okEnd));
+  let total = ok;
+  if (okEnd < end) {
+    if (text.charCodeAt(okEnd) !== 47 /* / */) return;
+    const totalEnd = digitsEnd(text, okEnd + 1, end);
+    if (totalEnd !== end) return;
+    total = Number(text.slice(okEnd + 1, totalEnd));
+  }
+  commands[text.slice(start, i)] = { ok, total };
+}
+
+/** Where a run of 1-9 digits from `start` ends (before `end`), or -1. */
+function digitsEnd(text: string, start: number, end: number): number {
+  let i = start;
+  while (i < end && i - start < 10) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i === start || i - start > 9 ? -1 : i;
 }
 
 type StageKind = "lost_connection" | "timeout" | "too_many_errors";

@@ -15,8 +15,8 @@ describe("buildReport", () => {
       deferred: 1,
       deferrals: 2,
       bounced: 2,
-      rejected: 2, // not the postscreen or milter rejects
-      rejectedPercent: 33, // 2 / (4 + 2 + 0)
+      rejected: 4, // smtpd's two, postscreen's and cleanup's milter-reject (pflogsumm 1.1.5)
+      rejectedPercent: 50, // 4 / (4 + 4 + 0)
       rejectWarnings: 1,
       held: 0,
       discarded: 0,
@@ -94,7 +94,7 @@ describe("buildReport", () => {
   it("formats a pflogsumm-like block and the two top lists", () => {
     const text = formatReport(report, { top: 2 });
     assert.match(text, /^ {6}6 {2}received$/m);
-    assert.match(text, /^ {6}2 {2}rejected \(33%\)$/m);
+    assert.match(text, /^ {6}4 {2}rejected \(50%\)$/m);
     assert.match(text, /^ {6}1 {2}deferred {2}\(2 deferrals\)$/m);
     assert.match(
       text,

@@ -100,7 +100,7 @@ export function syntheticDay(): PostfixEvent[] {
     }),
     event("removed", { queueId: "P1" }),
 
-    // Rejects: two counted by pflogsumm, one warning, and two it does not count.
+    // Rejects: two smtpd ones, one warning, postscreen's and a cleanup milter-reject (1.1.5 counts both).
     ...[1, 2].map(() =>
       event("reject", {
         ...smtpd,

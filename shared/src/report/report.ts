@@ -106,12 +106,16 @@ interface AccountTally {
 }
 
 function senderAccounts(messages: MessageEvent[]): SenderAccountStats[] {
-  const localQueueIds = new Set(messages.map((m) => `${m.host}\0${m.queueId}`));
+  const handOffs = new Set<string>();
+  for (const m of messages) {
+    if (m.forwardedFrom !== undefined && m.queueId !== undefined)
+      handOffs.add(handOffKey(m.host, m.forwardedFrom, m.queueId));
+  }
   const tallies = new Map<string, AccountTally>();
   for (const message of messages) {
     // Bounce notifications are the server's own mail; their cause is counted on the original.
     if (message.bounceOf !== undefined) continue;
-    const final = message.recipients.filter((r) => !isLocalHandOff(r, message.host, localQueueIds));
+    const final = message.recipients.filter((r) => !isLocalHandOff(r, message, handOffs));
     if (final.length === 0 && message.recipients.length > 0) continue;
     const account = message.saslUsername ?? NO_SASL_LOGIN;
     let tally = tallies.get(account);
@@ -177,10 +181,19 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A recipient handed to a content filter that re-queued it here: the re-queued message counts it. */
-function isLocalHandOff(recipient: Recipient, host: string, localQueueIds: Set<string>): boolean {
-  const newQueueId = /queued as ([0-9A-Za-z]+)/.exec(recipient.response ?? "")?.[1];
-  return newQueueId !== undefined && localQueueIds.has(`${host}\0${newQueueId}`);
+/**
+ * A recipient handed to a content filter (or an alias) that re-queued it here: the re-queued
+ * message counts it. The Correlator links the two (`forwardedFrom`) only when the new queue ID is
+ * this host's, which a remote MTA's `queued as` never is.
+ */
+function isLocalHandOff(recipient: Recipient, message: MessageEvent, handOffs: Set<string>): boolean {
+  const { forwardedQueueId } = recipient;
+  if (forwardedQueueId === undefined || message.queueId === undefined) return false;
+  return handOffs.has(handOffKey(message.host, message.queueId, forwardedQueueId));
+}
+
+function handOffKey(host: string, fromQueueId: string, toQueueId: string): string {
+  return `${host}\0${fromQueueId}\0${toQueueId}`;
 }
 
 const MAX_REASON_LENGTH = 100;

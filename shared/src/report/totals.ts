@@ -1,6 +1,7 @@
 /**
- * pflogsumm's "Grand Totals" block, counted the way pflogsumm 1.1.3 counts them (read from
- * pflogsumm.pl), so `postwatch report` and pflogsumm can be compared on the same log:
+ * pflogsumm's "Grand Totals" block, counted the way pflogsumm 1.1.5 (Debian 12's, read from
+ * /usr/sbin/pflogsumm) counts them, so `postwatch report` and pflogsumm can be compared on the same
+ * log:
  *
  * - received: one per smtpd `QID: client=` line plus one per pickup `uid=`/`sender=` line. A message
  *   a content filter re-injects through smtpd is received twice, as pflogsumm counts it.
@@ -12,11 +13,12 @@
  *   lower-cased.
  * - deferred: distinct queue IDs with a `status=deferred` line; deferrals: those lines.
  * - bounced: `status=bounced` lines (expired and undeliverable are not counted).
- * - rejected / reject warnings / held / discarded: smtpd `reject:`, `reject_warning:`, `hold:`,
- *   `discard:` lines and cleanup header/body `reject:`, `warning:`, `hold:`, `discard:` lines.
- *   `milter-reject` is not counted, and neither are postscreen's rejects: pflogsumm misses them
- *   (its smtpd branch only matches `postfix/smtpd`), and parity beats being right here; the failing
- *   clients list counts them.
+ * - rejected / reject warnings / held / discarded: smtpd and postscreen `reject:`,
+ *   `reject_warning:`, `hold:`, `discard:` lines (1.1.5's branch is `$cmd eq 'smtpd' || $cmd eq
+ *   'postscreen'`, so postscreen's `NOQUEUE: reject:` counts), and cleanup header/body/
+ *   END-OF-MESSAGE `reject:`, `milter-reject:` (1.1.5's pattern is `(?:milter-)?reject`),
+ *   `warning:`, `hold:`, `discard:` lines. 1.1.3 counted neither postscreen's rejects nor
+ *   `milter-reject`. An smtpd `milter-reject:` is not counted by either.
  * - percent rejected = rejected / (delivered + rejected + discarded), truncated; same for discarded.
  *
  * Queue IDs are keyed per host, where pflogsumm assumes one host per log.
@@ -52,6 +54,15 @@ const TALLY_OF_ACTION: Record<string, RejectTally> = {
   hold: "held",
   discard: "discarded",
 };
+
+/** The daemons whose reject lines pflogsumm 1.1.5 counts. */
+const REJECTING_DAEMONS: ReadonlySet<string> = new Set(["smtpd", "postscreen", "cleanup"]);
+
+function rejectTally(daemon: string, action: string): RejectTally | undefined {
+  if (!REJECTING_DAEMONS.has(daemon)) return undefined;
+  if (action === "milter-reject") return daemon === "cleanup" ? "rejected" : undefined;
+  return TALLY_OF_ACTION[action];
+}
 
 export class TotalsCounter {
   readonly #counts = {
@@ -95,9 +106,8 @@ export class TotalsCounter {
         this.#addDelivery(event, key);
         return;
       case "reject": {
-        const tally = TALLY_OF_ACTION[event.action];
-        if (tally !== undefined && (event.daemon === "smtpd" || event.daemon === "cleanup"))
-          this.#counts[tally]++;
+        const tally = rejectTally(event.daemon, event.action);
+        if (tally !== undefined) this.#counts[tally]++;
         return;
       }
     }

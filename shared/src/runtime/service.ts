@@ -55,6 +55,15 @@ export async function runServices(
   const logger = createLogger({ level: first.LOG_LEVEL, service: options.processName });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool flags
+  // them); the same numbers remain in nodejs_active_{handles,requests,resources} by type.
+  for (const name of [
+    "nodejs_active_handles_total",
+    "nodejs_active_requests_total",
+    "nodejs_active_resources_total",
+  ]) {
+    registry.removeSingleMetric(name);
+  }
 
   const nats = await connectNats(natsSettings(first, `postwatch-${options.processName}`), logger);
   await ensureStreams(nats.connection, DEFAULT_STREAM_LIMITS, logger);

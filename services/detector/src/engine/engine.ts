@@ -8,7 +8,7 @@ import { AuthSessions } from "./auth-sessions.js";
 import type { EventContext } from "./fields.js";
 import { KeyTables } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
-import { type RuleStats, RuleTracker } from "./rule-tracker.js";
+import { type KeyOwnership, type RuleStats, RuleTracker } from "./rule-tracker.js";
 
 /** @default 250_000 keys per rule and key type; a rule's `maxKeys` setting overrides it. */
 export const DEFAULT_MAX_KEYS_PER_RULE = 250_000;
@@ -17,6 +17,8 @@ export interface EngineOptions {
   rules: readonly CompiledRule[];
   maxKeysPerRule?: number;
   maxAuthSessions?: number;
+  /** Keys this engine counts and alerts on; by default all. */
+  ownsKey?: KeyOwnership;
 }
 
 export interface EngineStats {
@@ -48,7 +50,7 @@ export class DetectionEngine {
     // A rule that yields to another runs after it, so it learns of that rule's alert on the same event.
     this.trackers = options.rules
       .filter((r) => r.settings.enabled)
-      .map((r) => new RuleTracker(r, maxKeys, tables))
+      .map((r) => new RuleTracker(r, maxKeys, tables, options.ownsKey))
       .sort(
         (a, b) =>
           Number(a.rule.definition.yieldsTo !== undefined) - Number(b.rule.definition.yieldsTo !== undefined),

@@ -25,6 +25,10 @@ export interface RuleStats {
 
 const NO_TUPLE = -1;
 
+/** Whether this engine counts a key; replicas of the detector each own a share of the keys. */
+export type KeyOwnership = (type: AlertKey["type"], value: string) => boolean;
+export const ownsEveryKey: KeyOwnership = () => true;
+
 export class RuleTracker {
   private readonly stores: KeyStore[];
   private readonly alertCounts = { firing: 0, resolved: 0 };
@@ -36,6 +40,7 @@ export class RuleTracker {
     readonly rule: CompiledRule,
     private readonly maxKeys: number,
     tables: KeyTables = new KeyTables(),
+    private readonly owns: KeyOwnership = ownsEveryKey,
   ) {
     this.stores = rule.keyFields.map(
       (field) => new KeyStore(field, tables.for(field), rule.definition.yieldsTo !== undefined),
@@ -49,7 +54,7 @@ export class RuleTracker {
     const window = this.rule.window;
     let tuple: number | undefined;
     for (const store of this.stores) {
-      for (const value of textValues(store.field, event)) {
+      for (const value of this.ownedKeys(store, event)) {
         const slot = this.touch(store, value, atMs, alerts);
         store.extension(slot)?.observe(event, context, atMs);
         if (weight <= 0) {
@@ -84,10 +89,16 @@ export class RuleTracker {
     }
   }
 
+  /** The event's keys for this store that this engine owns (all of them unless replicas share keys). */
+  private ownedKeys(store: KeyStore, event: PostfixEvent): readonly string[] {
+    const values = textValues(store.field, event);
+    return this.owns === ownsEveryKey ? values : values.filter((value) => this.owns(store.type, value));
+  }
+
   /** A trigger event fires the rule for keys already past the threshold; it never creates keys. */
   trigger(event: PostfixEvent, atMs: number, alerts: Alert[]): void {
     for (const store of this.stores) {
-      for (const value of textValues(store.field, event)) {
+      for (const value of this.ownedKeys(store, event)) {
         const slot = store.slotOf(value);
         if (slot === undefined) continue;
         const detail = store.detail(slot);
@@ -105,7 +116,7 @@ export class RuleTracker {
     const amount = this.rule.forgiveWeight(event, context);
     if (amount <= 0) return;
     for (const store of this.stores) {
-      for (const value of textValues(store.field, event)) {
+      for (const value of this.ownedKeys(store, event)) {
         const slot = store.slotOf(value);
         if (slot === undefined) continue;
         const { buckets, taken } = this.rule.window.retract(store.buckets(slot), amount);
