@@ -105,6 +105,20 @@ describe("parseSyslogLine", () => {
     }
   });
 
+  it("reads a tag that rsyslog's forwarding templates cut at 32 characters, colon included", () => {
+    const cutInPid = parse(
+      "<22>Nov  3 14:03:01 mx postfix/submission/smtpd[1234567 connect from unknown[203.0.113.9]",
+    );
+    assert.equal(cutInPid?.appName, "postfix/submission/smtpd");
+    assert.equal(cutInPid?.pid, null, "a cut pid is not the process's pid");
+    assert.equal(cutInPid?.message, "connect from unknown[203.0.113.9]");
+    const cutInName = parse(
+      "<22>Nov  3 14:03:01 mx postfix-out/submission/smtpd[254 connect from x[192.0.2.1]",
+    );
+    assert.equal(cutInName?.appName, "postfix-out/submission/smtpd");
+    assert.equal(parse("<22>Nov  3 14:03:01 mx not-a-tag-and-not-32-chars-long message"), null);
+  });
+
   it("keeps a tag without a pid", () => {
     const r = parse("<22>Nov  3 14:03:01 mx1 postfix/postfix-script: starting the Postfix mail system");
     assert.equal(r?.appName, "postfix/postfix-script");

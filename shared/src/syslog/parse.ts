@@ -187,6 +187,12 @@ function isDigit(c: number): boolean {
 }
 
 /**
+ * rsyslog's forwarding templates write the tag as `%syslogtag:1:32%`: a longer tag
+ * (`postfix/submission/smtpd[1234567]:` is 34 characters) arrives cut at 32, without its colon.
+ */
+const RSYSLOG_TAG_LIMIT = 32;
+
+/**
  * `host tag[pid]: msg` or, with the host stripped, `tag[pid]: msg`, read from `text` at `start` by
  * index: no intermediate substrings or objects on the path every line takes.
  */
@@ -203,21 +209,24 @@ function taggedRecord(
   let tagStart = start;
   let tagEnd = first;
   let messageStart = first + 1;
+  let cut = false;
   if (text.charCodeAt(first - 1) !== 58 /* : */) {
     const second = text.indexOf(" ", first + 1);
     tagStart = first + 1;
     tagEnd = second === -1 ? text.length : second;
-    if (tagEnd === tagStart || text.charCodeAt(tagEnd - 1) !== 58) return null;
+    cut = tagEnd - tagStart === RSYSLOG_TAG_LIMIT && text.charCodeAt(tagEnd - 1) !== 58;
+    if (tagEnd === tagStart || (text.charCodeAt(tagEnd - 1) !== 58 && !cut)) return null;
     hostname = text.slice(start, first);
     messageStart = second === -1 ? text.length : second + 1;
   }
   // The tag without its colon: `postfix/smtpd[123]` or `postfix`.
-  const end = tagEnd - 1;
+  const end = cut ? tagEnd : tagEnd - 1;
   const open = text.indexOf("[", tagStart);
   let appName: string;
   let pid: number | null = null;
   if (open === -1 || open >= end || text.charCodeAt(end - 1) !== 93 /* ] */) {
-    appName = text.slice(tagStart, end);
+    // A pid cut short by rsyslog is not the process's pid: better none than a wrong session.
+    appName = text.slice(tagStart, open !== -1 && open < end ? open : end);
   } else {
     appName = text.slice(tagStart, open);
     const number = Number(text.slice(open + 1, end - 1));
