@@ -14,12 +14,11 @@ import type { Logger } from "../../../shared/src/runtime/log.js";
 import { type DetectorConfig, ruleOverridesOf } from "./config.js";
 import { createDetectorMetrics } from "./metrics.js";
 import { ownsKey, type ReplicaSlot, replicaDurable } from "./partition.js";
-import { DetectionPipeline } from "./pipeline.js";
+import { DetectionPipeline, TICK_MS } from "./pipeline.js";
 import { createPostfixMetrics, observePostfixEvent } from "./postfix-metrics.js";
 import { loadRules } from "./rules/index.js";
 import { longestWindowSeconds, warmUp } from "./warmup.js";
 
-const TICK_MS = 1000;
 const LAG_POLL_MS = 5000;
 
 export interface DetectorService {

@@ -11,7 +11,7 @@ import { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import type { CompiledRule } from "./engine/rule.js";
-import type { DetectionPipeline } from "./pipeline.js";
+import { type DetectionPipeline, EventTimeReplay } from "./pipeline.js";
 
 const FETCH_BATCH = 1000;
 const FETCH_EXPIRES_MS = 2000;
@@ -45,7 +45,8 @@ export async function warmUp(
     opt_start_time: new Date(options.fromMs).toISOString(),
   });
   let events = 0;
-  let lastTickMs = Number.NEGATIVE_INFINITY;
+  // Driven on event time as a replay is; the alerts it re-derives were stored before the restart.
+  const replay = new EventTimeReplay(pipeline);
   for (;;) {
     const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
     let received = 0;
@@ -58,13 +59,7 @@ export async function warmUp(
       }
       const parsed = PostfixEvent.safeParse(message.json());
       if (!parsed.success) continue;
-      const atMs = Date.parse(parsed.data.ts);
-      // As in replay: engine time follows the events, ticking once per second of event time.
-      if (atMs - lastTickMs >= 1000) {
-        pipeline.tick(atMs);
-        lastTickMs = atMs;
-      }
-      pipeline.process(parsed.data, atMs);
+      replay.push(parsed.data);
       events++;
       if (message.seq === ackFloor) {
         reachedFloor = true;
