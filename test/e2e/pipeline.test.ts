@@ -4,14 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { runAll } from "../../services/cli/src/online.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { freePort } from "../helpers/ports.js";
+import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { sendTcp, sendUdp } from "../helpers/syslog-client.js";
-import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
+import type { WebhookServer } from "../helpers/webhook-server.js";
 
 const SEED_ATTACKER = "176.103.49.30";
 const UDP_ATTACKER = "198.51.100.23";
@@ -19,34 +17,19 @@ const UDP_ATTACKER = "198.51.100.23";
 const SEED_AUTH_PAYLOAD = "AGFkbWluQGZpcGljay5jb20Ad2lsb";
 
 describe("pipeline end to end", () => {
-  let nats: TestNats;
+  let pipeline: TestPipeline;
   let webhook: WebhookServer;
   let services: RunningServices;
   let syslogPort: number;
   const bruteForce = fixtureLines("sasl-bruteforce-seed002.log");
 
   before(async () => {
-    nats = await startTestNats();
-    webhook = await startWebhookServer();
-    syslogPort = await freePort();
-    services = await runAll({
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
-      SYSLOG_TCP_PORT: String(syslogPort),
-      SYSLOG_UDP_PORT: String(syslogPort),
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      SLACK_WEBHOOK_URL: `${webhook.url}/slack`,
-      WEBHOOK_URL: `${webhook.url}/hook`,
-      ALERTER_RETRY_BASE_MS: "100",
-      LOG_LEVEL: "silent",
-    });
+    pipeline = await startTestPipeline({ slack: true });
+    ({ webhook, services, syslogPort } = pipeline);
   });
 
   after(async () => {
-    await services?.stop();
-    await webhook?.[Symbol.asyncDispose]();
-    await nats?.[Symbol.asyncDispose]();
+    await pipeline?.[Symbol.asyncDispose]();
   });
 
   const alertsFor = (ip: string) => (requests: { body: unknown }[]) =>

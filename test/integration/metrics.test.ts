@@ -9,14 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runAll } from "../../services/cli/src/online.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { freePort } from "../helpers/ports.js";
+import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { sendTcp, sendUdp } from "../helpers/syslog-client.js";
-import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
 
 const PROMTOOL = process.env.PROMTOOL_BIN ?? "promtool";
 const IPV4 = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/;
@@ -37,28 +34,16 @@ function labelValues(exposition: string): { series: string; label: string; value
 }
 
 describe("/metrics of the whole pipeline", () => {
-  let nats: TestNats;
-  let webhook: WebhookServer;
+  let pipeline: TestPipeline;
   let services: RunningServices;
   let exposition: string;
   let workDir: string;
 
   before(async () => {
-    nats = await startTestNats();
-    webhook = await startWebhookServer();
+    pipeline = await startTestPipeline();
+    services = pipeline.services;
+    const { syslogPort } = pipeline;
     workDir = mkdtempSync(join(tmpdir(), "postwatch-metrics-"));
-    const syslogPort = await freePort();
-    services = await runAll({
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
-      SYSLOG_TCP_PORT: String(syslogPort),
-      SYSLOG_UDP_PORT: String(syslogPort),
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      WEBHOOK_URL: `${webhook.url}/hook`,
-      ALERTER_RETRY_BASE_MS: "100",
-      LOG_LEVEL: "silent",
-    });
     // Every line shape (client IPs v4 and v6, sasl_username=, from=/to= addresses), a SASL brute force,
     // relay abuse with bounces; some over UDP so both transports have series.
     const corpus = fixtureLines("postfix-corpus.log").filter((line) => !line.startsWith("#"));
@@ -87,9 +72,7 @@ describe("/metrics of the whole pipeline", () => {
   });
 
   after(async () => {
-    await services?.stop();
-    await webhook?.[Symbol.asyncDispose]();
-    await nats?.[Symbol.asyncDispose]();
+    await pipeline?.[Symbol.asyncDispose]();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 

@@ -5,49 +5,35 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { runAll } from "../../services/cli/src/online.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
 import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { freePort } from "../helpers/ports.js";
+import type { TestNats } from "../helpers/nats-server.js";
+import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { readStream } from "../helpers/stream-reader.js";
 import { sendTcp } from "../helpers/syslog-client.js";
-import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
+import type { WebhookServer } from "../helpers/webhook-server.js";
 
 const SEED_ATTACKER = "176.103.49.30";
 const ATTACKER = "203.0.113.66";
 
 describe("NATS outage under a running pipeline", () => {
+  let pipeline: TestPipeline;
   let nats: TestNats;
   let webhook: WebhookServer;
   let services: RunningServices;
   let syslogPort: number;
 
   before(async () => {
-    nats = await startTestNats();
-    webhook = await startWebhookServer();
-    syslogPort = await freePort();
-    services = await runAll({
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
-      SYSLOG_TCP_PORT: String(syslogPort),
-      SYSLOG_UDP_PORT: String(syslogPort),
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      WEBHOOK_URL: `${webhook.url}/hook`,
-      ALERTER_RETRY_BASE_MS: "100",
-      LOG_LEVEL: "silent",
-    });
+    pipeline = await startTestPipeline();
+    ({ nats, webhook, services, syslogPort } = pipeline);
   });
 
   after(async () => {
-    await services?.stop();
-    await webhook?.[Symbol.asyncDispose]();
-    await nats?.[Symbol.asyncDispose]();
+    await pipeline?.[Symbol.asyncDispose]();
   });
 
   const readyz = async () =>

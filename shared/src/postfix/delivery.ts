@@ -1,17 +1,9 @@
 /** Queue lines: qmgr, pickup, cleanup's message-id, delivery agents' `to=... status=`, bounce. */
-import type { DeliveryStatus, EventOf } from "../contracts/events.js";
+import { DeliveryStatus, type EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { decimal, type Head, integer, isQueueId, withHead } from "./fields.js";
 
-const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>([
-  "sent",
-  "bounced",
-  "deferred",
-  "expired",
-  "undeliverable",
-  "undeliverable-but-not-cached",
-  "deliverable",
-]);
+const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>(DeliveryStatus.options);
 
 type Delivery = EventOf<"delivery">;
 

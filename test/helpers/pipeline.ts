@@ -1,0 +1,48 @@
+/**
+ * The whole pipeline as `postwatch start` runs it, for a test: a private nats-server, receiver,
+ * detector and alerter in this process, syslog on a free loopback port, and a local webhook server
+ * (`/hook` for the generic webhook, `/slack` when asked) recording what the alerter delivers.
+ */
+
+import { runAll } from "../../services/cli/src/online.js";
+import type { RunningServices } from "../../shared/src/runtime/service.js";
+import { startTestNats, type TestNats } from "./nats-server.js";
+import { freePort } from "./ports.js";
+import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
+
+export interface TestPipeline {
+  nats: TestNats;
+  webhook: WebhookServer;
+  services: RunningServices;
+  syslogPort: number;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startTestPipeline(options: { slack?: boolean } = {}): Promise<TestPipeline> {
+  const nats = await startTestNats();
+  const webhook = await startWebhookServer();
+  const syslogPort = await freePort();
+  const services = await runAll({
+    ...nats.env,
+    SYSLOG_HOST: "127.0.0.1",
+    SYSLOG_TCP_PORT: String(syslogPort),
+    SYSLOG_UDP_PORT: String(syslogPort),
+    METRICS_HOST: "127.0.0.1",
+    METRICS_PORT: "0",
+    WEBHOOK_URL: `${webhook.url}/hook`,
+    ...(options.slack ? { SLACK_WEBHOOK_URL: `${webhook.url}/slack` } : {}),
+    ALERTER_RETRY_BASE_MS: "100",
+    LOG_LEVEL: "silent",
+  });
+  return {
+    nats,
+    webhook,
+    services,
+    syslogPort,
+    async [Symbol.asyncDispose]() {
+      await services.stop();
+      await webhook[Symbol.asyncDispose]();
+      await nats[Symbol.asyncDispose]();
+    },
+  };
+}
