@@ -18,7 +18,9 @@ export interface TestPipeline {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startTestPipeline(options: { slack?: boolean } = {}): Promise<TestPipeline> {
+export async function startTestPipeline(
+  options: { slack?: boolean; env?: Record<string, string> } = {},
+): Promise<TestPipeline> {
   const nats = await startTestNats();
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
@@ -33,6 +35,7 @@ export async function startTestPipeline(options: { slack?: boolean } = {}): Prom
     ...(options.slack ? { SLACK_WEBHOOK_URL: `${webhook.url}/slack` } : {}),
     ALERTER_RETRY_BASE_MS: "100",
     LOG_LEVEL: "silent",
+    ...options.env,
   });
   return {
     nats,
