@@ -204,7 +204,8 @@ describe("alerter against failing sinks", () => {
       process.execPath,
       [new URL("../../services/cli/src/main.js", import.meta.url).pathname, "alerter"],
       {
-        env: { ...env(), LOG_LEVEL: "trace", PATH: process.env.PATH ?? "" },
+        // One alert per Slack request, so each scripted answer reaches its own alert (no digest).
+        env: { ...env(), LOG_LEVEL: "trace", ALERTER_GROUP_MAX: "1", PATH: process.env.PATH ?? "" },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

@@ -13,6 +13,10 @@ export const alerterConfigSchema = z.object({
   ALERTER_RETRY_MAX_MS: env.positiveInt(60_000),
   /** The same alert (fingerprint, state, start) is not sent twice within this time. */
   ALERTER_DEDUP_SECONDS: env.positiveInt(3600),
+  /** Alerts arriving within this time go out together: one Slack message for an attack wave. */
+  ALERTER_GROUP_WAIT_MS: env.positiveInt(1000),
+  /** At most this many alerts in one group (Slack shows 40 in full, the rest as a count). */
+  ALERTER_GROUP_MAX: env.positiveInt(50),
 });
 
 export type AlerterConfig = z.output<typeof alerterConfigSchema>;

@@ -1,21 +1,39 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Alert } from "../../../shared/src/contracts/alerts.js";
-import { AlertDispatcher, type DispatcherOptions, type Sink } from "./dispatcher.js";
+import { AlertDispatcher, type DispatcherOptions, type DispatchOutcome, type Sink } from "./dispatcher.js";
 import type { PostOutcome } from "./http-sink.js";
 import { sampleAlert } from "./testing.js";
 
-/** A sink that answers from a script and records what it was sent. */
-function scriptedSink(name: string, outcomes: PostOutcome[]): Sink & { sent: Alert[] } {
+/** A sink that answers from a script and records each request's alerts. */
+function scriptedSink(
+  name: string,
+  outcomes: PostOutcome[],
+  grouping: Sink["grouping"] = "each",
+): Sink & { sent: Alert[]; requests: number } {
   const sent: Alert[] = [];
-  return {
+  const sink = {
     name,
+    grouping,
     sent,
-    async send(alert) {
-      sent.push(alert);
-      return outcomes.shift() ?? { type: "delivered", status: 200 };
+    requests: 0,
+    async send(alerts: readonly Alert[]) {
+      sink.requests++;
+      sent.push(...alerts);
+      return outcomes.shift() ?? ({ type: "delivered", status: 200 } as const);
     },
   };
+  return sink;
+}
+
+/** Dispatches one alert as a batch of one. */
+async function dispatchOne(
+  dispatcher: AlertDispatcher,
+  alert: Alert,
+  attempt: number,
+): Promise<DispatchOutcome | undefined> {
+  const [outcome] = await dispatcher.dispatch([{ alert, attempt }]);
+  return outcome;
 }
 
 const options = (now = () => 0): DispatcherOptions => ({
@@ -32,8 +50,8 @@ describe("AlertDispatcher", () => {
     const slack = scriptedSink("slack", []);
     const webhook = scriptedSink("webhook", []);
     const dispatcher = new AlertDispatcher([slack, webhook], options(), quiet);
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 1), { type: "delivered" });
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 1), { type: "duplicate" });
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 1), { type: "delivered" });
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 1), { type: "duplicate" });
     assert.equal(slack.sent.length, 1);
     assert.equal(webhook.sent.length, 1);
   });
@@ -41,8 +59,10 @@ describe("AlertDispatcher", () => {
   it("sends the resolved notice of a delivered firing alert", async () => {
     const slack = scriptedSink("slack", []);
     const dispatcher = new AlertDispatcher([slack], options(), quiet);
-    await dispatcher.dispatch(sampleAlert(), 1);
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert({ state: "resolved" }), 1), { type: "delivered" });
+    await dispatchOne(dispatcher, sampleAlert(), 1);
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert({ state: "resolved" }), 1), {
+      type: "delivered",
+    });
     assert.equal(slack.sent.length, 2);
   });
 
@@ -53,17 +73,17 @@ describe("AlertDispatcher", () => {
       { type: "retry", reason: "http_503" },
     ]);
     const dispatcher = new AlertDispatcher([slack, webhook], options(), quiet);
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 1), {
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 1), {
       type: "retry",
       delayMs: 1000,
       reasons: ["webhook: http_500"],
     });
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 2), {
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 2), {
       type: "retry",
       delayMs: 2000,
       reasons: ["webhook: http_503"],
     });
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 3), { type: "delivered" });
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 3), { type: "delivered" });
     assert.equal(slack.sent.length, 1, "Slack already had it: a retry must not post it again");
     assert.equal(webhook.sent.length, 3);
   });
@@ -74,7 +94,7 @@ describe("AlertDispatcher", () => {
       options(),
       quiet,
     );
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 1), {
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 1), {
       type: "retry",
       delayMs: 30_000,
       reasons: ["slack: http_429"],
@@ -87,7 +107,7 @@ describe("AlertDispatcher", () => {
       options(),
       quiet,
     );
-    assert.deepEqual(await permanent.dispatch(sampleAlert(), 1), {
+    assert.deepEqual(await dispatchOne(permanent, sampleAlert(), 1), {
       type: "failed",
       reasons: ["webhook: http_400"],
     });
@@ -96,10 +116,51 @@ describe("AlertDispatcher", () => {
       options(),
       quiet,
     );
-    assert.deepEqual(await flaky.dispatch(sampleAlert(), 3), {
+    assert.deepEqual(await dispatchOne(flaky, sampleAlert(), 3), {
       type: "failed",
       reasons: ["webhook: timeout"],
     });
+  });
+
+  it("posts a batch to a grouping sink once and to a per-alert sink once per alert", async () => {
+    const slack = scriptedSink("slack", [], "grouped");
+    const webhook = scriptedSink("webhook", []);
+    const dispatcher = new AlertDispatcher([slack, webhook], options(), quiet);
+    const batch = ["198.18.7.21", "198.18.7.22", "198.18.40.3"].map((ip, i) => ({
+      alert: sampleAlert({ fingerprint: `f${i}`, key: { type: "client_ip", value: ip } }),
+      attempt: 1,
+    }));
+    const outcomes = await dispatcher.dispatch([...batch, batch[0] as (typeof batch)[number]]);
+    assert.deepEqual(
+      outcomes.map((o) => o.type),
+      ["delivered", "delivered", "delivered", "duplicate"],
+    );
+    assert.equal(slack.requests, 1);
+    assert.equal(slack.sent.length, 3);
+    assert.equal(webhook.requests, 3);
+  });
+
+  it("retries every alert of a grouped request that failed, and only those still owed", async () => {
+    const slack = scriptedSink(
+      "slack",
+      [{ type: "retry", reason: "http_429", retryAfterMs: 2000 }],
+      "grouped",
+    );
+    const webhook = scriptedSink("webhook", []);
+    const dispatcher = new AlertDispatcher([slack, webhook], options(), quiet);
+    const batch = [0, 1].map((i) => ({ alert: sampleAlert({ fingerprint: `g${i}` }), attempt: 1 }));
+    const first = await dispatcher.dispatch(batch);
+    assert.deepEqual(
+      first.map((o) => o.type),
+      ["retry", "retry"],
+    );
+    const second = await dispatcher.dispatch(batch.map((d) => ({ ...d, attempt: 2 })));
+    assert.deepEqual(
+      second.map((o) => o.type),
+      ["delivered", "delivered"],
+    );
+    assert.equal(webhook.requests, 2, "the webhook already had both: not posted again");
+    assert.equal(slack.requests, 2);
   });
 
   it("forgets delivered alerts after the dedup window", async () => {
@@ -110,9 +171,9 @@ describe("AlertDispatcher", () => {
       options(() => now),
       quiet,
     );
-    await dispatcher.dispatch(sampleAlert(), 1);
+    await dispatchOne(dispatcher, sampleAlert(), 1);
     now = 60_001;
-    assert.deepEqual(await dispatcher.dispatch(sampleAlert(), 1), { type: "delivered" });
+    assert.deepEqual(await dispatchOne(dispatcher, sampleAlert(), 1), { type: "delivered" });
     assert.equal(slack.sent.length, 2);
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Delivers each alert to every configured sink exactly once as far as it can tell: a redelivered
- * alert skips the sinks that already accepted it, and an alert already delivered (same fingerprint,
- * state and start) within the dedup window is not sent again. Retries back off exponentially, or as
+ * Delivers alerts to every configured sink exactly once as far as it can tell: a redelivered alert
+ * skips the sinks that already accepted it, and an alert already delivered (same fingerprint, state
+ * and start) within the dedup window is not sent again. Alerts come in batches so a sink that
+ * groups (Slack) posts one message for an attack wave instead of one per attacker; a sink that does
+ * not (the generic webhook) still gets one request per alert. Retries back off exponentially, or as
  * long as the sink's Retry-After asks.
  */
 import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.js";
@@ -10,7 +12,15 @@ import type { PostOutcome } from "./http-sink.js";
 export interface Sink {
   /** Bounded: slack, webhook, log. Used as a metric label. */
   readonly name: string;
-  send(alert: Alert): Promise<PostOutcome>;
+  /** grouped: one request carries a whole batch; each: one request per alert. */
+  readonly grouping: "grouped" | "each";
+  send(alerts: readonly Alert[]): Promise<PostOutcome>;
+}
+
+export interface Delivery {
+  alert: Alert;
+  /** 1 for the first delivery of this alert message, 2 for its first retry, ... */
+  attempt: number;
 }
 
 export type DispatchOutcome =
@@ -33,6 +43,16 @@ export interface DispatchObserver {
 
 const MAX_REMEMBERED = 10_000;
 
+/** What one alert of a batch has gone through so far. */
+interface Attempt {
+  delivery: Delivery;
+  identity: string;
+  done: Set<string>;
+  reasons: string[];
+  retryAfterMs: number;
+  permanent: boolean;
+}
+
 export class AlertDispatcher {
   /** Fully delivered alerts → when; insertion-ordered so the oldest is evicted first. */
   private readonly delivered = new Map<string, number>();
@@ -45,46 +65,54 @@ export class AlertDispatcher {
     private readonly observer: DispatchObserver,
   ) {}
 
-  /** `attempt` is 1 for the first delivery of this alert message, 2 for its first retry, ... */
-  async dispatch(alert: Alert, attempt: number): Promise<DispatchOutcome> {
-    const identity = alertIdentity(alert);
+  /** One outcome per delivery, in order. */
+  async dispatch(batch: readonly Delivery[]): Promise<DispatchOutcome[]> {
     const now = this.options.now();
     this.forgetExpired(now);
-    if (this.delivered.has(identity)) return { type: "duplicate" };
-
-    const done = this.partial.get(identity) ?? new Set<string>();
-    const reasons: string[] = [];
-    let retryAfterMs = 0;
-    let permanent = false;
-    for (const sink of this.sinks) {
-      if (done.has(sink.name)) continue;
-      const started = performance.now();
-      const outcome = await sink.send(alert);
-      this.observer.sinkResult(sink.name, outcome.type, (performance.now() - started) / 1000);
-      if (outcome.type === "delivered") {
-        done.add(sink.name);
+    const outcomes: (DispatchOutcome | Attempt)[] = [];
+    const seen = new Set<string>();
+    for (const delivery of batch) {
+      const identity = alertIdentity(delivery.alert);
+      if (this.delivered.has(identity) || seen.has(identity)) {
+        outcomes.push({ type: "duplicate" });
         continue;
       }
-      reasons.push(`${sink.name}: ${outcome.reason}`);
-      if (outcome.type === "permanent") permanent = true;
-      else retryAfterMs = Math.max(retryAfterMs, outcome.retryAfterMs ?? 0);
+      seen.add(identity);
+      const done = this.partial.get(identity) ?? new Set<string>();
+      outcomes.push({ delivery, identity, done, reasons: [], retryAfterMs: 0, permanent: false });
     }
+    const attempts = outcomes.filter((o): o is Attempt => "delivery" in o);
+    for (const sink of this.sinks) {
+      const owed = attempts.filter((a) => !a.done.has(sink.name));
+      if (owed.length === 0) continue;
+      const requests = sink.grouping === "grouped" ? [owed] : owed.map((a) => [a]);
+      for (const group of requests) {
+        const started = performance.now();
+        const outcome = await sink.send(group.map((a) => a.delivery.alert));
+        this.observer.sinkResult(sink.name, outcome.type, (performance.now() - started) / 1000);
+        for (const attempt of group) record(attempt, sink.name, outcome);
+      }
+    }
+    return outcomes.map((o) => ("delivery" in o ? this.conclude(o, now) : o));
+  }
 
+  private conclude(attempt: Attempt, now: number): DispatchOutcome {
+    const { identity, reasons } = attempt;
     if (reasons.length === 0) {
       this.partial.delete(identity);
       this.remember(identity, now);
       return { type: "delivered" };
     }
-    if (permanent || attempt >= this.options.maxAttempts) {
+    if (attempt.permanent || attempt.delivery.attempt >= this.options.maxAttempts) {
       this.partial.delete(identity);
       return { type: "failed", reasons };
     }
-    this.partial.set(identity, done);
+    this.partial.set(identity, attempt.done);
     const backoff = Math.min(
       this.options.maxRetryDelayMs,
-      this.options.baseRetryDelayMs * 2 ** (attempt - 1),
+      this.options.baseRetryDelayMs * 2 ** (attempt.delivery.attempt - 1),
     );
-    return { type: "retry", delayMs: Math.max(backoff, retryAfterMs), reasons };
+    return { type: "retry", delayMs: Math.max(backoff, attempt.retryAfterMs), reasons };
   }
 
   private remember(identity: string, now: number): void {
@@ -101,4 +129,14 @@ export class AlertDispatcher {
       this.delivered.delete(identity);
     }
   }
+}
+
+function record(attempt: Attempt, sink: string, outcome: PostOutcome): void {
+  if (outcome.type === "delivered") {
+    attempt.done.add(sink);
+    return;
+  }
+  attempt.reasons.push(`${sink}: ${outcome.reason}`);
+  if (outcome.type === "permanent") attempt.permanent = true;
+  else attempt.retryAfterMs = Math.max(attempt.retryAfterMs, outcome.retryAfterMs ?? 0);
 }

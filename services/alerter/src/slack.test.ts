@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { escapeMrkdwn, formatDuration, formatSlackMessage } from "./slack.js";
+import { escapeMrkdwn, formatDuration, formatSlackBatch, formatSlackMessage } from "./slack.js";
 import { sampleAlert } from "./testing.js";
 
 type Block = { type: string; text?: { type: string; text: string }; fields?: { text: string }[] };
@@ -56,5 +56,26 @@ describe("Slack message", () => {
 
   it("writes windows in the largest whole unit", () => {
     assert.deepEqual([600, 3600, 86_400, 90].map(formatDuration), ["10m", "1h", "1d", "90s"]);
+  });
+});
+
+describe("Slack digest for a batch", () => {
+  it("renders a batch of one exactly as a single alert", () => {
+    assert.deepEqual(formatSlackBatch([sampleAlert()]), formatSlackMessage(sampleAlert()));
+  });
+
+  it("lists a wave of alerts in one message, counted by rule and state", () => {
+    const wave = Array.from({ length: 45 }, (_, i) =>
+      sampleAlert({ fingerprint: `f${i}`, key: { type: "client_ip", value: `198.18.7.${i}` } }),
+    );
+    const message = formatSlackBatch([...wave, sampleAlert({ rule: "relay_probe", state: "resolved" })]) as {
+      text: string;
+      blocks: Block[];
+    };
+    assert.equal(message.text, "46 postwatch alerts: 45 sasl_bruteforce firing, 1 relay_probe resolved");
+    assert.ok(message.blocks.length <= 50);
+    const text = JSON.stringify(message);
+    assert.ok(text.includes("198.18.7.0") && text.includes("198.18.7.39"));
+    assert.ok(text.includes("and 6 more"));
   });
 });

@@ -82,3 +82,46 @@ export function formatSlackMessage(alert: Alert): Record<string, unknown> {
   // log-derived `<!channel>` in a summary must not become a mention.
   return { text: escapeMrkdwn(`${title}: ${alert.summary}`), blocks };
 }
+
+/** Slack allows 50 blocks a message; a grouped message lists this many alerts in full lines. */
+const MAX_LISTED = 40;
+
+/**
+ * One message for a batch: a single alert as formatSlackMessage renders it, several as a digest
+ * (one line each, grouped by rule and state) so a wave of alerts stays one notification.
+ */
+export function formatSlackBatch(alerts: readonly Alert[]): Record<string, unknown> {
+  const [only] = alerts;
+  if (alerts.length === 1 && only) return formatSlackMessage(only);
+  const critical = alerts.some((a) => a.state === "firing" && a.severity === "critical");
+  const byRule = new Map<string, Alert[]>();
+  for (const alert of alerts) {
+    const group = `${alert.rule} ${alert.state}`;
+    byRule.set(group, [...(byRule.get(group) ?? []), alert]);
+  }
+  const counts = [...byRule].map(([group, members]) => `${members.length} ${group}`).join(", ");
+  const title = `${alerts.length} postwatch alerts: ${counts}`;
+  const lines = alerts.slice(0, MAX_LISTED).map((alert) => {
+    const icon = alert.state === "resolved" ? ":white_check_mark:" : SEVERITY_ICON[alert.severity];
+    return clip(
+      `${icon} *${alert.rule}* \`${escapeMrkdwn(alert.key.value)}\` ${escapeMrkdwn(alert.summary)}`,
+      2900,
+    );
+  });
+  const blocks: Record<string, unknown>[] = [
+    { type: "header", text: { type: "plain_text", text: clip(`${critical ? "🚨" : "🔔"} ${title}`, 150) } },
+    ...lines.map((text) => ({ type: "section", text: { type: "mrkdwn", text } })),
+  ];
+  if (alerts.length > MAX_LISTED) {
+    blocks.push({
+      type: "context",
+      elements: [
+        {
+          type: "mrkdwn",
+          text: `…and ${alerts.length - MAX_LISTED} more: see the webhook or \`postwatch_detector_alerts_total\``,
+        },
+      ],
+    });
+  }
+  return { text: escapeMrkdwn(title), blocks };
+}
