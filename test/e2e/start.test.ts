@@ -1,0 +1,89 @@
+/**
+ * `postwatch start` exactly as `npm start` runs it: a child process with no NATS_URL, so it starts
+ * its own nats-server; the seed's brute force over TCP reaches the webhook; SIGTERM stops it all,
+ * the private nats-server included.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Alert } from "../../shared/src/contracts/alerts.js";
+import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
+import { freePort } from "../helpers/ports.js";
+import { sendTcp } from "../helpers/syslog-client.js";
+import { startWebhookServer } from "../helpers/webhook-server.js";
+
+const MAIN = fileURLToPath(new URL("../../services/cli/src/main.js", import.meta.url));
+
+describe("postwatch start", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "postwatch-start-"));
+  let child: ChildProcess | undefined;
+
+  after(() => {
+    child?.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs the whole pipeline with its own nats-server and stops cleanly on SIGTERM", async () => {
+    await using webhook = await startWebhookServer();
+    const [syslogPort, metricsPort] = [await freePort(), await freePort()];
+    child = spawn(process.execPath, [MAIN, "start"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        POSTWATCH_DATA_DIR: dataDir,
+        SYSLOG_HOST: "127.0.0.1",
+        SYSLOG_TCP_PORT: String(syslogPort),
+        SYSLOG_UDP_PORT: "0",
+        METRICS_HOST: "127.0.0.1",
+        METRICS_PORT: String(metricsPort),
+        WEBHOOK_URL: `${webhook.url}/hook`,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let log = "";
+    child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child?.once("exit", (code) => resolve(code)));
+
+    const deadline = Date.now() + 15_000;
+    while (!log.includes("postwatch running")) {
+      assert.ok(child.exitCode === null, `postwatch start exited: ${log}`);
+      assert.ok(Date.now() < deadline, `not running within 15 s: ${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const natsPids = readdirSync(join(dataDir, "ports")).map((f) => Number(/_(\d+)\.ports$/.exec(f)?.[1]));
+    assert.equal(natsPids.length, 1, "one private nats-server");
+
+    await sendTcp(
+      syslogPort,
+      fixtureLines("sasl-bruteforce-seed002.log").map((line) => traditionalForward(line)),
+      "lf",
+    );
+    const hook = await webhook.waitFor(
+      "/hook",
+      (r) => r.some((x) => (x.body as Alert).rule === "sasl_bruteforce"),
+      5000,
+    );
+    const alert = hook.map((x) => x.body as Alert).find((a) => a.rule === "sasl_bruteforce");
+    assert.equal(alert?.key.value, "176.103.49.30");
+
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, log);
+    assert.match(log, /"msg":"postwatch stopped"/);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(
+      natsPids.every((pid) => !alive(pid)),
+      "the private nats-server stopped with postwatch",
+    );
+  });
+});
