@@ -1,8 +1,7 @@
 /** The offline commands: parse, replay, trace, report. Same parsing and detection as the services, no NATS. */
 import type { Alert } from "../../../shared/src/contracts/alerts.js";
-import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { redactSecrets } from "../../../shared/src/postfix/secrets.js";
-import { buildReport, formatReport } from "../../../shared/src/report/report.js";
+import { formatReport, ReportBuilder } from "../../../shared/src/report/report.js";
 import { formatTrace, type LoggedEvent, traceQueueId } from "../../../shared/src/report/trace.js";
 import { formatDuration } from "../../alerter/src/slack.js";
 import { DetectionPipeline, EventTimeReplay } from "../../detector/src/pipeline.js";
@@ -86,8 +85,9 @@ export async function reportCommand(
   options: { top: number },
   write: Write,
 ): Promise<number> {
-  const events: PostfixEvent[] = [];
-  await forEachEvent(paths, newInputStats(), (event) => events.push(event));
-  write(formatReport(buildReport(events), { top: options.top }));
+  // Streamed: memory is bounded by what the report counts, not by the length of the log.
+  const builder = new ReportBuilder();
+  await forEachEvent(paths, newInputStats(), (event, atMs) => builder.add(event, atMs));
+  write(formatReport(builder.finish(), { top: options.top }));
   return 0;
 }

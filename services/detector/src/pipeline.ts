@@ -60,7 +60,12 @@ export class DetectionPipeline {
       this.lastEventWallMs = wallMs;
     }
     const events = this.correlator.push(event, eventMs);
-    for (const output of events) for (const alert of this.engine.process(output)) alerts.push(alert);
+    // The first output is the input event (perhaps enriched), with its ts; summaries have their own.
+    for (let i = 0; i < events.length; i++) {
+      const output = events[i] as PostfixEvent;
+      const found = i === 0 ? this.engine.process(output, eventMs) : this.engine.process(output);
+      for (const alert of found) alerts.push(alert);
+    }
     return events;
   }
 

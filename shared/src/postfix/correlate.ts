@@ -121,6 +121,22 @@ export class Correlator {
     return this.#pendingHandOffs.size;
   }
 
+  /**
+   * The queue ID whose hand-off the message `queueId` on `host` continues or will continue: the open
+   * message's `forwardedFrom`, else a parked hand-off's source. Undefined when neither is held, so
+   * no summary yet to come can name a source (readers such as ReportBuilder decide with it when to
+   * stop waiting). Reads only: recency order is untouched.
+   */
+  handOffSource(host: string, queueId: string): string | undefined {
+    const key = this.#key(host, queueId);
+    return this.#messages.get(key)?.forwardedFrom ?? this.#pendingHandOffs.get(key)?.fromQueueId;
+  }
+
+  /** Whether the message `queueId` on `host` is open (its summary is still to come). Reads only. */
+  isOpen(host: string, queueId: string): boolean {
+    return this.#messages.get(this.#key(host, queueId)) !== undefined;
+  }
+
   stats(): CorrelatorStats {
     return {
       messages: this.#messages.size,

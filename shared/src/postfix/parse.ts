@@ -9,7 +9,8 @@ import type { SyslogRecord } from "../syslog/record.js";
 import { debug, isClientlessDebug, parseConversation, parsePeerDetail, parseTlsSetup } from "./debug.js";
 import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmgrFrom } from "./delivery.js";
 import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning } from "./diagnostic.js";
-import { type Head, isQueueId, withHead } from "./fields.js";
+import { type Head, isQueueIdAt, withHead } from "./fields.js";
+import { flat } from "./flat.js";
 import { isoTime } from "./iso-time.js";
 import { parseAnvil, parsePostscreen } from "./postscreen.js";
 import { parseReject, REJECT_ACTIONS } from "./reject.js";
@@ -51,17 +52,34 @@ function leadingQueueId(text: string): number {
   let i = 0;
   while (i <= MAX_QUEUE_ID && isAlnum(text.charCodeAt(i))) i++;
   if (i < 6 || text.charCodeAt(i) !== 58 || text.charCodeAt(i + 1) !== 32) return 0;
-  const token = text.slice(0, i);
-  return token === "NOQUEUE" || isQueueId(token) ? i : 0;
+  if (i === 7 && text.startsWith("NOQUEUE")) return i;
+  return isQueueIdAt(text, i) ? i : 0;
 }
 
 function isAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
+/**
+ * splitProgram by tag: a log names a few dozen programs, and the syslog parser hands the same tag
+ * string back for each (so its hash is computed once). Bounded for logs full of odd tags.
+ */
+const programs = new Map<string, Program | null>();
+const MAX_PROGRAMS = 1024;
+
+function programOf(appName: string): Program | null {
+  let program = programs.get(appName);
+  if (program === undefined) {
+    if (programs.size >= MAX_PROGRAMS) programs.clear();
+    program = splitProgram(appName);
+    programs.set(flat(appName), program);
+  }
+  return program;
+}
+
 /** Returns null only for records from other programs; every Postfix line yields an event. */
 export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
-  const program = splitProgram(record.appName);
+  const program = programOf(record.appName);
   if (program === null) return null;
   const head: Head = {
     v: EVENT_SCHEMA_VERSION,

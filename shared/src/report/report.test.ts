@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { PostfixEvent } from "../contracts/events.js";
 import { Correlator } from "../postfix/correlate.js";
-import { buildReport, formatReport, NO_SASL_LOGIN, remoteReason } from "./report.js";
+import { buildReport, formatReport, NO_SASL_LOGIN, ReportBuilder, remoteReason } from "./report.js";
 import { syntheticDay } from "./report.testkit.js";
 
 describe("buildReport", () => {
@@ -91,6 +92,37 @@ describe("buildReport", () => {
     assert.deepEqual(buildReport(replayedStream), report);
   });
 
+  it("counts a content filter's hop once, whichever of the two summaries comes first", () => {
+    // The re-queued Q4 leaves the queue before the original Q3: Q4's summary is made first.
+    const day = syntheticDay();
+    const q3Removed = day.findIndex((e) => e.kind === "removed" && e.queueId === "Q3");
+    const [removed] = day.splice(q3Removed, 1);
+    const q4Removed = day.findIndex((e) => e.kind === "removed" && e.queueId === "Q4");
+    day.splice(q4Removed + 1, 0, removed as PostfixEvent);
+    const reordered = buildReport(day);
+    assert.deepEqual(aliceOf(reordered), { messages: 1, recipients: 1 });
+    assert.deepEqual(reordered, report);
+  });
+
+  it("counts a content filter's hop once when the filter's reply is logged before the re-queued message", () => {
+    // Q3's `queued as Q4` comes before any Q4 line: the hand-off is parked, and Q3's summary waits.
+    const day = syntheticDay();
+    const isQ4 = (e: PostfixEvent) => e.queueId === "Q4" && e.kind !== "delivery" && e.kind !== "removed";
+    const q4Lines = day.filter(isQ4);
+    const rest = day.filter((e) => !isQ4(e));
+    const q3Removed = rest.findIndex((e) => e.kind === "removed" && e.queueId === "Q3");
+    rest.splice(q3Removed + 1, 0, ...q4Lines);
+    const reordered = buildReport(rest);
+    assert.deepEqual(aliceOf(reordered), { messages: 1, recipients: 1 });
+    assert.deepEqual(reordered, report);
+  });
+
+  it("streams: ReportBuilder fed one event at a time is buildReport", () => {
+    const builder = new ReportBuilder();
+    for (const event of syntheticDay()) builder.add(event);
+    assert.deepEqual(builder.finish(), report);
+  });
+
   it("formats a pflogsumm-like block and the two top lists", () => {
     const text = formatReport(report, { top: 2 });
     assert.match(text, /^ {6}6 {2}received$/m);
@@ -104,6 +136,11 @@ describe("buildReport", () => {
     assert.match(text, /3 SASL failures .* 176\.103\.49\.30 {2}users tried: admin@fipick\.com/);
   });
 });
+
+function aliceOf(report: ReturnType<typeof buildReport>) {
+  const alice = report.senderAccounts.find((a) => a.saslUsername === "alice@corp.example");
+  return alice && { messages: alice.messages, recipients: alice.recipients };
+}
 
 describe("remoteReason", () => {
   it("drops who said it and when, so one refusal from many MXs groups", () => {

@@ -1,11 +1,12 @@
 /**
- * `buildReport`: seed 003's questions — which SASL account and which IPs sent the mass mail, to how
+ * `ReportBuilder` (and `buildReport`): seed 003's questions — which SASL account and which IPs sent the mass mail, to how
  * many recipients and domains, how much of it bounced and why — plus the clients failing to log in
  * or being rejected, and pflogsumm's totals. Per-account numbers come from the Correlator's message
  * summaries, because a delivery line does not say who submitted the message.
  */
 import type { EventOf, PostfixEvent } from "../contracts/events.js";
-import { Correlator } from "../postfix/correlate.js";
+import { Correlator, DEFAULT_CORRELATOR_OPTIONS } from "../postfix/correlate.js";
+import { RecencyMap } from "../postfix/correlate-recency.js";
 import { padNumber } from "./format.js";
 import { domainOf, lowerCaseDomain, type Totals, TotalsCounter } from "./totals.js";
 
@@ -48,33 +49,189 @@ export interface Report {
   failingClients: FailingClientStats[];
 }
 
+/** `ReportBuilder` over a finite list of events. */
 export function buildReport(events: Iterable<PostfixEvent>): Report {
-  const correlator = new Correlator();
-  const totals = new TotalsCounter();
-  const failing = new Map<string, FailingClientStats>();
-  const messages: MessageEvent[] = [];
-  const consume = (event: PostfixEvent) => {
+  const builder = new ReportBuilder();
+  for (const event of events) builder.add(event);
+  return builder.finish();
+}
+
+/**
+ * Builds the report one event at a time, so `postwatch report` streams: what it holds is bounded by
+ * the distinct accounts, clients, senders and recipients it counts and by the Correlator's open
+ * messages, never by the number of lines. Message summaries are tallied as they come; the only
+ * ones held are those whose content-filter hand-off is still open (see #addMessage).
+ */
+export class ReportBuilder {
+  readonly #correlator = new Correlator();
+  readonly #totals = new TotalsCounter();
+  readonly #failing = new Map<string, FailingClientStats>();
+  readonly #tallies = new Map<string, AccountTally>();
+  /** Hand-offs (handOffKey) whose re-queued message was summarized while the original was open. */
+  readonly #handOffsSeen = new RecencyMap<true>();
+  /** Summaries waiting for the re-queued message of a hand-off, by handOffKey. */
+  readonly #waiting = new Map<string, WaitingHandOff>();
+  #finishing = false;
+
+  /** `atMs` is `Date.parse(event.ts)`, for callers that have it already. */
+  add(event: PostfixEvent, atMs?: number): void {
+    // Summaries already in the input (a replayed detector stream) would double the ones made here.
+    if (event.kind === "message") return;
+    for (const output of this.#correlator.push(event, atMs)) this.#consume(output);
+    if (this.#waiting.size > 0) this.#recheckWaiting();
+  }
+
+  /** End of input: flushes open messages and returns the report. Call once. */
+  finish(): Report {
+    this.#finishing = true;
+    for (const output of this.#correlator.sweep(Number.POSITIVE_INFINITY)) this.#consume(output);
+    // Hand-offs still waiting never got their re-queued message: their recipients are final.
+    const left = new Set<WaitingMessage>();
+    for (const hop of this.#waiting.values()) for (const entry of hop.entries) left.add(entry);
+    this.#waiting.clear();
+    for (const entry of left) this.#tally(entry.message, entry.handedOff);
+    return {
+      totals: this.#totals.totals(),
+      senderAccounts: [...this.#tallies]
+        .map(([saslUsername, tally]) => accountStats(saslUsername, tally))
+        .sort(byVolume),
+      failingClients: [...this.#failing.values()].sort(
+        (a, b) => b.saslFailures + b.rejects - (a.saslFailures + a.rejects) || compareText(a.ip, b.ip),
+      ),
+    };
+  }
+
+  #consume(event: PostfixEvent): void {
     if (event.kind === "message") {
-      messages.push(event);
+      this.#addMessage(event);
       return;
     }
-    totals.add(event);
-    countFailure(failing, event);
-  };
-  for (const event of events) {
-    // Summaries already in the input (a replayed detector stream) would double the ones made here.
-    if (event.kind !== "message") correlator.push(event).forEach(consume);
+    this.#totals.add(event);
+    countFailure(this.#failing, event);
   }
-  correlator.sweep(Number.POSITIVE_INFINITY).forEach(consume);
 
-  return {
-    totals: totals.totals(),
-    senderAccounts: senderAccounts(messages),
-    failingClients: [...failing.values()].sort(
-      (a, b) => b.saslFailures + b.rejects - (a.saslFailures + a.rejects) || compareText(a.ip, b.ip),
-    ),
-  };
+  /**
+   * A recipient handed to a content filter (or an alias) that re-queued it here is counted by the
+   * re-queued message, which names the original in `forwardedFrom`. Either summary may come first:
+   * the original waits while the Correlator still holds the re-queued message (or its parked
+   * hand-off) naming it; a re-queued message whose original is still open is remembered for it.
+   */
+  #addMessage(message: MessageEvent): void {
+    const { host, queueId, forwardedFrom } = message;
+    if (forwardedFrom !== undefined && queueId !== undefined) this.#handOffArrived(message, forwardedFrom);
+    // Bounce notifications are the server's own mail; their cause is counted on the original.
+    if (message.bounceOf !== undefined) return;
+    let entry: WaitingMessage | undefined;
+    if (queueId !== undefined) {
+      for (const { forwardedQueueId } of message.recipients) {
+        if (forwardedQueueId === undefined || entry?.handedOff.has(forwardedQueueId)) continue;
+        const key = handOffKey(host, queueId, forwardedQueueId);
+        if (this.#handOffsSeen.delete(key)) {
+          entry ??= { message, handedOff: new Set(), waitingFor: 0 };
+          entry.handedOff.add(forwardedQueueId);
+        } else if (this.#finishing || this.#correlator.handOffSource(host, forwardedQueueId) === queueId) {
+          entry ??= { message, handedOff: new Set(), waitingFor: 0 };
+          const hop = this.#waiting.get(key);
+          if (hop === undefined)
+            this.#waiting.set(key, { host, from: queueId, to: forwardedQueueId, entries: [entry] });
+          else if (!hop.entries.includes(entry)) hop.entries.push(entry);
+          else continue;
+          entry.waitingFor++;
+        }
+      }
+    }
+    if (entry === undefined) this.#tally(message, NONE_HANDED_OFF);
+    else if (entry.waitingFor === 0) this.#tally(message, entry.handedOff);
+  }
+
+  #handOffArrived(message: MessageEvent, forwardedFrom: string): void {
+    const queueId = message.queueId as string;
+    const key = handOffKey(message.host, forwardedFrom, queueId);
+    const hop = this.#waiting.get(key);
+    if (hop !== undefined) {
+      this.#waiting.delete(key);
+      for (const entry of hop.entries) {
+        entry.handedOff.add(queueId);
+        if (--entry.waitingFor === 0) this.#tally(entry.message, entry.handedOff);
+      }
+      return;
+    }
+    if (!this.#finishing && !this.#correlator.isOpen(message.host, forwardedFrom)) return;
+    this.#handOffsSeen.touch(key, true);
+    const max = DEFAULT_CORRELATOR_OPTIONS.maxMessages;
+    this.#handOffsSeen.evictWhile(() => this.#handOffsSeen.size > max);
+  }
+
+  /**
+   * Most hand-offs the Correlator parks are a remote MTA's `queued as`, whose ID never shows up here:
+   * once the Correlator no longer holds the hand-off (it expired, or the re-queued message names
+   * another source), its waiting summaries are counted whole. A few of the oldest are looked at per
+   * event, the live ones moved to the back, so what waits stays bounded by what the Correlator holds.
+   */
+  #recheckWaiting(): void {
+    for (let checked = 0; checked < RECHECKS_PER_EVENT && this.#waiting.size > 0; checked++) {
+      const [key, hop] = this.#waiting.entries().next().value as [string, WaitingHandOff];
+      this.#waiting.delete(key);
+      if (this.#correlator.handOffSource(hop.host, hop.to) === hop.from) {
+        this.#waiting.set(key, hop);
+        continue;
+      }
+      for (const entry of hop.entries)
+        if (--entry.waitingFor === 0) this.#tally(entry.message, entry.handedOff);
+    }
+  }
+
+  /** Counts a message for its account, without the recipients it handed off. */
+  #tally(message: MessageEvent, handedOff: ReadonlySet<string>): void {
+    const final =
+      handedOff.size === 0
+        ? message.recipients
+        : message.recipients.filter(
+            (r) => r.forwardedQueueId === undefined || !handedOff.has(r.forwardedQueueId),
+          );
+    if (final.length === 0 && message.recipients.length > 0) return;
+    const account = message.saslUsername ?? NO_SASL_LOGIN;
+    let tally = this.#tallies.get(account);
+    if (!tally) {
+      tally = {
+        messages: 0,
+        recipients: 0,
+        sent: 0,
+        bounced: 0,
+        deferred: 0,
+        domains: new Set(),
+        ips: new Set(),
+        reasons: new Map(),
+      };
+      this.#tallies.set(account, tally);
+    }
+    tally.messages++;
+    if (message.client) tally.ips.add(message.client.ip);
+    for (const recipient of final) addRecipient(tally, recipient);
+  }
 }
+
+/** Waiting hand-offs looked at per event (see #recheckWaiting). */
+const RECHECKS_PER_EVENT = 2;
+
+/** A hand-off `from` → `to` on `host` that summaries wait on. */
+interface WaitingHandOff {
+  host: string;
+  from: string;
+  to: string;
+  entries: WaitingMessage[];
+}
+
+/** A summary whose recipients include hand-offs not yet known to be re-queued here. */
+interface WaitingMessage {
+  message: MessageEvent;
+  /** Forwarded queue IDs known to be re-queued here: those recipients are not final. */
+  handedOff: Set<string>;
+  /** Hand-offs still open. */
+  waitingFor: number;
+}
+
+const NONE_HANDED_OFF: ReadonlySet<string> = new Set();
 
 function countFailure(failing: Map<string, FailingClientStats>, event: PostfixEvent): void {
   const isSaslFailure = event.kind === "sasl_auth_failed";
@@ -103,40 +260,6 @@ interface AccountTally {
   domains: Set<string>;
   ips: Set<string>;
   reasons: Map<string, number>;
-}
-
-function senderAccounts(messages: MessageEvent[]): SenderAccountStats[] {
-  const handOffs = new Set<string>();
-  for (const m of messages) {
-    if (m.forwardedFrom !== undefined && m.queueId !== undefined)
-      handOffs.add(handOffKey(m.host, m.forwardedFrom, m.queueId));
-  }
-  const tallies = new Map<string, AccountTally>();
-  for (const message of messages) {
-    // Bounce notifications are the server's own mail; their cause is counted on the original.
-    if (message.bounceOf !== undefined) continue;
-    const final = message.recipients.filter((r) => !isLocalHandOff(r, message, handOffs));
-    if (final.length === 0 && message.recipients.length > 0) continue;
-    const account = message.saslUsername ?? NO_SASL_LOGIN;
-    let tally = tallies.get(account);
-    if (!tally) {
-      tally = {
-        messages: 0,
-        recipients: 0,
-        sent: 0,
-        bounced: 0,
-        deferred: 0,
-        domains: new Set(),
-        ips: new Set(),
-        reasons: new Map(),
-      };
-      tallies.set(account, tally);
-    }
-    tally.messages++;
-    if (message.client) tally.ips.add(message.client.ip);
-    for (const recipient of final) addRecipient(tally, recipient);
-  }
-  return [...tallies].map(([saslUsername, tally]) => accountStats(saslUsername, tally)).sort(byVolume);
 }
 
 function addRecipient(tally: AccountTally, recipient: Recipient): void {
@@ -179,17 +302,6 @@ function byVolume(a: SenderAccountStats, b: SenderAccountStats): number {
 /** Code-point order: the same on every machine, unlike locale collation. */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * A recipient handed to a content filter (or an alias) that re-queued it here: the re-queued
- * message counts it. The Correlator links the two (`forwardedFrom`) only when the new queue ID is
- * this host's, which a remote MTA's `queued as` never is.
- */
-function isLocalHandOff(recipient: Recipient, message: MessageEvent, handOffs: Set<string>): boolean {
-  const { forwardedQueueId } = recipient;
-  if (forwardedQueueId === undefined || message.queueId === undefined) return false;
-  return handOffs.has(handOffKey(message.host, message.queueId, forwardedQueueId));
 }
 
 function handOffKey(host: string, fromQueueId: string, toQueueId: string): string {

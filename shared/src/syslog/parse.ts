@@ -10,6 +10,7 @@
  *   Nov 03 14:03:01 mx1 postfix/smtpd[123]: msg                          maillog_file, traditional files
  *   Feb 23 11:57:42 postfix/smtpd[32451]: msg                           host stripped (forum posts)
  */
+import { flat } from "../postfix/flat.js";
 import type { SyslogRecord } from "./record.js";
 import { UTC, utcOf, type WallClock, wallClockToUtc, type ZoneOffset } from "./time.js";
 
@@ -126,8 +127,21 @@ export function parseRfc3339(text: string, zoneOffset: ZoneOffset): number | nul
 /** parseRfc3339 of `text.slice(at, length)`, without the slice. */
 function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffset): number | null {
   if (length - at < 19) return null;
-  const wallClock = readSecond(text, at);
-  if (wallClock === null) return null;
+  let wallClock: WallClock;
+  let utc: number;
+  // Log lines come in time order, many to a second: each second is read once.
+  if (lastSecondText !== "" && text.startsWith(lastSecondText, at)) {
+    wallClock = lastWallClock;
+    utc = lastSecondUtc;
+  } else {
+    const read = readSecond(text, at);
+    if (read === null) return null;
+    wallClock = read;
+    utc = utcOf(read);
+    lastSecondText = flat(text.slice(at, at + 19));
+    lastWallClock = read;
+    lastSecondUtc = utc;
+  }
   let i = at + 19;
   let millis = 0;
   if (text.charCodeAt(i) === 46 /* . */) {
@@ -151,8 +165,13 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
     } else return null;
   }
   if (zoneMs === undefined) return wallClockToUtc(wallClock, zoneOffset) + millis;
-  return utcOf(wallClock) + millis - zoneMs;
+  return utc + millis - zoneMs;
 }
+
+/** The last valid `YYYY-MM-DDTHH:MM:SS` read ("" before the first) and what it gave. */
+let lastSecondText = "";
+let lastWallClock: WallClock = { year: 1970, month: 0, day: 1, hour: 0, minute: 0, second: 0 };
+let lastSecondUtc = 0;
 
 /** `YYYY-MM-DDTHH:MM:SS` at `at` with every field in range, or null. */
 function readSecond(text: string, at: number): WallClock | null {
@@ -216,7 +235,7 @@ function taggedRecord(
     tagEnd = second === -1 ? text.length : second;
     cut = tagEnd - tagStart === RSYSLOG_TAG_LIMIT && text.charCodeAt(tagEnd - 1) !== 58;
     if (tagEnd === tagStart || (text.charCodeAt(tagEnd - 1) !== 58 && !cut)) return null;
-    hostname = text.slice(start, first);
+    hostname = sameText(text, start, first, lastHostname) ? lastHostname : readHostname(text, start, first);
     messageStart = second === -1 ? text.length : second + 1;
   }
   // The tag without its colon: `postfix/smtpd[123]` or `postfix`.
@@ -226,11 +245,10 @@ function taggedRecord(
   let pid: number | null = null;
   if (open === -1 || open >= end || text.charCodeAt(end - 1) !== 93 /* ] */) {
     // A pid cut short by rsyslog is not the process's pid: better none than a wrong session.
-    appName = text.slice(tagStart, open !== -1 && open < end ? open : end);
+    appName = knownAppName(text, tagStart, open !== -1 && open < end ? open : end);
   } else {
-    appName = text.slice(tagStart, open);
-    const number = Number(text.slice(open + 1, end - 1));
-    pid = Number.isSafeInteger(number) ? number : null;
+    appName = knownAppName(text, tagStart, open);
+    pid = readPid(text, open + 1, end - 1);
   }
   return {
     format: header.format,
@@ -242,6 +260,57 @@ function taggedRecord(
     pid,
     message: text.slice(messageStart),
   };
+}
+
+/** Whether `text.slice(start, end)` is `known`, without the slice. */
+function sameText(text: string, start: number, end: number, known: string): boolean {
+  return end - start === known.length && text.startsWith(known, start);
+}
+
+/** The previous line's HOSTNAME: most files name one host, so it is cut from a line once. */
+let lastHostname = "";
+
+function readHostname(text: string, start: number, end: number): string {
+  lastHostname = flat(text.slice(start, end));
+  return lastHostname;
+}
+
+/**
+ * Tags seen lately, by a cheap hash of length and two characters: a log names a few dozen
+ * programs, so a line's tag is nearly always one of these strings, and an event keeps the shared
+ * copy instead of a slice that pins its line. The same string every time also lets Maps keyed by
+ * it (the Postfix parser's program table) reuse its cached hash.
+ */
+const APP_NAME_SLOTS = 64;
+const appNames: string[] = new Array<string>(APP_NAME_SLOTS).fill("");
+
+function knownAppName(text: string, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0) return "";
+  const slot =
+    ((length << 2) ^ text.charCodeAt(end - 1) ^ (text.charCodeAt(start + (length >> 1)) << 1)) &
+    (APP_NAME_SLOTS - 1);
+  const known = appNames[slot] as string;
+  if (sameText(text, start, end, known)) return known;
+  const appName = flat(text.slice(start, end));
+  appNames[slot] = appName;
+  return appName;
+}
+
+/** `Number(text.slice(start, end))` if it is a safe integer, else null; plain digits read in place. */
+function readPid(text: string, start: number, end: number): number | null {
+  if (end - start >= 1 && end - start <= 15) {
+    let value = 0;
+    let i = start;
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      value = value * 10 + (c - 48);
+    }
+    if (i === end) return value;
+  }
+  const number = Number(text.slice(start, end));
+  return Number.isSafeInteger(number) ? number : null;
 }
 
 /** RFC 5424 after `<PRI>1 `: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]. */

@@ -23,6 +23,8 @@ function rawClientIp(event: PostfixEvent): string | undefined {
  * so per-address counting alone misses them.
  */
 export function ipv6Net64(ip: string): string | undefined {
+  // IPv4, by far the most common: no colon anywhere, so none before a `%` either.
+  if (!ip.includes(":")) return undefined;
   const address = ip.split("%")[0] ?? ip;
   if (!address.includes(":") || address.includes(".")) return undefined;
   const [head = "", tail] = address.split("::");

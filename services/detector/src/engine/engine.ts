@@ -76,10 +76,12 @@ export class DetectionEngine {
     }
   }
 
-  /** Feeds one event; returns the alerts that started firing (or were resolved by eviction) because of it. */
-  process(event: PostfixEvent): Alert[] {
+  /**
+   * Feeds one event; returns the alerts that started firing (or were resolved by eviction) because of
+   * it. `atMs` is `Date.parse(event.ts)`, for callers that parsed it already.
+   */
+  process(event: PostfixEvent, atMs: number = Date.parse(event.ts)): Alert[] {
     this.eventsProcessed += 1;
-    const atMs = Date.parse(event.ts);
     if (Number.isNaN(atMs)) {
       this.eventsWithoutTime += 1;
       return [];

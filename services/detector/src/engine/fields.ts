@@ -106,6 +106,24 @@ export const KEY_FIELDS = {
 export type KeyField = keyof typeof KEY_FIELDS;
 
 export function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = isSingleSpaced(text) ? text : text.replace(/\s+/g, " ").trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/**
+ * Whether `text.replace(/\s+/g, " ").trim()` would return it unchanged: no whitespace but single
+ * spaces between words. Most lines are, and the scan costs a fraction of the regex (it ran for every
+ * sample an alert may show). Any other whitespace candidate (control, non-ASCII) takes the regex.
+ */
+function isSingleSpaced(text: string): boolean {
+  let previousSpace = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32) {
+      if (previousSpace) return false;
+      previousSpace = true;
+    } else if (c < 32 || c >= 0x7f) return false;
+    else previousSpace = false;
+  }
+  return !previousSpace || text.length === 0;
 }
