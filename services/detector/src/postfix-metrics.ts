@@ -15,6 +15,7 @@ export function createPostfixMetrics(registry: Registry) {
   const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
     new Histogram({ name, help, labelNames, buckets, registers });
   return {
+    hostLabel: hostLabeler(),
     events: counter("postfix_events_total", "Parsed Postfix log lines by host and event kind.", [
       "host",
       "kind",
@@ -102,6 +103,22 @@ export function createPostfixMetrics(registry: Registry) {
 
 export type PostfixMetrics = ReturnType<typeof createPostfixMetrics>;
 
+/**
+ * Mail servers become `host` label values as they appear. Syslog over UDP lets anyone name any host,
+ * so past this many the rest share `host="other"`: a spoofing sender cannot blow up the series count.
+ */
+export const MAX_HOST_LABELS = 256;
+
+export function hostLabeler(max = MAX_HOST_LABELS): (host: string) => string {
+  const known = new Set<string>();
+  return (host) => {
+    if (known.has(host)) return host;
+    if (known.size >= max) return "other";
+    known.add(host);
+    return host;
+  };
+}
+
 const DELAY_STAGES = [
   ["beforeQmgr", "before_qmgr"],
   ["inQmgr", "in_qmgr"],
@@ -110,7 +127,7 @@ const DELAY_STAGES = [
 ] as const;
 
 export function observePostfixEvent(metrics: PostfixMetrics, event: PostfixEvent): void {
-  const host = event.host;
+  const host = metrics.hostLabel(event.host);
   metrics.events.labels(host, event.kind).inc();
   switch (event.kind) {
     case "connect":
