@@ -9,6 +9,7 @@ import {
   natsConfig,
 } from "../../../shared/src/runtime/config.js";
 import { RuleConfigError } from "./engine/rule.js";
+import type { ReplicaSlot } from "./partition.js";
 import { loadRules } from "./rules/index.js";
 
 /** DETECTOR_RULES is JSON: `{ "sasl_bruteforce": { "threshold": 10, "windowSeconds": 300 } }`. */
@@ -27,23 +28,11 @@ const ruleOverrides = z.string().transform((text, context) => {
   return z.NEVER;
 });
 
-/** A number, or `auto`: the ordinal a Kubernetes StatefulSet puts at the end of the pod name. */
+/** A number, or `auto`: the ordinal a Kubernetes StatefulSet puts at the end of the pod name (HOSTNAME). */
 const replicaIndex = z
   .string()
   .default("0")
-  .transform((value, context) => {
-    const text = value === "auto" ? /-(\d+)$/.exec(process.env.HOSTNAME ?? "")?.[1] : value;
-    const index = Number(text);
-    if (text === undefined || !Number.isInteger(index) || index < 0) {
-      context.addIssue({
-        code: "custom",
-        message: "must be a whole number ≥ 0, or auto (from a HOSTNAME ending in -N)",
-      });
-      return z.NEVER;
-    }
-    return index;
-  });
-
+  .refine((value) => value === "auto" || /^\d+$/.test(value), "must be a whole number ≥ 0, or auto");
 export const detectorConfigSchema = z
   .object({
     ...commonConfig,
@@ -61,18 +50,39 @@ export const detectorConfigSchema = z
     /** Detector replicas sharing the rule keys; every replica must be given the same count. */
     DETECTOR_REPLICAS: env.positiveInt(1),
     DETECTOR_REPLICA_INDEX: replicaIndex,
+    HOSTNAME: z.string().optional(),
   })
   .superRefine((config, context) => {
-    if (config.DETECTOR_REPLICA_INDEX >= config.DETECTOR_REPLICAS) {
+    const index = replicaIndexOf(config);
+    if (index === undefined || index >= config.DETECTOR_REPLICAS) {
       context.addIssue({
         code: "custom",
         path: ["DETECTOR_REPLICA_INDEX"],
-        message: `must be below DETECTOR_REPLICAS (${config.DETECTOR_REPLICAS})`,
+        message:
+          index === undefined
+            ? `is auto, but HOSTNAME (${JSON.stringify(config.HOSTNAME ?? "")}) does not end in -N`
+            : `must be below DETECTOR_REPLICAS (${config.DETECTOR_REPLICAS})`,
       });
     }
   });
 
+function replicaIndexOf(config: {
+  DETECTOR_REPLICA_INDEX: string;
+  HOSTNAME?: string | undefined;
+}): number | undefined {
+  const text =
+    config.DETECTOR_REPLICA_INDEX === "auto"
+      ? /-(\d+)$/.exec(config.HOSTNAME ?? "")?.[1]
+      : config.DETECTOR_REPLICA_INDEX;
+  return text === undefined ? undefined : Number(text);
+}
+
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;
+
+/** This replica's share of the rule keys (validated by the schema, so the index is defined). */
+export function replicaSlotOf(config: DetectorConfig): ReplicaSlot {
+  return { index: replicaIndexOf(config) ?? 0, count: config.DETECTOR_REPLICAS };
+}
 
 /** Validates the rule overrides too, so a bad threshold stops the detector before it connects anywhere. */
 export function loadDetectorConfig(source: Env): DetectorConfig {

@@ -11,9 +11,9 @@ import { EVENT_SCHEMA_VERSION, PostfixEvent } from "../../../shared/src/contract
 import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import { runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
-import { type DetectorConfig, ruleOverridesOf } from "./config.js";
+import { type DetectorConfig, replicaSlotOf, ruleOverridesOf } from "./config.js";
 import { createDetectorMetrics } from "./metrics.js";
-import { ownsKey, type ReplicaSlot, replicaDurable } from "./partition.js";
+import { ownsKey, replicaDurable } from "./partition.js";
 import { DetectionPipeline, TICK_MS } from "./pipeline.js";
 import { createPostfixMetrics, observePostfixEvent } from "./postfix-metrics.js";
 import { loadRules } from "./rules/index.js";
@@ -34,7 +34,7 @@ export async function createDetector(deps: {
 }): Promise<DetectorService> {
   const { config, logger, registry, connection, now = Date.now } = deps;
   const rules = loadRules(ruleOverridesOf(config));
-  const slot: ReplicaSlot = { index: config.DETECTOR_REPLICA_INDEX, count: config.DETECTOR_REPLICAS };
+  const slot = replicaSlotOf(config);
   const durable = replicaDurable(DETECTOR_DURABLE, slot);
   const pipeline = new DetectionPipeline({
     ownsKey: (type, value) => ownsKey(slot, type, value),
