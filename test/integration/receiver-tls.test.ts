@@ -1,0 +1,140 @@
+/**
+ * Syslog over TLS (RFC 5425): rsyslog's gtls driver speaks octet-counted frames over a TLS stream.
+ * The receiver must read them with its certificate, and, when a CA is configured, refuse a client
+ * that shows no certificate signed by it.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { connect as tlsConnect } from "node:tls";
+import { runOne } from "../../services/cli/src/online.js";
+import type { PostfixEvent } from "../../shared/src/contracts/events.js";
+import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
+import type { RunningServices } from "../../shared/src/runtime/service.js";
+import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+import { freePort } from "../helpers/ports.js";
+import { readStream } from "../helpers/stream-reader.js";
+
+const LINE = "<22>Nov  3 14:03:01 mx-tls postfix/submission/smtpd[4242]: connect from unknown[203.0.113.7]";
+
+/** A CA, and a server and a client certificate signed by it, made with openssl for this test only. */
+function makeCertificates(dir: string): void {
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=postwatch test CA",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  );
+  for (const name of ["server", "client"]) {
+    openssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      `/CN=${name === "server" ? "localhost" : "mx-tls"}`,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-out",
+      `${name}.pem`,
+    );
+  }
+}
+
+function sendTls(port: number, dir: string, withClientCertificate: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect(
+      {
+        host: "127.0.0.1",
+        port,
+        servername: "localhost",
+        ca: readFileSync(join(dir, "ca.pem")),
+        ...(withClientCertificate
+          ? { cert: readFileSync(join(dir, "client.pem")), key: readFileSync(join(dir, "client.key")) }
+          : {}),
+      },
+      () => socket.end(`${Buffer.byteLength(LINE)} ${LINE}`),
+    );
+    socket.on("error", reject);
+    socket.on("close", () => resolve());
+  });
+}
+
+describe("syslog over TLS", () => {
+  const dir = mkdtempSync(join(tmpdir(), "postwatch-tls-"));
+  let nats: TestNats;
+  let receiver: RunningServices;
+  let port: number;
+
+  before(async () => {
+    makeCertificates(dir);
+    nats = await startTestNats();
+    port = await freePort();
+    receiver = await runOne("receiver", {
+      ...nats.env,
+      SYSLOG_HOST: "127.0.0.1",
+      SYSLOG_UDP_PORT: "0",
+      SYSLOG_TCP_PORT: "0",
+      SYSLOG_TLS_PORT: String(port),
+      SYSLOG_TLS_CERT_FILE: join(dir, "server.pem"),
+      SYSLOG_TLS_KEY_FILE: join(dir, "server.key"),
+      SYSLOG_TLS_CA_FILE: join(dir, "ca.pem"),
+      METRICS_HOST: "127.0.0.1",
+      METRICS_PORT: "0",
+      LOG_LEVEL: "silent",
+    });
+  });
+
+  after(async () => {
+    await receiver?.stop();
+    await nats?.[Symbol.asyncDispose]();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads octet-counted frames from a client with a certificate signed by the CA", async () => {
+    await using events = await readStream<PostfixEvent>(nats.url, EVENTS_STREAM);
+    await sendTls(port, dir, true);
+    const [event] = await events.waitFor((m) => m.length >= 1, 5000, "the event sent over TLS");
+    assert.equal(event?.data.kind, "connect");
+    assert.equal(event?.data.host, "mx-tls");
+    assert.equal(event?.data.service, "submission");
+  });
+
+  it("refuses a client without a certificate when a CA is configured", async () => {
+    const before = await fetch(`http://127.0.0.1:${receiver.metricsPort}/metrics`).then((r) => r.text());
+    const count = (text: string) =>
+      Number(/^postwatch_receiver_lines_total\{outcome="postfix"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    await sendTls(port, dir, false).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const afterwards = await fetch(`http://127.0.0.1:${receiver.metricsPort}/metrics`).then((r) => r.text());
+    assert.equal(count(afterwards), count(before), "nothing from an unauthenticated client is read");
+  });
+});
