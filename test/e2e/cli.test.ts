@@ -1,8 +1,10 @@
 /** The `postwatch` command as an admin meets it: real child processes, real files, exit codes and output. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { type AddressInfo, createServer } from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { startTestNats } from "../helpers/nats-server.js";
 
 const MAIN = fileURLToPath(new URL("../../services/cli/src/main.js", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/", import.meta.url));
@@ -61,6 +63,33 @@ describe("postwatch command line", () => {
     assert.ok(oneLine(stderr), stderr);
     assert.match(stderr, /^postwatch: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
     assert.ok(!stderr.includes("s3cret"));
+  });
+
+  it("says in one line that a syslog port is taken, and exits instead of hanging", async () => {
+    await using nats = await startTestNats();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const { code, stderr } = postwatch(["receiver"], {
+        NATS_URL: nats.url,
+        SYSLOG_HOST: "127.0.0.1",
+        SYSLOG_TCP_PORT: String(port),
+        SYSLOG_UDP_PORT: String(port),
+        METRICS_PORT: "0",
+        LOG_LEVEL: "silent",
+      });
+      assert.equal(code, 1);
+      assert.ok(oneLine(stderr), stderr);
+      assert.match(
+        stderr,
+        new RegExp(`^postwatch: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}`),
+      );
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      taken.close();
+    }
   });
 
   it("names a bad rule override before connecting anywhere", () => {

@@ -125,6 +125,9 @@ const EXPECTED_ERRORS = [
   UsageError,
 ];
 
+/** System errors an operator fixes (a file or port): their own message says it all. */
+const OPERATOR_ERROR_CODES = new Set(["ENOENT", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL"]);
+
 main(process.argv.slice(2), process.env).then(
   (code) => {
     if (code !== "running") process.exitCode = code;
@@ -132,10 +135,11 @@ main(process.argv.slice(2), process.env).then(
   (error: Error) => {
     const expected =
       EXPECTED_ERRORS.some((type) => error instanceof type) ||
-      (error as NodeJS.ErrnoException).code === "ENOENT";
+      OPERATOR_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? "");
     process.stderr.write(
       `postwatch: ${expected ? error.message.replace(/\n\s*/g, "; ") : (error.stack ?? error.message)}\n`,
     );
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    // Exit now: whatever failed to start may still hold a timer or socket open.
+    process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -92,7 +92,14 @@ export async function createReceiver({
       }),
     );
   }
-  const listeners = await Promise.all(starting);
+  const results = await Promise.allSettled(starting);
+  const listeners = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failure = results.find((r) => r.status === "rejected");
+  if (failure) {
+    // One port taken must not leave the other listeners bound behind a receiver that never started.
+    await Promise.all(listeners.map((l) => l.close()));
+    throw failure.reason;
+  }
 
   return {
     listeners,

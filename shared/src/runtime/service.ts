@@ -5,7 +5,7 @@
  */
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { type Env, type NatsConfig, natsSettings } from "./config.js";
-import { type ReadinessCheck, startObservabilityServer } from "./http.js";
+import { type ObservabilityServer, type ReadinessCheck, startObservabilityServer } from "./http.js";
 import { createLogger, type Logger } from "./log.js";
 import { connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type NatsHandle } from "./nats.js";
 
@@ -66,22 +66,30 @@ export async function runServices(
   }
 
   const nats = await connectNats(natsSettings(first, `postwatch-${options.processName}`), logger);
-  await ensureStreams(nats.connection, DEFAULT_STREAM_LIMITS, logger);
   const handles: ServiceHandle[] = [];
-  for (const [index, definition] of definitions.entries()) {
-    const context = { logger: logger.child({ component: definition.name }), registry, nats };
-    handles.push(await definition.start(configs[index], context));
+  let server: ObservabilityServer;
+  try {
+    await ensureStreams(nats.connection, DEFAULT_STREAM_LIMITS, logger);
+    for (const [index, definition] of definitions.entries()) {
+      const context = { logger: logger.child({ component: definition.name }), registry, nats };
+      handles.push(await definition.start(configs[index], context));
+    }
+    const natsReady: ReadinessCheck = () => ({
+      ready: nats.isConnected(),
+      detail: nats.isConnected() ? "NATS connected" : "NATS disconnected",
+    });
+    server = await startObservabilityServer({
+      host: first.METRICS_HOST,
+      port: first.METRICS_PORT,
+      registry,
+      readiness: [natsReady, ...handles.flatMap((h) => h.readiness)],
+    });
+  } catch (error) {
+    // A service that cannot start (a port in use, say) must not leave the others running.
+    for (const handle of [...handles].reverse()) await handle.drain().catch(() => undefined);
+    await nats.connection.close().catch(() => undefined);
+    throw error;
   }
-  const natsReady: ReadinessCheck = () => ({
-    ready: nats.isConnected(),
-    detail: nats.isConnected() ? "NATS connected" : "NATS disconnected",
-  });
-  const server = await startObservabilityServer({
-    host: first.METRICS_HOST,
-    port: first.METRICS_PORT,
-    registry,
-    readiness: [natsReady, ...handles.flatMap((h) => h.readiness)],
-  });
   logger.info(
     { port: server.port, services: definitions.map((d) => d.name) },
     "postwatch running; /metrics, /healthz, /readyz served",
