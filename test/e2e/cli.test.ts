@@ -1,6 +1,7 @@
 /** The `postwatch` command as an admin meets it: real child processes, real files, exit codes and output. */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -143,6 +144,20 @@ describe("postwatch command line", () => {
     );
     assert.equal(events[0]?.authUsername, "admin@fipick.com");
     assert.ok(!stdout.includes("AGFkbWluQGZpcGljay5jb20Ad2lsb"));
+  });
+
+  it("stops quietly when its reader closes the pipe early, as `| head` does", async () => {
+    // Far more output than a pipe buffers, so the writes after the reader is gone fail with EPIPE.
+    const corpus = readFileSync(`${FIXTURES}postfix-corpus.log`, "utf8");
+    const child = spawn(process.execPath, [MAIN, "parse", "-"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(corpus.repeat(100));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
   });
 
   it("traces a bounced message of seed 003 to its non-delivery notification", () => {

@@ -128,6 +128,12 @@ const EXPECTED_ERRORS = [
 /** System errors an operator fixes (a file or port): their own message says it all. */
 const OPERATOR_ERROR_CODES = new Set(["ENOENT", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL"]);
 
+// `postwatch parse big.log | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2), process.env).then(
   (code) => {
     if (code !== "running") process.exitCode = code;

@@ -63,12 +63,15 @@ export const TEXT_FIELDS = {
     e.kind === "fatal" || e.kind === "panic" || e.kind === "warning"
       ? `${e.kind}: ${shorten(e.text.replace(/\b\d+\b/g, "N"), REPLY_CHARS)}`
       : undefined,
-  /** Which Postfix setting makes smtpd write this debug line. */
+  /**
+   * Which Postfix setting makes smtpd write this debug line. The SMTP dialogue as `< client: ...` /
+   * `> client: ...` and `function: ...` traces come from debug_peer_list or `-v`; everything else
+   * (SSL_accept states, BIO hex dumps, `Read N chars:`/`Write N chars:` = the decrypted stream at
+   * level 4, `setting up TLS connection`) from smtpd_tls_loglevel, as in seed 002's thread.
+   */
   debugSetting: (e) => {
     if (e.kind !== "debug") return undefined;
-    return /^SSL_|^(read from|write to) |^[0-9a-f]{4} /i.test(e.text)
-      ? "smtpd_tls_loglevel"
-      : "debug_peer_list (or smtpd -v)";
+    return /^[<>] |^[a-z_]+: /.test(e.text) ? "debug_peer_list (or smtpd -v)" : "smtpd_tls_loglevel";
   },
 } satisfies Record<string, (e: PostfixEvent) => TextValue>;
 export type TextField = keyof typeof TEXT_FIELDS;

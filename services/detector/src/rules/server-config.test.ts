@@ -39,7 +39,7 @@ describe("weak_tls", () => {
 });
 
 describe("credentials_in_logs", () => {
-  it("fires once on seed 002's TLS debug lines; the resolve names every setting and the exposed user", () => {
+  it("fires once on seed 002's TLS debug lines; the resolve names the setting and the exposed user", () => {
     const alerts = replay(seed002(), { endAt: 2 * DAY }).of("credentials_in_logs");
     assert.deepEqual(
       alerts.map((a) => a.state),
@@ -51,7 +51,11 @@ describe("credentials_in_logs", () => {
     assert.deepEqual(firing?.facts.settings, ["smtpd_tls_loglevel"], "the first line already tells");
     assert.match(firing?.remediation ?? "", /smtpd_tls_loglevel = 0/);
     assert.deepEqual(resolved?.related.saslUsers, ["admin@fipick.com"]);
-    assert.match(String(resolved?.facts.settings), /debug_peer_list/);
+    // Every line of seed 002 is TLS debug output; its thread found smtpd_tls_loglevel raised, nothing else.
+    assert.deepEqual(
+      (resolved?.facts.settings as string[]).map((s) => s.replace(/ \(\d+\)$/, "")),
+      ["smtpd_tls_loglevel"],
+    );
   });
 
   it("stays quiet when no debug lines are logged", () => {
@@ -72,6 +76,17 @@ describe("credentials_in_logs", () => {
       debug({ at: 1, host: "mx2", text: "Read 16 chars: EHLO x" }),
     ];
     assert.equal(replay(events).of("credentials_in_logs").length, 2);
+  });
+
+  it("tells debug_peer_list's SMTP dialogue from TLS debug output", () => {
+    const settingsOf = (text: string) =>
+      replay([debug({ at: 0, host: "mx1", text, ip: "192.0.2.9" })]).of("credentials_in_logs")[0]?.facts
+        .settings;
+    assert.deepEqual(settingsOf("< unknown[192.0.2.9]: AUTH PLAIN [redacted]"), [
+      "debug_peer_list (or smtpd -v)",
+    ]);
+    assert.deepEqual(settingsOf("smtpd_chat_notify: notify postmaster"), ["debug_peer_list (or smtpd -v)"]);
+    assert.deepEqual(settingsOf("Read 45 chars: AUTH PLAIN [redacted]"), ["smtpd_tls_loglevel"]);
   });
 });
 
