@@ -53,7 +53,7 @@ describe("credentials_in_logs", () => {
     assert.deepEqual(resolved?.related.saslUsers, ["admin@fipick.com"]);
     // Every line of seed 002 is TLS debug output; its thread found smtpd_tls_loglevel raised, nothing else.
     assert.deepEqual(
-      (resolved?.facts.settings as string[]).map((s) => s.replace(/ \(\d+\)$/, "")),
+      ((resolved?.facts.settings ?? []) as string[]).map((s) => s.replace(/ \(\d+\)$/, "")),
       ["smtpd_tls_loglevel"],
     );
   });
