@@ -16,6 +16,12 @@ export const receiverConfigSchema = z
     /** When set, TLS clients must present a certificate signed by this CA. */
     SYSLOG_TLS_CA_FILE: z.string().optional(),
     SYSLOG_MAX_MESSAGE_BYTES: env.positiveInt(64 * 1024),
+    /** UDP socket receive buffer (SO_RCVBUF), for bursts; capped by the kernel's net.core.rmem_max. */
+    SYSLOG_UDP_RECEIVE_BUFFER_BYTES: z.coerce
+      .number({ error: "must be a number of bytes" })
+      .int("must be a whole number")
+      .positive("must be > 0")
+      .optional(),
     /** Zone of timestamps that carry none (BSD syslog): the mail servers' local zone. */
     SYSLOG_TIMEZONE: z
       .string()

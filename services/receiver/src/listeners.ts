@@ -9,6 +9,7 @@ import { createServer as createTlsServer } from "node:tls";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { SyslogFramer } from "../../../shared/src/syslog/framing.js";
 import type { ReceiverMetrics, Transport } from "./metrics.js";
+import { readKernelUdpDrops } from "./udp-drops.js";
 
 export type FrameHandler = (frame: string, peerAddress: string, transport: Transport) => void;
 
@@ -29,13 +30,15 @@ export async function listenUdp(options: {
   host: string;
   port: number;
   maxMessageBytes: number;
+  /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. Unset: the kernel's default. */
+  receiveBufferBytes?: number;
   onFrame: FrameHandler;
   metrics: ReceiverMetrics;
   logger: Logger;
 }): Promise<Listener> {
   const socket: UdpSocket = createSocket({
     type: options.host.includes(":") ? "udp6" : "udp4",
-    reuseAddr: true,
+    ...(options.receiveBufferBytes ? { recvBufferSize: options.receiveBufferBytes } : {}),
   });
   const frames = options.metrics.framesReceived.labels("udp");
   const bytes = options.metrics.bytesReceived.labels("udp");
@@ -58,7 +61,16 @@ export async function listenUdp(options: {
     });
   });
   const port = socket.address().port;
-  options.logger.info({ host: options.host, port }, "listening for syslog over UDP");
+  // Linux reports SO_RCVBUF doubled (bookkeeping overhead); less than asked means rmem_max capped it.
+  const receiveBufferBytes = socket.getRecvBufferSize();
+  options.logger.info({ host: options.host, port, receiveBufferBytes }, "listening for syslog over UDP");
+  if (options.receiveBufferBytes && receiveBufferBytes < options.receiveBufferBytes) {
+    options.logger.warn(
+      { asked: options.receiveBufferBytes, got: receiveBufferBytes },
+      "UDP receive buffer capped by the kernel: raise net.core.rmem_max to absorb bursts",
+    );
+  }
+  options.metrics.watchUdpKernelDrops(() => readKernelUdpDrops(port));
   return { transport: "udp", port, close: () => new Promise((resolve) => socket.close(() => resolve())) };
 }
 

@@ -5,7 +5,25 @@ export type Transport = "udp" | "tcp" | "tls";
 /** Receiver series. Labels are bounded sets: transport, outcome, reason, event kind. */
 export function createReceiverMetrics(registry: Registry) {
   const registers = [registry];
+  let udpKernelDrops: () => number | undefined = () => undefined;
+  let reportedUdpKernelDrops = 0;
   return {
+    /** Where the UDP listener's kernel drop count comes from; read at each scrape. */
+    watchUdpKernelDrops(source: () => number | undefined) {
+      udpKernelDrops = source;
+    },
+    udpKernelDrops: new Counter({
+      name: "postwatch_receiver_udp_kernel_drops_total",
+      help: "Syslog datagrams the kernel dropped because the UDP receive buffer was full (Linux /proc/net/udp).",
+      registers,
+      collect() {
+        const total = udpKernelDrops();
+        if (total !== undefined && total > reportedUdpKernelDrops) {
+          this.inc(total - reportedUdpKernelDrops);
+          reportedUdpKernelDrops = total;
+        }
+      },
+    }),
     framesReceived: new Counter({
       name: "postwatch_receiver_frames_received_total",
       help: "Syslog messages received (one UDP datagram or one TCP frame each).",

@@ -74,7 +74,14 @@ export async function createReceiver({
     logger,
   };
   const starting: Promise<Listener>[] = [];
-  if (config.SYSLOG_UDP_PORT !== 0) starting.push(listenUdp({ ...common, port: config.SYSLOG_UDP_PORT }));
+  if (config.SYSLOG_UDP_PORT !== 0)
+    starting.push(
+      listenUdp({
+        ...common,
+        port: config.SYSLOG_UDP_PORT,
+        receiveBufferBytes: config.SYSLOG_UDP_RECEIVE_BUFFER_BYTES,
+      }),
+    );
   if (config.SYSLOG_TCP_PORT !== 0) {
     starting.push(listenStream({ ...common, port: config.SYSLOG_TCP_PORT, backpressure: publisher }));
   }
