@@ -40,6 +40,9 @@ export async function connectNats(settings: NatsSettings, logger: Logger): Promi
     servers: settings.servers,
     name: settings.name,
     maxReconnectAttempts: -1,
+    // Otherwise every JetStream publish builds two Error objects up front, stack traces included, in
+    // case it fails: measured at a quarter of the whole pipeline's CPU under load.
+    noAsyncTraces: true,
     reconnectTimeWait: 1000,
     ...(settings.credsFile ? { authenticator: credsAuthenticator(readFileSync(settings.credsFile)) } : {}),
     ...(settings.user ? { user: settings.user, pass: settings.password } : {}),
