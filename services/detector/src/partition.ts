@@ -13,8 +13,6 @@ export interface ReplicaSlot {
   count: number;
 }
 
-export const SINGLE_REPLICA: ReplicaSlot = { index: 0, count: 1 };
-
 /** FNV-1a, 32 bit: fast, stable across processes and versions, well spread on short strings. */
 export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;

@@ -55,7 +55,3 @@ export function loadRules(
   if (issues.length > 0) throw new RuleConfigError(issues);
   return rules;
 }
-
-export function defaultRules(): CompiledRule[] {
-  return loadRules({});
-}
