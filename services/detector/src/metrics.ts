@@ -84,7 +84,7 @@ export function createDetectorMetrics(
   );
   const messageEvictions = new Counter({
     name: "postwatch_correlator_message_evictions_total",
-    help: "Messages emitted before their end because of the correlator's age or count limit.",
+    help: "Messages dropped before their end because of the correlator's age or count limit (emitted as evicted, unless summarized at first pass already).",
     registers,
   });
   let reportedMessageEvictions = 0;

@@ -18,6 +18,7 @@ export interface PipelineOptions {
   maxKeysPerRule?: number;
   /** The share of rule keys this detector replica owns (all by default). */
   ownsKey?: KeyOwnership;
+  /** `summarizeAt` defaults to `first_pass` here: a message left queued by deferrals reaches the rules at once. */
   correlator?: Partial<CorrelatorOptions>;
 }
 
@@ -35,7 +36,7 @@ export class DetectionPipeline {
   private lastEventWallMs = 0;
 
   constructor(options: PipelineOptions) {
-    this.correlator = new Correlator(options.correlator);
+    this.correlator = new Correlator({ summarizeAt: "first_pass", ...options.correlator });
     this.engine = new DetectionEngine({
       rules: options.rules,
       maxKeysPerRule: options.maxKeysPerRule,

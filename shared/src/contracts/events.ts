@@ -224,7 +224,11 @@ export const NoticeEvent = Base.extend({ kind: z.literal("notice"), text: z.stri
 /** A Postfix line no shape matched: kept whole and counted, never dropped. */
 export const UnparsedEvent = Base.extend({ kind: z.literal("unparsed"), text: z.string() });
 
-/** The correlated story of one message, emitted when its queue entry is removed or evicted. */
+/**
+ * The correlated story of one message, emitted once per queue ID: when its queue entry is removed or
+ * evicted, or (for a correlator summarizing at first pass, as the detector's does) as soon as every
+ * recipient has had a delivery attempt and some were deferred.
+ */
 export const MessageEvent = Base.extend({
   kind: z.literal("message"),
   client: Endpoint.optional(),
@@ -251,8 +255,14 @@ export const MessageEvent = Base.extend({
   bounceOf: z.string().optional(),
   /** The queue ID whose content-filter (or alias) hand-off this message continues; its origin is that message's. */
   forwardedFrom: z.string().optional(),
-  /** removed: the queue file is gone; evicted: state limits pushed it out before it ended. */
-  end: z.enum(["removed", "evicted", "expired"]),
+  /**
+   * removed: the queue file is gone; expired: it was returned to the sender after the maximal queue
+   * lifetime, then removed; evicted: state limits pushed it out before it ended; first_pass: every
+   * recipient has had a delivery attempt and at least one is `deferred`, so the message stays
+   * queued. A first_pass summary is the message's only one: recipients' later retries, its bounce
+   * notifications and its removal produce none.
+   */
+  end: z.enum(["removed", "evicted", "expired", "first_pass"]),
 });
 
 export const PostfixEvent = z.discriminatedUnion("kind", [

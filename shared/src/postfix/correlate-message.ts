@@ -40,6 +40,14 @@ export interface MessageState {
   forwardedFrom?: string;
   /** qmgr gave up on it; the summary still waits for `removed` so the bounce it triggers is in it. */
   expired: boolean;
+  /** qmgr's `nrcpt=`, the largest logged (each pass through the active queue logs it again). */
+  nrcpt?: number;
+  /**
+   * Its summary went out before its end (first pass). What is left is a stub, stripped by
+   * `stripSummarized`, that swallows the message's later lines and its `removed`, and still links
+   * its hand-offs (by `origin`) and bounce notifications.
+   */
+  summarized: boolean;
 }
 
 export function baseOf(event: PostfixEvent): EventBase {
@@ -69,6 +77,7 @@ export function newMessageState(event: PostfixEvent, queueId: string, atMs: numb
     bounceQueueIds: [],
     forwardedQueueIds: [],
     expired: false,
+    summarized: false,
   };
 }
 
@@ -87,6 +96,7 @@ export function recordLine(state: MessageState, event: PostfixEvent): void {
     case "queued":
       state.from = state.from === event.from ? state.from : flat(event.from);
       state.size = event.size;
+      state.nrcpt = Math.max(state.nrcpt ?? 0, event.nrcpt);
       return;
     case "delivery":
       recordDelivery(state, event);
@@ -117,6 +127,38 @@ function recordDelivery(state: MessageState, event: EventOf<"delivery">): void {
     state.recipients.set(to, recipient);
   }
   if (event.forwardedQueueId !== undefined) addOnce(state.forwardedQueueIds, event.forwardedQueueId);
+}
+
+/**
+ * Whether the message's first pass through the queue is over and left it queued: every recipient qmgr
+ * announced (`nrcpt`) has a delivery line, and one is still `deferred`. Recipients are told apart by
+ * address, so a content filter's hand-off counts once per recipient it carried. A message whose
+ * recipients all reached a final status is not: its `removed` follows at once, with its bounce
+ * notifications. Unknown `nrcpt` (the log started after qmgr's line) waits for the end, as before.
+ */
+export function firstPassLeftQueued(state: MessageState): boolean {
+  const { nrcpt } = state;
+  if (nrcpt === undefined || nrcpt === 0 || state.recipients.size < nrcpt) return false;
+  for (const recipient of state.recipients.values()) if (recipient.status === "deferred") return true;
+  return false;
+}
+
+/**
+ * Marks a message summarized and drops what only its summary needed: the stub keeps its host, queue
+ * ID, origin (to hand on to a re-injected message) and recency, so a long-deferred message costs
+ * little until its `removed`.
+ */
+export function stripSummarized(state: MessageState): void {
+  state.summarized = true;
+  state.recipients = new Map();
+  state.bounceQueueIds = [];
+  state.forwardedQueueIds = [];
+  // Assigned, not deleted: a deleted property turns the object into a slow dictionary.
+  state.from = undefined;
+  state.size = undefined;
+  state.messageId = undefined;
+  state.forwardedFrom = undefined;
+  state.bounceOf = undefined;
 }
 
 /** Copies what it keeps (see flat.ts): an origin lives as long as its message, or longer when handed off. */

@@ -24,8 +24,11 @@ function parseFixture(name: string, referenceTime: number): LoggedEvent[] {
     });
 }
 
-function correlate(events: PostfixEvent[]): PostfixEvent[] {
-  const correlator = new Correlator();
+function correlate(
+  events: PostfixEvent[],
+  options: ConstructorParameters<typeof Correlator>[0] = {},
+): PostfixEvent[] {
+  const correlator = new Correlator(options);
   const out = events.flatMap((event) => correlator.push(event));
   return [...out, ...correlator.sweep(Number.POSITIVE_INFINITY)];
 }
@@ -48,6 +51,16 @@ describe("seed 003 fixture: relay abuse", () => {
     assert.deepEqual(messageFor(out, "65E4C1D95F")?.bounceQueueIds, ["705F91D801"]);
     assert.equal(messageFor(out, "705F91D801")?.bounceOf, "65E4C1D95F");
     assert.equal(messageFor(out, "EC5A91D727")?.bounceOf, "B37D31D6FA");
+  });
+
+  it("gives the detector's first-pass mode the same summaries: nothing in it was deferred", () => {
+    assert.deepEqual(
+      correlate(
+        logged.map((l) => l.event),
+        { summarizeAt: "first_pass" },
+      ),
+      out,
+    );
   });
 
   it("reports the deliveries and bounces pflogsumm would", () => {

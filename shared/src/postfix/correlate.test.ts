@@ -362,3 +362,203 @@ describe("Correlator: smtpd sessions (seed 002)", () => {
     });
   });
 });
+
+describe("Correlator: summarizeAt first_pass (the detector's mode)", () => {
+  const greylisted = "host mx.far.example[198.51.100.5] said: 450 4.7.1 Greylisted, try again later";
+  const rateLimited =
+    "host gmail-smtp-in.l.google.com[142.250.27.26] said: 421-4.7.0 [192.0.2.25] Our system has detected an unusual rate of unsolicited mail originating from your IP address. (in reply to end of DATA command)";
+  const firstPass = () => new Correlator({ summarizeAt: "first_pass" });
+  const at = (seconds: number) => ({ ts: tsAt(T0 + seconds * SECOND) });
+  const submitted = (queueId: string, nrcpt: number): PostfixEvent[] => [
+    event("client", {
+      queueId,
+      client: { host: "unknown", ip: "203.0.113.66" },
+      saslMethod: "LOGIN",
+      saslUsername: "printer@xxx.example",
+    }),
+    event("queued", { queueId, from: "printer@xxx.example", size: 4000, nrcpt }),
+  ];
+
+  it("summarizes a message when its last recipient's first attempt is deferred, and once only", () => {
+    const correlator = firstPass();
+    const early = pushAll(correlator, [
+      ...submitted("A1B2C3D4E5", 3),
+      delivery("A1B2C3D4E5", "a@one.example", "sent", "250 2.0.0 Ok", at(1)),
+      delivery("A1B2C3D4E5", "b@gmail.example", "deferred", rateLimited, at(2)),
+    ]);
+    assert.deepEqual(messagesIn(early), [], "c@ has had no attempt yet");
+    const deferral = delivery("A1B2C3D4E5", "c@two.example", "deferred", greylisted, at(3));
+    const message = only(messagesIn(correlator.push(deferral)));
+    assert.equal(message.end, "first_pass");
+    assert.equal(message.ts, deferral.ts, "stamped with the line that ended the first pass");
+    assert.equal(message.saslUsername, "printer@xxx.example");
+    assert.equal(message.from, "printer@xxx.example");
+    assert.deepEqual(
+      message.recipients.map((r) => [r.to, r.status]),
+      [
+        ["a@one.example", "sent"],
+        ["b@gmail.example", "deferred"],
+        ["c@two.example", "deferred"],
+      ],
+    );
+    assert.equal(correlator.isOpen("mail.example", "A1B2C3D4E5"), false, "its summary is not to come");
+
+    const later = pushAll(correlator, [
+      event("queued", {
+        queueId: "A1B2C3D4E5",
+        from: "printer@xxx.example",
+        size: 4000,
+        nrcpt: 3,
+        ...at(900),
+      }),
+      delivery("A1B2C3D4E5", "b@gmail.example", "sent", "250 2.0.0 Ok", at(901)),
+      delivery("A1B2C3D4E5", "c@two.example", "sent", "250 2.0.0 Ok", at(902)),
+      event("removed", { queueId: "A1B2C3D4E5", ...at(902) }),
+    ]);
+    assert.deepEqual(messagesIn(later), [], "retries and removal add no second summary");
+    assert.deepEqual(messagesIn(correlator.sweep(Number.POSITIVE_INFINITY)), []);
+    assert.equal(correlator.stats().messages, 0, "removed forgets the stub");
+  });
+
+  it("summarizes a message whose recipients all reach a final status at its removal, as the default mode does", () => {
+    const lines = [
+      ...submitted("B1C2D3E4F5", 2),
+      delivery("B1C2D3E4F5", "a@one.example", "sent", "250 2.0.0 Ok", at(1)),
+      delivery("B1C2D3E4F5", "b@two.example", "bounced", "550 5.1.1 User unknown", at(2)),
+      event("removed", { queueId: "B1C2D3E4F5", ...at(3) }),
+    ];
+    const correlator = firstPass();
+    const atLastDelivery = pushAll(correlator, lines.slice(0, -1));
+    assert.deepEqual(messagesIn(atLastDelivery), [], "nothing is left queued: removed follows at once");
+    const message = only(messagesIn(correlator.push(lines.at(-1) as PostfixEvent)));
+    assert.equal(message.end, "removed");
+    assert.deepEqual(message, only(messagesIn(pushAll(new Correlator(), lines))));
+  });
+
+  it("waits for the end when qmgr's nrcpt was never seen (the log starts mid-story)", () => {
+    const correlator = firstPass();
+    const out = pushAll(correlator, [
+      delivery("C1D2E3F4A5", "a@one.example", "deferred", greylisted, at(1)),
+      event("removed", { queueId: "C1D2E3F4A5", ...at(2) }),
+    ]);
+    assert.equal(only(messagesIn(out)).end, "removed");
+  });
+
+  it("links a bounce notification that comes after the early summary", () => {
+    const correlator = firstPass();
+    const out = pushAll(correlator, [
+      ...submitted("D1E2F3A4B5", 2),
+      delivery("D1E2F3A4B5", "a@one.example", "bounced", "551 virus infected mail rejected", at(1)),
+      delivery("D1E2F3A4B5", "b@gmail.example", "deferred", rateLimited, at(2)),
+      event("message_id", { queueId: "E1F2A3B4C5", messageId: "<bounce-1@mail.xxx.example>", ...at(2) }),
+      event("bounce_notice", {
+        queueId: "D1E2F3A4B5",
+        notice: "non-delivery",
+        recipient: "sender",
+        bounceQueueId: "E1F2A3B4C5",
+        ...at(2),
+      }),
+      event("queued", { queueId: "E1F2A3B4C5", from: "", size: 2554, nrcpt: 1, ...at(2) }),
+      delivery("E1F2A3B4C5", "printer@xxx.example", "sent", "250 2.0.0 Ok", at(3)),
+      event("removed", { queueId: "E1F2A3B4C5", ...at(3) }),
+      delivery("D1E2F3A4B5", "b@gmail.example", "sent", "250 2.0.0 Ok", at(600)),
+      event("removed", { queueId: "D1E2F3A4B5", ...at(600) }),
+    ]);
+    const [original, notification] = messagesIn(out);
+    assert.equal(messagesIn(out).length, 2);
+    assert.equal(original?.queueId, "D1E2F3A4B5");
+    assert.equal(original?.end, "first_pass");
+    assert.deepEqual(original?.bounceQueueIds, [], "the notification was logged after the summary");
+    assert.equal(notification?.queueId, "E1F2A3B4C5");
+    assert.equal(notification?.end, "removed");
+    assert.equal(notification?.bounceOf, "D1E2F3A4B5");
+    assert.equal(notification?.messageId, "<bounce-1@mail.xxx.example>");
+    assert.equal(correlator.stats().messages, 0);
+  });
+
+  it("hands a content filter's re-injected message its origin, before and after the early summary", () => {
+    const correlator = firstPass();
+    const loopback = { host: "localhost", ip: "127.0.0.1" };
+    const toFilter = (queueId: string, to: string, newId: string, seconds: number) =>
+      delivery(
+        queueId,
+        to,
+        "sent",
+        `250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as ${newId}`,
+        {
+          relay: "127.0.0.1[127.0.0.1]:10024",
+          forwardedQueueId: newId,
+          ...at(seconds),
+        },
+      );
+    const out = pushAll(correlator, [
+      // F1 goes through the filter at once: one hand-off line per recipient, all sent, so it ends at removal.
+      ...submitted("F1A2B3C4D5", 2),
+      event("client", { queueId: "F2A3B4C5D6", client: loopback, pid: 200, ...at(1) }),
+      event("queued", { queueId: "F2A3B4C5D6", from: "printer@xxx.example", size: 4100, nrcpt: 2, ...at(1) }),
+      toFilter("F1A2B3C4D5", "a@one.example", "F2A3B4C5D6", 1),
+      toFilter("F1A2B3C4D5", "b@gmail.example", "F2A3B4C5D6", 1),
+      event("removed", { queueId: "F1A2B3C4D5", ...at(1) }),
+      delivery("F2A3B4C5D6", "a@one.example", "sent", "250 2.0.0 Ok", at(2)),
+      delivery("F2A3B4C5D6", "b@gmail.example", "deferred", rateLimited, at(3)),
+      // G1 finds the filter down: summarized at that deferral, its hand-off comes on the retry.
+      ...submitted("A9B8C7D6E5", 1),
+      delivery(
+        "A9B8C7D6E5",
+        "c@two.example",
+        "deferred",
+        "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+        at(4),
+      ),
+      toFilter("A9B8C7D6E5", "c@two.example", "B9C8D7E6F5", 300),
+      event("removed", { queueId: "A9B8C7D6E5", ...at(300) }),
+      event("client", { queueId: "B9C8D7E6F5", client: loopback, pid: 201, ...at(301) }),
+      event("queued", {
+        queueId: "B9C8D7E6F5",
+        from: "printer@xxx.example",
+        size: 4100,
+        nrcpt: 1,
+        ...at(301),
+      }),
+      delivery("B9C8D7E6F5", "c@two.example", "sent", "250 2.0.0 Ok", at(302)),
+      event("removed", { queueId: "B9C8D7E6F5", ...at(302) }),
+    ]);
+    const summaries = messagesIn(out).map((m) => [m.queueId, m.end, m.saslUsername, m.forwardedFrom]);
+    assert.deepEqual(summaries, [
+      ["F1A2B3C4D5", "removed", "printer@xxx.example", undefined],
+      ["F2A3B4C5D6", "first_pass", "printer@xxx.example", "F1A2B3C4D5"],
+      ["A9B8C7D6E5", "first_pass", "printer@xxx.example", undefined],
+      ["B9C8D7E6F5", "removed", "printer@xxx.example", "A9B8C7D6E5"],
+    ]);
+    assert.deepEqual(messagesIn(out)[0]?.forwardedQueueIds, ["F2A3B4C5D6"]);
+  });
+
+  it("keeps the stubs within maxMessages, dropping them silently but counted", () => {
+    const correlator = new Correlator({ summarizeAt: "first_pass", maxMessages: 2 });
+    const out = pushAll(correlator, [
+      event("queued", { queueId: "M1M1M1", from: "a@x.example", size: 1, nrcpt: 1 }),
+      delivery("M1M1M1", "b@far.example", "deferred", greylisted),
+      event("queued", { queueId: "M2M2M2", from: "a@x.example", size: 1, nrcpt: 1 }),
+      event("queued", { queueId: "M3M3M3", from: "a@x.example", size: 1, nrcpt: 1 }),
+    ]);
+    assert.deepEqual(
+      messagesIn(out).map((m) => [m.queueId, m.end]),
+      [["M1M1M1", "first_pass"]],
+      "M1's stub made room for M3 without a second summary",
+    );
+    assert.deepEqual(correlator.stats(), {
+      messages: 2,
+      sessions: 0,
+      evictedMessages: 1,
+      evictedSessions: 0,
+    });
+    const evicted = messagesIn(correlator.sweep(Number.POSITIVE_INFINITY));
+    assert.deepEqual(
+      evicted.map((m) => [m.queueId, m.end]),
+      [
+        ["M2M2M2", "evicted"],
+        ["M3M3M3", "evicted"],
+      ],
+    );
+  });
+});

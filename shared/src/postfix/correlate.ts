@@ -1,19 +1,35 @@
 import type { PostfixEvent } from "../contracts/events.js";
 import {
   baseOf,
+  firstPassLeftQueued,
   type MessageEvent,
   type MessageState,
   newMessageState,
   type Origin,
   recordLine,
+  stripSummarized,
   summarize,
 } from "./correlate-message.js";
 import { RecencyMap } from "./correlate-recency.js";
 import { flat } from "./flat.js";
 import { SessionTracker } from "./session.js";
 
+/**
+ * When a message's summary is emitted. `removed`: at its end (removed, expired or evicted), the whole
+ * story, for reports and traces. `first_pass`: also as soon as every recipient has had a delivery
+ * attempt and some were deferred (greylisting, `421 4.7.0 ... unusual rate`), with `end: "first_pass"`
+ * and those recipients `deferred`, rather than minutes or days later at its removal; for detection.
+ * Either way a queue ID gets one summary.
+ */
+export type SummarizeAt = "removed" | "first_pass";
+
 export interface CorrelatorOptions {
-  /** Open messages held at once; past it the least recently updated is emitted as `evicted`. @default 100_000 */
+  /** @default "removed" */
+  summarizeAt: SummarizeAt;
+  /**
+   * Messages held at once, first-pass stubs included; past it the least recently updated is emitted
+   * as `evicted` (a stub is dropped: its summary went out). @default 100_000
+   */
   maxMessages: number;
   /** A message with no line for this long is emitted as `evicted`. @default 432_000 (5 d, Postfix's maximal_queue_lifetime) */
   maxMessageAgeSeconds: number;
@@ -32,6 +48,7 @@ export interface CorrelatorOptions {
 }
 
 export const DEFAULT_CORRELATOR_OPTIONS: CorrelatorOptions = {
+  summarizeAt: "removed",
   maxMessages: 100_000,
   maxMessageAgeSeconds: 5 * 24 * 3600,
   maxHandOffAgeSeconds: 300,
@@ -41,6 +58,7 @@ export const DEFAULT_CORRELATOR_OPTIONS: CorrelatorOptions = {
 };
 
 export interface CorrelatorStats {
+  /** Queue IDs held, including the stubs of messages summarized at first pass. */
   messages: number;
   sessions: number;
   evictedMessages: number;
@@ -70,7 +88,8 @@ interface PendingHandOff {
 
 /**
  * Links a message's lines (client= → message-id → qmgr → deliveries → bounce → removed) into one
- * `message` summary per queue ID and host, and enriches smtpd lines from their session.
+ * `message` summary per queue ID and host (at its end, or after its first pass: see SummarizeAt), and
+ * enriches smtpd lines from their session.
  *
  * Pure: time is the events' own `ts`, and the caller decides when to `sweep`, so live and replay
  * give the same output. `sweep(Number.POSITIVE_INFINITY)` flushes every open message at the end of
@@ -78,6 +97,7 @@ interface PendingHandOff {
  */
 export class Correlator {
   readonly #options: CorrelatorOptions;
+  readonly #firstPass: boolean;
   readonly #messages = new RecencyMap<MessageState>();
   readonly #pendingHandOffs = new RecencyMap<PendingHandOff>();
   readonly #sessions: SessionTracker;
@@ -88,6 +108,7 @@ export class Correlator {
 
   constructor(options: Partial<CorrelatorOptions> = {}) {
     this.#options = { ...DEFAULT_CORRELATOR_OPTIONS, ...options };
+    this.#firstPass = this.#options.summarizeAt === "first_pass";
     this.#sessions = new SessionTracker(this.#options.maxSessions, this.#options.maxSessionAgeSeconds);
   }
 
@@ -134,7 +155,8 @@ export class Correlator {
 
   /** Whether the message `queueId` on `host` is open (its summary is still to come). Reads only. */
   isOpen(host: string, queueId: string): boolean {
-    return this.#messages.get(this.#key(host, queueId)) !== undefined;
+    const state = this.#messages.get(this.#key(host, queueId));
+    return state !== undefined && !state.summarized;
   }
 
   stats(): CorrelatorStats {
@@ -146,26 +168,34 @@ export class Correlator {
     };
   }
 
-  /** Appends the message summaries the event completed to `output`. */
+  /**
+   * Appends the message summaries the event completed to `output`. A message summarized at its first
+   * pass stays held as a stub until its end: its later lines and `removed` add nothing, but its
+   * hand-offs and bounce notifications still link (their messages have summaries to come).
+   */
   #follow(event: PostfixEvent, queueId: string, atMs: number, output: PostfixEvent[]): void {
     const key = this.#key(event.host, queueId);
     if (endsMessage(event)) {
       const state = this.#messages.get(key);
       if (!state) return;
       this.#messages.delete(key);
-      output.push(summarize(state, baseOf(event), "removed"));
+      if (!state.summarized) output.push(summarize(state, baseOf(event), "removed"));
       return;
     }
     if (!STORY_KINDS.has(event.kind)) return;
 
     const state = this.#stateFor(event, queueId, key, atMs);
-    recordLine(state, event);
+    if (!state.summarized) recordLine(state, event);
     if (event.kind === "bounce_notice") {
       const bounceKey = this.#key(event.host, event.bounceQueueId);
       this.#stateFor(event, event.bounceQueueId, bounceKey, atMs).bounceOf = queueId;
     }
-    if (event.kind === "delivery" && event.forwardedQueueId !== undefined) {
-      this.#handOff(state, event.forwardedQueueId, atMs);
+    if (event.kind === "delivery") {
+      if (event.forwardedQueueId !== undefined) this.#handOff(state, event.forwardedQueueId, atMs);
+      if (this.#firstPass && !state.summarized && firstPassLeftQueued(state)) {
+        output.push(summarize(state, baseOf(event), "first_pass"));
+        stripSummarized(state);
+      }
     }
     if (this.#messages.size > this.#options.maxMessages) {
       const max = this.#options.maxMessages;
@@ -232,9 +262,13 @@ export class Correlator {
     pending.evictWhile((handOff) => handOff.lastSeenMs < cutoffMs || pending.size > limit);
   }
 
+  /** Counts every message dropped before its end; a stub's summary went out already. */
   #evict(states: MessageState[]): MessageEvent[] {
     this.#evictedMessages += states.length;
-    return states.map((state) => summarize(state, state.last, "evicted"));
+    const summaries: MessageEvent[] = [];
+    for (const state of states)
+      if (!state.summarized) summaries.push(summarize(state, state.last, "evicted"));
+    return summaries;
   }
 }
 

@@ -18,9 +18,9 @@ const FIXTURES = new URL("../../../../../test/fixtures/", import.meta.url);
 /** BSD timestamps carry no year: the fixtures were "written" in 2026. */
 const REFERENCE_TIME = Date.UTC(2026, 11, 31);
 
-/** Replays log lines the way the detector does; `#` lines are fixture comments. */
+/** Replays log lines the way the detector does (messages summarized at first pass); `#` lines are fixture comments. */
 function replayLines(lines: Iterable<string>, overrides: Record<string, unknown> = {}): Alert[] {
-  const correlator = new Correlator();
+  const correlator = new Correlator({ summarizeAt: "first_pass" });
   const engine = new DetectionEngine({ rules: loadRules(overrides) });
   const alerts: Alert[] = [];
   let lastMs = 0;

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Alert } from "../../../../shared/src/contracts/alerts.js";
-import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import type { EventOf, PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import { lineToEvent } from "../../../../shared/src/pipeline/lines.js";
+import type { SummarizeAt } from "../../../../shared/src/postfix/correlate.js";
+import { DetectionPipeline } from "../pipeline.js";
 import { byTime, delivery, HOUR, MINUTE, message, recipient, replay } from "./fixtures.js";
+import { loadRules } from "./index.js";
 
 const VIRUS =
   "host mxw.mxhichina.com[198.11.189.243] said: 551 virus infected mail rejected (in reply to end of DATA command)";
@@ -98,6 +102,186 @@ describe("compromised_sender", () => {
     assert.deepEqual(
       alerts.map((a) => `${a.state} ${a.startsAt.slice(0, 10)}`),
       ["firing 2026-11-03", "resolved 2026-11-03"],
+    );
+  });
+});
+
+/**
+ * Log lines through the detector's own pipeline (correlator → rules), ticking as the live detector
+ * does, and the event time each alert was raised at: whether the rule saw the mail in time.
+ */
+function detect(lines: readonly string[], summarizeAt?: SummarizeAt) {
+  const pipeline = new DetectionPipeline({
+    rules: loadRules({}),
+    ...(summarizeAt !== undefined && { correlator: { summarizeAt } }),
+  });
+  const raised: { alert: Alert; atMs: number }[] = [];
+  const summaries: EventOf<"message">[] = [];
+  let lastMs = 0;
+  for (const line of lines) {
+    const outcome = lineToEvent(line, { referenceTime: Date.UTC(2026, 11, 31), fallbackHost: "" });
+    assert.equal(outcome.type, "event", line);
+    if (outcome.type !== "event") continue;
+    lastMs = outcome.atMs;
+    for (const alert of pipeline.tick(lastMs).alerts) raised.push({ alert, atMs: lastMs });
+    const { events, alerts } = pipeline.process(outcome.event, lastMs, lastMs);
+    for (const alert of alerts) raised.push({ alert, atMs: lastMs });
+    for (const e of events) if (e.kind === "message") summaries.push(e);
+  }
+  // Two quiet hours later, as the live detector's ticks would: every episode has resolved.
+  for (const alert of pipeline.tick(lastMs + 2 * HOUR * 1000).alerts) raised.push({ alert, atMs: lastMs });
+  return { raised, summaries, of: (rule: string) => raised.filter((r) => r.alert.rule === rule) };
+}
+
+/** Writes Postfix's lines for a message's story (submission, qmgr, delivery attempts, removal) at seconds from a start. */
+class LogWriter {
+  readonly lines: string[] = [];
+  constructor(private readonly startMs: number) {}
+
+  say(atSeconds: number, tag: string, text: string): void {
+    const iso = new Date(this.startMs + Math.round(atSeconds * 1000)).toISOString();
+    this.lines.push(`${iso.slice(0, -1)}000+00:00 mx1 ${tag}: ${text}`);
+  }
+
+  submit(at: number, queueId: string, o: { user: string; ip: string; from: string; nrcpt: number }): void {
+    this.say(
+      at,
+      "postfix/submission/smtpd[5701]",
+      `${queueId}: client=unknown[${o.ip}], sasl_method=LOGIN, sasl_username=${o.user}`,
+    );
+    this.say(at + 0.1, "postfix/cleanup[4103]", `${queueId}: message-id=<${queueId}@mail.example>`);
+    this.say(
+      at + 0.2,
+      "postfix/qmgr[1187]",
+      `${queueId}: from=<${o.from}>, size=8000, nrcpt=${o.nrcpt} (queue active)`,
+    );
+  }
+
+  attempt(at: number, queueId: string, to: string, status: "sent" | "deferred", reply: string): void {
+    const domain = to.split("@")[1];
+    const dsn = status === "sent" ? "2.0.0" : (/ (4\.\d\.\d) /.exec(reply)?.[1] ?? "4.0.0");
+    this.say(
+      at,
+      "postfix/smtp[4310]",
+      `${queueId}: to=<${to}>, relay=mx.${domain}[203.0.113.60]:25, delay=3, delays=0.1/0/1/2, dsn=${dsn}, status=${status} (${reply})`,
+    );
+  }
+
+  removed(at: number, queueId: string): void {
+    this.say(at, "postfix/qmgr[1187]", `${queueId}: removed`);
+  }
+
+  sorted(): string[] {
+    return [...this.lines].sort();
+  }
+}
+
+const GREYLISTED = "host mx said: 450 4.7.1 Greylisted, try again later (in reply to RCPT TO command)";
+const SENT = "250 2.0.0 Ok";
+
+describe("compromised_sender on mail still in the queue (the detector summarizes at first pass)", () => {
+  /**
+   * Seed 003's flood, with the remote servers pushing back: a message every 30 s to 4 domains, two
+   * recipients deferred by each (Gmail's `421-4.7.0 ... unusual rate`, greylisting). Postfix retries
+   * them an hour later; only then is a queue file removed.
+   */
+  const flood = new LogWriter(Date.parse("2026-11-03T14:00:00Z"));
+  const queueIds = Array.from({ length: 100 }, (_, i) => `4C${(0x1000_0000 + i).toString(16).toUpperCase()}`);
+  for (const [i, queueId] of queueIds.entries()) {
+    const at = i * 30;
+    const to = [0, 1, 2, 3].map((j) => `xxx@d${(i * 4 + j) % 150}.example`);
+    flood.submit(at, queueId, {
+      user: "info@xxx.com",
+      ip: i % 2 === 0 ? "203.0.113.50" : "198.51.100.77",
+      from: "spoofed@bank.example",
+      nrcpt: 4,
+    });
+    flood.attempt(at + 1, queueId, to[0] as string, "sent", SENT);
+    flood.attempt(at + 2, queueId, to[1] as string, "deferred", GMAIL_RATE);
+    flood.attempt(at + 3, queueId, to[2] as string, "sent", SENT);
+    flood.attempt(at + 4, queueId, to[3] as string, "deferred", GREYLISTED);
+    flood.attempt(at + HOUR, queueId, to[1] as string, "sent", SENT);
+    flood.attempt(at + HOUR + 1, queueId, to[3] as string, "sent", SENT);
+    flood.removed(at + HOUR + 1.5, queueId);
+  }
+  const lines = flood.sorted();
+  const firstRemovalMs = Date.parse("2026-11-03T15:00:01.500Z");
+
+  it("fires on the 25th message's first pass, while all of them are still queued", () => {
+    const { of, summaries } = detect(lines);
+    const [firing, resolved, ...rest] = of("compromised_sender");
+    assert.equal(rest.length, 0);
+    assert.equal(firing?.alert.state, "firing");
+    // The 25th message (i = 24) ends its first pass with its greylisted recipient at 24 × 30 + 4 s.
+    assert.equal(firing?.atMs, Date.parse("2026-11-03T14:12:04Z"));
+    assert.ok((firing?.atMs ?? Infinity) < firstRemovalMs);
+    assert.deepEqual(firing?.alert.key, { type: "sasl_user", value: "info@xxx.com" });
+    assert.equal(firing?.alert.count, 100, "100 recipient domains within 25 messages trips it first");
+    assert.equal(firing?.alert.facts.deferredRecipients, 50);
+    assert.match(
+      firing?.alert.summary ?? "",
+      /100 recipients in 25 messages over 100 domains in 1h \(baseline 0\), 0 bounced, 50 deferred/,
+    );
+    assert.match(
+      ((firing?.alert.facts.remoteRejections ?? []) as string[]).join("\n"),
+      /421-4\.7\.0 .*unusual rate/,
+    );
+
+    // Each message was summarized once, at its first pass: the retries and removals an hour later add nothing.
+    assert.equal(summaries.length, 100);
+    assert.ok(summaries.every((m) => m.end === "first_pass"));
+    assert.equal(new Set(summaries.map((m) => m.queueId)).size, 100);
+    assert.equal(resolved?.alert.state, "resolved");
+    assert.equal(resolved?.alert.count, 400, "every recipient counted once");
+    assert.equal(resolved?.alert.facts.messages, 100);
+  });
+
+  it("would have waited an hour for the removals had it summarized at removal", () => {
+    const firing = detect(lines, "removed").of("compromised_sender")[0];
+    assert.equal(firing?.alert.state, "firing");
+    assert.ok((firing?.atMs ?? 0) > firstRemovalMs, new Date(firing?.atMs ?? 0).toISOString());
+  });
+
+  it("stays quiet for a mailing list whose recipients are partly deferred", () => {
+    // Four posts, one every 30 minutes, to 60 subscribers on 60 domains; greylisting defers every
+    // third subscriber (more than the 30% bounce ratio, were deferrals taken for bounces), retried
+    // 10 minutes later.
+    const list = new LogWriter(Date.parse("2026-11-03T09:00:00Z"));
+    for (let post = 0; post < 4; post++) {
+      const queueId = `3A${(0x2000_0000 + post).toString(16).toUpperCase()}`;
+      const at = post * 30 * MINUTE;
+      list.submit(at, queueId, {
+        user: "list@example.org",
+        ip: "192.0.2.40",
+        from: "list-bounces@example.org",
+        nrcpt: 60,
+      });
+      for (let m = 0; m < 60; m++) {
+        const to = `member${m}@sub${m}.example`;
+        list.attempt(
+          at + 1 + m / 10,
+          queueId,
+          to,
+          m % 3 === 0 ? "deferred" : "sent",
+          m % 3 === 0 ? GREYLISTED : SENT,
+        );
+        if (m % 3 === 0) list.attempt(at + 10 * MINUTE + m / 10, queueId, to, "sent", SENT);
+      }
+      list.removed(at + 10 * MINUTE + 7, queueId);
+    }
+    const { of, summaries } = detect(list.sorted());
+    assert.deepEqual(
+      of("compromised_sender").map((r) => r.alert.summary),
+      [],
+    );
+    assert.deepEqual(
+      summaries.map((m) => [
+        m.end,
+        m.recipients.length,
+        m.recipients.filter((r) => r.status === "deferred").length,
+      ]),
+      Array.from({ length: 4 }, () => ["first_pass", 60, 20]),
+      "each post reached the rule once, at its first pass",
     );
   });
 });
