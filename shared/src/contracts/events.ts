@@ -247,6 +247,11 @@ export const MessageEvent = Base.extend({
       response: z.string().optional(),
       /** The queue ID the delivery's reply re-queued this recipient as (`queued as NEWID`, `forwarded as NEWID`). */
       forwardedQueueId: z.string().optional(),
+      /**
+       * True when that queue ID is on this server: a content filter took the recipient and re-queued
+       * it, so its real fate is in the `forwardedFrom` message, not here (count it once, there).
+       */
+      handedOff: z.boolean().optional(),
     }),
   ),
   bounceQueueIds: z.array(z.string()),

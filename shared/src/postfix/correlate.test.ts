@@ -130,6 +130,8 @@ describe("Correlator: a message's story", () => {
     ]);
     const [filtered, reinjected] = messagesIn(out);
     assert.deepEqual(filtered?.forwardedQueueIds, ["BBB222"]);
+    assert.equal(filtered?.recipients[0]?.handedOff, true, "the recipient's fate is in BBB222, not here");
+    assert.equal(reinjected?.recipients[0]?.handedOff, undefined);
     assert.equal(reinjected?.queueId, "BBB222");
     assert.deepEqual(reinjected?.client, origin);
     assert.equal(reinjected?.saslUsername, "bob@example.org");

@@ -226,6 +226,8 @@ export class Correlator {
       if (handOff) {
         this.#pendingHandOffs.delete(key);
         inheritOrigin(state, handOff.origin, handOff.fromQueueId);
+        const source = this.#messages.get(this.#key(event.host, handOff.fromQueueId));
+        if (source) markHandedOff(source, queueId);
       }
     }
     this.#messages.touch(key, state);
@@ -244,6 +246,7 @@ export class Correlator {
     const target = this.#messages.get(key);
     if (target) {
       inheritOrigin(target, source.origin, source.queueId);
+      markHandedOff(source, newQueueId);
       return;
     }
     this.#pendingHandOffs.touch(key, {
@@ -270,6 +273,12 @@ export class Correlator {
       if (!state.summarized) summaries.push(summarize(state, state.last, "evicted"));
     return summaries;
   }
+}
+
+/** The new queue ID exists on this server: the recipients sent to it went through a content filter. */
+function markHandedOff(source: MessageState, newQueueId: string): void {
+  for (const recipient of source.recipients.values())
+    if (recipient.forwardedQueueId === newQueueId) recipient.handedOff = true;
 }
 
 function inheritOrigin(state: MessageState, origin: Origin, fromQueueId: string): void {

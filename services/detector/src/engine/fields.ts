@@ -4,7 +4,7 @@
  * name them; adding one is a code change with a type, never an expression in config.
  */
 import type { AlertKey } from "../../../../shared/src/contracts/alerts.js";
-import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import type { EventOf, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { clientIpOf, domainOf, ipv6Net64 } from "./addresses.js";
 
 /** Per-event facts the engine derives once before any rule looks at the event. */
@@ -45,13 +45,15 @@ export const TEXT_FIELDS = {
     if (e.kind === "delivery") return domainOf(e.to);
     if (e.kind === "reject") return e.to === undefined ? undefined : domainOf(e.to);
     if (e.kind !== "message") return undefined;
-    return e.recipients.map((r) => domainOf(r.to)).filter((d): d is string => d !== undefined);
+    return outboundRecipients(e)
+      .map((r) => domainOf(r.to))
+      .filter((d): d is string => d !== undefined);
   },
   /** Remote replies to failed deliveries, shortened: what the receiving side objected to. */
   remoteRejection: (e) => {
     if (e.kind === "delivery") return e.status === "sent" ? undefined : shorten(e.response, REPLY_CHARS);
     if (e.kind !== "message") return undefined;
-    return e.recipients
+    return outboundRecipients(e)
       .filter((r) => r.status !== "sent" && r.response)
       .map((r) => shorten(r.response ?? "", REPLY_CHARS));
   },
@@ -86,7 +88,7 @@ export const NUMERIC_FIELDS = {
   one: () => 1,
   authFailures: (_e, context) => context.authFailures,
   authForgiven: (_e, context) => context.authForgiven,
-  recipients: (e) => (e.kind === "message" ? e.recipients.length : 0),
+  recipients: (e) => (e.kind === "message" ? outboundRecipients(e).length : 0),
   bouncedRecipients: (e) => countRecipients(e, "bounced"),
   deferredRecipients: (e) => countRecipients(e, "deferred"),
   nullSenderMessage: (e) => (e.kind === "message" && e.from === "" ? 1 : 0),
@@ -94,7 +96,15 @@ export const NUMERIC_FIELDS = {
 export type NumericField = keyof typeof NUMERIC_FIELDS;
 
 function countRecipients(e: PostfixEvent, status: "bounced" | "deferred"): number {
-  return e.kind === "message" ? e.recipients.filter((r) => r.status === status).length : 0;
+  return e.kind === "message" ? outboundRecipients(e).filter((r) => r.status === status).length : 0;
+}
+
+/**
+ * A message's recipients that left through this message. Those handed to a content filter are
+ * counted on the re-queued message (which inherits the sender), so a filtered message counts once.
+ */
+export function outboundRecipients(e: EventOf<"message">): EventOf<"message">["recipients"] {
+  return e.recipients.some((r) => r.handedOff) ? e.recipients.filter((r) => !r.handedOff) : e.recipients;
 }
 
 /** Fields a rule may group by, and the alert key type each produces. */

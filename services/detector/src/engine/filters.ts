@@ -7,6 +7,7 @@ import type {
   EventKind,
   PostfixEvent,
 } from "../../../../shared/src/contracts/events.js";
+import { outboundRecipients } from "./fields.js";
 
 const predicate = <K extends EventKind>(kind: K, test: (event: EventFor<K>) => boolean) => ({ kind, test });
 
@@ -25,7 +26,11 @@ export const PREDICATES = {
   }),
   afterAuth: predicate("too_many_errors", (e) => e.stage.toUpperCase() === "AUTH"),
   authenticatedLogin: predicate("client", (e) => Boolean(e.saslUsername)),
-  authenticatedMessage: predicate("message", (e) => Boolean(e.saslUsername)),
+  // A message whose every recipient went to a content filter is counted on its re-queued copy.
+  authenticatedMessage: predicate(
+    "message",
+    (e) => Boolean(e.saslUsername) && (e.recipients.length === 0 || outboundRecipients(e).length > 0),
+  ),
   weakTls: predicate("tls", (e) => WEAK_PROTOCOL.test(e.protocol) || WEAK_CIPHER.test(e.cipher)),
   reputationBlock: predicate(
     "delivery",

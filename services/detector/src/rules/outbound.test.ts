@@ -286,6 +286,42 @@ describe("compromised_sender on mail still in the queue (the detector summarizes
   });
 });
 
+describe("compromised_sender behind a content filter", () => {
+  it("counts each recipient once, on the re-queued copy, not again on the filtered original", () => {
+    // amavis: the original goes to 127.0.0.1:10024, which re-injects it (new queue ID, loopback
+    // client) before answering `queued as`; the copy inherits the SASL user and goes out.
+    const log = new LogWriter(Date.parse("2026-11-03T14:00:00Z"));
+    for (let i = 0; i < 80; i++) {
+      const original = `5A${(0x1000_0000 + i).toString(16).toUpperCase()}`;
+      const copy = `5B${(0x1000_0000 + i).toString(16).toUpperCase()}`;
+      const to = [0, 1, 2, 3].map((j) => `user${j}@d${i * 4 + j}.example`);
+      const at = i * 20;
+      log.submit(at, original, { user: "info@xxx.com", ip: "203.0.113.50", from: "info@xxx.com", nrcpt: 4 });
+      log.say(at + 1, "postfix/smtpd[6000]", `${copy}: client=localhost[127.0.0.1]`);
+      log.say(
+        at + 1.1,
+        "postfix/qmgr[1187]",
+        `${copy}: from=<info@xxx.com>, size=8300, nrcpt=4 (queue active)`,
+      );
+      for (const recipient of to) {
+        log.say(
+          at + 1.2,
+          "postfix/smtp[4311]",
+          `${original}: to=<${recipient}>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.1/0/0/0.9, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as ${copy})`,
+        );
+      }
+      log.removed(at + 1.3, original);
+      for (const [j, recipient] of to.entries()) log.attempt(at + 2 + j * 0.1, copy, recipient, "sent", SENT);
+      log.removed(at + 3, copy);
+    }
+    const [firing, resolved] = detect(log.sorted()).of("compromised_sender");
+    assert.equal(firing?.alert.state, "firing");
+    assert.equal(resolved?.alert.state, "resolved");
+    assert.equal(resolved?.alert.count, 320, "80 messages × 4 recipients, each counted once");
+    assert.equal(resolved?.alert.facts.messages, 80);
+  });
+});
+
 describe("outbound_blocked", () => {
   it("fires when remote servers rate-limit or blocklist us", () => {
     const events = [
