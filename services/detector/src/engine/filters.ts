@@ -9,6 +9,11 @@ import type {
 } from "../../../../shared/src/contracts/events.js";
 import { outboundRecipients } from "./fields.js";
 
+/** A message whose every recipient went to a content filter is counted on its re-queued copy instead. */
+function leftThroughThisMessage(e: EventFor<"message">): boolean {
+  return e.recipients.length === 0 || outboundRecipients(e).length > 0;
+}
+
 const predicate = <K extends EventKind>(kind: K, test: (event: EventFor<K>) => boolean) => ({ kind, test });
 
 const WEAK_PROTOCOL = /^(SSLv2|SSLv3|TLSv1|TLSv1\.1)$/i;
@@ -26,11 +31,8 @@ export const PREDICATES = {
   }),
   afterAuth: predicate("too_many_errors", (e) => e.stage.toUpperCase() === "AUTH"),
   authenticatedLogin: predicate("client", (e) => Boolean(e.saslUsername)),
-  // A message whose every recipient went to a content filter is counted on its re-queued copy.
-  authenticatedMessage: predicate(
-    "message",
-    (e) => Boolean(e.saslUsername) && (e.recipients.length === 0 || outboundRecipients(e).length > 0),
-  ),
+  outboundMessage: predicate("message", leftThroughThisMessage),
+  authenticatedMessage: predicate("message", (e) => Boolean(e.saslUsername) && leftThroughThisMessage(e)),
   weakTls: predicate("tls", (e) => WEAK_PROTOCOL.test(e.protocol) || WEAK_CIPHER.test(e.cipher)),
   reputationBlock: predicate(
     "delivery",

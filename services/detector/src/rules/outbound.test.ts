@@ -386,4 +386,19 @@ describe("bounce_storm", () => {
   it("stays quiet on a busy list host with a normal trickle of bounces", () => {
     assert.equal(replay(byTime([...normal(1000, 3), ...bounces(60, 50)])).of("bounce_storm").length, 0);
   });
+
+  it("counts a bounce that went through a content filter once, not also as its filtered original", () => {
+    // 30 bounces, each logged twice: the original handed to the filter, then the re-queued copy.
+    const filtered = Array.from({ length: 30 }, (_, i) =>
+      message({
+        at: i * 40,
+        from: "",
+        recipients: [
+          { ...recipient(`forged${i}@victim.example`), forwardedQueueId: "2B0001", handedOff: true },
+        ],
+      }),
+    );
+    const events = byTime([...normal(20, 120), ...bounces(30, 40), ...filtered]);
+    assert.equal(replay(events).of("bounce_storm").length, 0, "30 bounces stay under the threshold of 50");
+  });
 });

@@ -48,7 +48,7 @@ export const outboundBlocked: RuleDefinition = {
 export const bounceStorm: RuleDefinition = {
   id: "bounce_storm",
   description: "Null-sender (bounce) messages out of proportion to a host's normal traffic: backscatter.",
-  reads: [{ kind: "message" }],
+  reads: [{ kind: "message", test: "outboundMessage" }],
   keys: ["host"],
   weight: "nullSenderMessage",
   extension: trafficShare,
