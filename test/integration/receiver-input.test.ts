@@ -6,15 +6,12 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { runOne } from "../../services/cli/src/online.js";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
-import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { freePort } from "../helpers/ports.js";
-import { readStream, type StreamReader } from "../helpers/stream-reader.js";
+import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
+import type { StreamReader } from "../helpers/stream-reader.js";
 import { sendUdp } from "../helpers/syslog-client.js";
 
 const MAX = 2048;
@@ -30,7 +27,7 @@ async function sendRaw(port: number, payload: Buffer): Promise<void> {
 }
 
 describe("receiver input it cannot use", () => {
-  let nats: TestNats;
+  let setup: TestReceiver;
   let receiver: RunningServices;
   let port: number;
   let events: StreamReader<PostfixEvent>;
@@ -40,25 +37,12 @@ describe("receiver input it cannot use", () => {
     "<22>Nov 26 10:00:00 mail.xxx.com dovecot[812]: imap-login: Login: user=<a@example.com>, rip=192.0.2.4";
 
   before(async () => {
-    nats = await startTestNats();
-    port = await freePort();
-    receiver = await runOne("receiver", {
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
-      SYSLOG_TCP_PORT: String(port),
-      SYSLOG_UDP_PORT: String(port),
-      SYSLOG_MAX_MESSAGE_BYTES: String(MAX),
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      LOG_LEVEL: "silent",
-    });
-    events = await readStream<PostfixEvent>(nats.url, EVENTS_STREAM);
+    setup = await startTestReceiver({ SYSLOG_MAX_MESSAGE_BYTES: String(MAX) });
+    ({ receiver, port, events } = setup);
   });
 
   after(async () => {
-    await events?.close();
-    await receiver?.stop();
-    await nats?.[Symbol.asyncDispose]();
+    await setup?.[Symbol.asyncDispose]();
   });
 
   it("counts every kind of bad input, survives it, and still delivers the good lines", async () => {

@@ -10,13 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { runOne } from "../../services/cli/src/online.js";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
-import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { freePort } from "../helpers/ports.js";
-import { readStream } from "../helpers/stream-reader.js";
+import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
+import type { StreamReader } from "../helpers/stream-reader.js";
 
 const LINE = "<22>Nov  3 14:03:01 mx-tls postfix/submission/smtpd[4242]: connect from unknown[203.0.113.7]";
 
@@ -90,37 +87,30 @@ function sendTls(port: number, dir: string, withClientCertificate: boolean): Pro
 
 describe("syslog over TLS", () => {
   const dir = mkdtempSync(join(tmpdir(), "postwatch-tls-"));
-  let nats: TestNats;
+  let setup: TestReceiver;
   let receiver: RunningServices;
   let port: number;
+  let events: StreamReader<PostfixEvent>;
 
   before(async () => {
     makeCertificates(dir);
-    nats = await startTestNats();
-    port = await freePort();
-    receiver = await runOne("receiver", {
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
+    setup = await startTestReceiver((picked) => ({
       SYSLOG_UDP_PORT: "0",
       SYSLOG_TCP_PORT: "0",
-      SYSLOG_TLS_PORT: String(port),
+      SYSLOG_TLS_PORT: String(picked),
       SYSLOG_TLS_CERT_FILE: join(dir, "server.pem"),
       SYSLOG_TLS_KEY_FILE: join(dir, "server.key"),
       SYSLOG_TLS_CA_FILE: join(dir, "ca.pem"),
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      LOG_LEVEL: "silent",
-    });
+    }));
+    ({ receiver, port, events } = setup);
   });
 
   after(async () => {
-    await receiver?.stop();
-    await nats?.[Symbol.asyncDispose]();
+    await setup?.[Symbol.asyncDispose]();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("reads octet-counted frames from a client with a certificate signed by the CA", async () => {
-    await using events = await readStream<PostfixEvent>(nats.url, EVENTS_STREAM);
     await sendTls(port, dir, true);
     const [event] = await events.waitFor((m) => m.length >= 1, 5000, "the event sent over TLS");
     assert.equal(event?.data.kind, "connect");

@@ -15,17 +15,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { runOne } from "../../services/cli/src/online.js";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
-import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { freePort } from "../helpers/ports.js";
+import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
 import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
-import { readStream, type StreamReader } from "../helpers/stream-reader.js";
+import type { StreamReader } from "../helpers/stream-reader.js";
 import { sendTcp } from "../helpers/syslog-client.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -69,33 +67,20 @@ const clientIp = (event: PostfixEvent): string | undefined =>
   "client" in event && event.client ? event.client.ip : undefined;
 
 describe("rsyslog omfwd → receiver → JetStream", () => {
-  let nats: TestNats;
+  let setup: TestReceiver;
   let receiver: RunningServices;
   let syslogPort: number;
   let events: StreamReader<PostfixEvent>;
   let rsyslog: Rsyslogd | undefined;
 
   before(async () => {
-    nats = await startTestNats();
-    syslogPort = await freePort();
-    receiver = await runOne("receiver", {
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
-      SYSLOG_TCP_PORT: String(syslogPort),
-      SYSLOG_UDP_PORT: String(syslogPort),
-      SYSLOG_TIMEZONE: "UTC",
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      LOG_LEVEL: "silent",
-    });
-    events = await readStream<PostfixEvent>(nats.url, EVENTS_STREAM);
+    setup = await startTestReceiver({ SYSLOG_TIMEZONE: "UTC" });
+    ({ receiver, port: syslogPort, events } = setup);
   });
 
   after(async () => {
     await rsyslog?.stop();
-    await events?.close();
-    await receiver?.stop();
-    await nats?.[Symbol.asyncDispose]();
+    await setup?.[Symbol.asyncDispose]();
   });
 
   const eventsOf = (host: string) => events.messages.map((m) => m.data).filter((e) => e.host === host);

@@ -6,11 +6,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { runOne } from "../../services/cli/src/online.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { sample, scrape } from "../helpers/metrics.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { freePort } from "../helpers/ports.js";
+import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
 
 const BURST = 3000;
 const LINE = "<22>Nov  3 14:03:01 mx1 postfix/smtpd[4242]: connect from unknown[203.0.113.7]";
@@ -18,28 +16,17 @@ const LINE = "<22>Nov  3 14:03:01 mx1 postfix/smtpd[4242]: connect from unknown[
 describe("UDP datagrams dropped by the kernel", {
   skip: process.platform !== "linux" && "reads /proc/net/udp",
 }, () => {
-  let nats: TestNats;
+  let setup: TestReceiver;
   let receiver: RunningServices;
   let port: number;
 
   before(async () => {
-    nats = await startTestNats();
-    port = await freePort();
-    receiver = await runOne("receiver", {
-      ...nats.env,
-      SYSLOG_HOST: "127.0.0.1",
-      SYSLOG_UDP_PORT: String(port),
-      SYSLOG_TCP_PORT: "0",
-      SYSLOG_UDP_RECEIVE_BUFFER_BYTES: "4096",
-      METRICS_HOST: "127.0.0.1",
-      METRICS_PORT: "0",
-      LOG_LEVEL: "silent",
-    });
+    setup = await startTestReceiver({ SYSLOG_TCP_PORT: "0", SYSLOG_UDP_RECEIVE_BUFFER_BYTES: "4096" });
+    ({ receiver, port } = setup);
   });
 
   after(async () => {
-    await receiver?.stop();
-    await nats?.[Symbol.asyncDispose]();
+    await setup?.[Symbol.asyncDispose]();
   });
 
   it("counts every datagram of a burst as received or dropped by the kernel", async () => {
