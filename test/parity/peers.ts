@@ -3,26 +3,17 @@
  * pflogsumm's Grand Totals and fail2ban's `postfix[mode=auth]` filter (the postfix-sasl jail).
  */
 import { MissingProgramError, runWithDeadline } from "../../bench/child-process.js";
+import type { Totals } from "../../shared/src/report/totals.js";
 
 export { MissingProgramError };
 
 export const PEER_TIMEOUT_MS = 120_000;
 
-export interface PflogsummTotals {
-  received: number;
-  delivered: number;
-  forwarded: number;
-  deferred: number;
-  deferrals: number;
-  bounced: number;
-  rejected: number;
-  rejectWarnings: number;
-  held: number;
-  discarded: number;
-  senders: number;
-  recipients: number;
-  recipientDomains: number;
-}
+/** The Grand Totals pflogsumm prints, in postwatch's own field names so the two compare directly. */
+export type PflogsummTotals = Omit<
+  Totals,
+  "rejectedPercent" | "discardedPercent" | "bytesReceived" | "bytesDelivered"
+>;
 
 /** Grand Totals label of each count; every label ends its line except the two with a parenthesis. */
 const PFLOGSUMM_LABELS: Record<Exclude<keyof PflogsummTotals, "deferrals">, string> = {
