@@ -1,7 +1,7 @@
 /** Queue lines: qmgr, pickup, cleanup's message-id, delivery agents' `to=... status=`, bounce. */
 import { DeliveryStatus, type EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import { decimal, type Head, integer, isQueueId, withHead } from "./fields.js";
+import { decimalAt, type Head, integer, isQueueId, withHead } from "./fields.js";
 
 const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>(DeliveryStatus.options);
 
@@ -23,18 +23,19 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
   while (pos < text.length) {
     const eq = text.indexOf("=", pos);
     if (eq < 0 || eq - pos > 16) return null;
-    const key = text.slice(pos, eq);
-    if (key === "status") return finish(text, eq + 1);
+    if (keyIs(text, pos, eq, "status")) return finish(text, eq + 1);
     const bracketed = text.charCodeAt(eq + 1) === 60; /* < */
     let end = text.indexOf(bracketed ? ">, " : ", ", eq + 1);
     if (end < 0) return null;
     if (bracketed) end++;
-    const value = text.slice(bracketed ? eq + 2 : eq + 1, bracketed ? end - 1 : end);
-    if (key === "relay") relay = value;
-    else if (key === "delay") delay = decimal(value);
-    else if (key === "delays") delays = readDelays(value);
-    else if (key === "dsn") dsn = value;
-    else if (key === "orig_to") origTo = value;
+    // Values are read in place: only the ones kept become strings.
+    const valueStart = bracketed ? eq + 2 : eq + 1;
+    const valueEnd = bracketed ? end - 1 : end;
+    if (keyIs(text, pos, eq, "relay")) relay = text.slice(valueStart, valueEnd);
+    else if (keyIs(text, pos, eq, "delay")) delay = decimalAt(text, valueStart, valueEnd);
+    else if (keyIs(text, pos, eq, "delays")) delays = readDelays(text, valueStart, valueEnd);
+    else if (keyIs(text, pos, eq, "dsn")) dsn = text.slice(valueStart, valueEnd);
+    else if (keyIs(text, pos, eq, "orig_to")) origTo = text.slice(valueStart, valueEnd);
     pos = end + 2;
   }
   return null;
@@ -66,13 +67,22 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
   }
 }
 
-function readDelays(value: string): Delivery["delays"] {
-  const [a, b, c, d, extra] = value.split("/", 5);
-  const beforeQmgr = decimal(a ?? "");
-  const inQmgr = decimal(b ?? "");
-  const connSetup = decimal(c ?? "");
-  const transmission = decimal(d ?? "");
-  if (extra !== undefined || beforeQmgr === undefined || inQmgr === undefined) return undefined;
+/** Whether the key of `key=value` at `text[start, eq)` is `key`. */
+function keyIs(text: string, start: number, eq: number, key: string): boolean {
+  return eq - start === key.length && text.startsWith(key, start);
+}
+
+/** `a/b/c/d` in `text[start, end)`: the four stages of `delays=`. */
+function readDelays(text: string, start: number, end: number): Delivery["delays"] {
+  const first = text.indexOf("/", start);
+  const second = first < 0 ? -1 : text.indexOf("/", first + 1);
+  const third = second < 0 ? -1 : text.indexOf("/", second + 1);
+  if (third < 0 || third >= end) return undefined;
+  const beforeQmgr = decimalAt(text, start, first);
+  const inQmgr = decimalAt(text, first + 1, second);
+  const connSetup = decimalAt(text, second + 1, third);
+  const transmission = decimalAt(text, third + 1, end);
+  if (beforeQmgr === undefined || inQmgr === undefined) return undefined;
   if (connSetup === undefined || transmission === undefined) return undefined;
   return { beforeQmgr, inQmgr, connSetup, transmission };
 }

@@ -8,21 +8,42 @@ const BASE64 = /^[A-Za-z0-9+/]{2,}={0,2}$/;
 
 /** Strict: `Number("")` is 0 and `Number(" 1")` is 1, and neither belongs in an event. */
 export function decimal(text: string): number | undefined {
-  return isDecimal(text) ? Number(text) : undefined;
+  return decimalAt(text, 0, text.length);
 }
 
-/** `/^\d{1,15}(?:\.\d{1,9})?$/.test(text)`, read by hand: it runs five times on every delivery line. */
-function isDecimal(text: string): boolean {
-  const n = text.length;
-  let i = 0;
-  while (i < n && isDigitCode(text.charCodeAt(i))) i++;
-  if (i === 0 || i > 15) return false;
-  if (i === n) return true;
-  if (text.charCodeAt(i) !== 46 /* . */) return false;
-  const fraction = n - i - 1;
-  if (fraction < 1 || fraction > 9) return false;
-  for (i++; i < n; i++) if (!isDigitCode(text.charCodeAt(i))) return false;
-  return true;
+/** 10^0 … 10^9: every one an exact double. */
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * `text.slice(start, end)` as a number when it matches `^\d{1,15}(?:\.\d{1,9})?$`, else undefined;
+ * the same double `Number()` gives, read in place. Delivery lines carry five of these, and
+ * slicing them out for `Number()` was a fifth of a delivery line's cost.
+ */
+export function decimalAt(text: string, start: number, end: number): number | undefined {
+  let i = start;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (!isDigitCode(c)) break;
+    digits = digits * 10 + (c - 48);
+  }
+  const wholeDigits = i - start;
+  if (wholeDigits === 0 || wholeDigits > 15) return undefined;
+  if (i === end) return digits;
+  if (text.charCodeAt(i) !== 46 /* . */) return undefined;
+  const fractionStart = ++i;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (!isDigitCode(c)) return undefined;
+    digits = digits * 10 + (c - 48);
+  }
+  const fractionDigits = end - fractionStart;
+  if (fractionDigits < 1 || fractionDigits > 9) return undefined;
+  // Below 2^53 the digits and the power of ten are exact, and IEEE division rounds their quotient
+  // to the nearest double: the value Number() parses. Longer numbers are left to Number().
+  return wholeDigits + fractionDigits <= 15
+    ? digits / (POWERS_OF_TEN[fractionDigits] as number)
+    : Number(text.slice(start, end));
 }
 
 function isDigitCode(c: number): boolean {

@@ -27,9 +27,11 @@ export function isoTime(timestamp: number): string {
     lastSecond = second;
     lastSecondPrefix = secondPrefix(second * 1000);
   }
-  const millis = ms - second * 1000;
-  return lastSecondPrefix + (millis < 10 ? `00${millis}Z` : millis < 100 ? `0${millis}Z` : `${millis}Z`);
+  return lastSecondPrefix + (MILLIS_SUFFIXES[ms - second * 1000] as string);
 }
+
+/** `000Z` … `999Z`, formatted once rather than on every line. */
+const MILLIS_SUFFIXES = Array.from({ length: 1000 }, (_, millis) => `${String(millis).padStart(3, "0")}Z`);
 
 let lastSecond = Number.NaN;
 let lastSecondPrefix = "";

@@ -104,9 +104,9 @@ export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
 }
 
 function parseMessage(head: Head, text: string): PostfixEvent | null {
-  const colon = text.indexOf(": ");
   // `<action>: ` and `<severity>: ` words are short; one bounded lookup serves both.
-  if (colon > 0 && colon <= 16) {
+  const colon = shortWordColon(text);
+  if (colon > 0) {
     const word = text.slice(0, colon);
     if (word === "warning") return parseWarning(head, text.slice(colon + 2));
     if (word === "error" || word === "fatal" || word === "panic") {
@@ -122,6 +122,15 @@ function parseMessage(head: Head, text: string): PostfixEvent | null {
     }
   }
   return byShape(head, text) ?? byLooseShape(head, text);
+}
+
+/** Where `: ` follows a first word of at most 16 characters, or -1; never scans further. */
+function shortWordColon(text: string): number {
+  const limit = Math.min(text.length - 1, 17);
+  for (let i = 1; i < limit; i++) {
+    if (text.charCodeAt(i) === 58 /* : */ && text.charCodeAt(i + 1) === 32) return i;
+  }
+  return -1;
 }
 
 /** The shapes that start with a fixed word, picked by first character. */

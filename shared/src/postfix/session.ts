@@ -91,7 +91,8 @@ export class SessionTracker {
 
   #open(key: string | number, session: Session): void {
     this.#sessions.touch(key, session);
-    this.#evicted += this.#sessions.evictWhile(() => this.#sessions.size > this.#maxSessions).length;
+    if (this.#sessions.size > this.#maxSessions)
+      this.#evicted += this.#sessions.evictWhile(() => this.#sessions.size > this.#maxSessions).length;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { decodePrintable, type Head, integer, withHead } from "./fields.js";
+import { RecurringStrings } from "./recurring.js";
 
 /** `connect from <ep>` (text starts at the endpoint). */
 export function parseConnect(head: Head, text: string, at: number): EventOf<"connect"> | null {
@@ -37,15 +38,25 @@ function readCounter(text: string, start: number, end: number, commands: Counter
   if (i - start > 32 || i >= end || text.charCodeAt(i) !== 61 /* = */) return;
   const okEnd = digitsEnd(text, i + 1, end);
   if (okEnd === -1) return;
-  const ok = Number(text.slice(i + 1, okEnd));
+  const ok = digitsValue(text, i + 1, okEnd);
   let total = ok;
   if (okEnd < end) {
     if (text.charCodeAt(okEnd) !== 47 /* / */) return;
     const totalEnd = digitsEnd(text, okEnd + 1, end);
     if (totalEnd !== end) return;
-    total = Number(text.slice(okEnd + 1, totalEnd));
+    total = digitsValue(text, okEnd + 1, totalEnd);
   }
-  commands[text.slice(start, i)] = { ok, total };
+  commands[counterNames.get(text, start, i)] = { ok, total };
+}
+
+/** smtpd logs a dozen or so counter names (smtpd.c): see RecurringStrings for why they are shared. */
+const counterNames = new RecurringStrings(64);
+
+/** The value of the digits in `text[start, end)`, at most nine of them. */
+function digitsValue(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
 }
 
 /** Where a run of 1-9 digits from `start` ends (before `end`), or -1. */

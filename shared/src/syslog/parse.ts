@@ -11,6 +11,7 @@
  *   Feb 23 11:57:42 postfix/smtpd[32451]: msg                           host stripped (forum posts)
  */
 import { flat } from "../postfix/flat.js";
+import { RecurringStrings } from "../postfix/recurring.js";
 import type { SyslogRecord } from "./record.js";
 import { UTC, utcOf, type WallClock, wallClockToUtc, type ZoneOffset } from "./time.js";
 
@@ -245,9 +246,9 @@ function taggedRecord(
   let pid: number | null = null;
   if (open === -1 || open >= end || text.charCodeAt(end - 1) !== 93 /* ] */) {
     // A pid cut short by rsyslog is not the process's pid: better none than a wrong session.
-    appName = knownAppName(text, tagStart, open !== -1 && open < end ? open : end);
+    appName = appNames.get(text, tagStart, open !== -1 && open < end ? open : end);
   } else {
-    appName = knownAppName(text, tagStart, open);
+    appName = appNames.get(text, tagStart, open);
     pid = readPid(text, open + 1, end - 1);
   }
   return {
@@ -275,27 +276,8 @@ function readHostname(text: string, start: number, end: number): string {
   return lastHostname;
 }
 
-/**
- * Tags seen lately, by a cheap hash of length and two characters: a log names a few dozen
- * programs, so a line's tag is nearly always one of these strings, and an event keeps the shared
- * copy instead of a slice that pins its line. The same string every time also lets Maps keyed by
- * it (the Postfix parser's program table) reuse its cached hash.
- */
-const APP_NAME_SLOTS = 64;
-const appNames: string[] = new Array<string>(APP_NAME_SLOTS).fill("");
-
-function knownAppName(text: string, start: number, end: number): string {
-  const length = end - start;
-  if (length === 0) return "";
-  const slot =
-    ((length << 2) ^ text.charCodeAt(end - 1) ^ (text.charCodeAt(start + (length >> 1)) << 1)) &
-    (APP_NAME_SLOTS - 1);
-  const known = appNames[slot] as string;
-  if (sameText(text, start, end, known)) return known;
-  const appName = flat(text.slice(start, end));
-  appNames[slot] = appName;
-  return appName;
-}
+/** Tags: a log names a few dozen programs, and the Postfix parser's program table is keyed by them. */
+const appNames = new RecurringStrings(64);
 
 /** `Number(text.slice(start, end))` if it is a safe integer, else null; plain digits read in place. */
 function readPid(text: string, start: number, end: number): number | null {
