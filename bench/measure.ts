@@ -3,6 +3,9 @@
  * postwatch's jobs over FILE and prints one JSON line with what it did and its peak RSS. A process
  * of its own, so the RSS is that job's alone.
  *
+ * - `read`, `header`, `parse`: the stages parse + correlate is built from, each one including the
+ *   ones before it (the chunked line reader; then the syslog header; then the Postfix message made
+ *   a typed event), so that the differences between their times show where a line's time goes.
  * - `parse-correlate`: the chunked line reader, lineToEvent and the Correlator (sessions, queue IDs,
  *   message summaries): the parsing and correlation every other job stands on, nothing after it.
  * - `report`: `postwatch report`'s path: parse, correlate, pflogsumm's Grand Totals and the top
@@ -10,13 +13,16 @@
  * - `replay`: `postwatch replay`'s path: parse, correlate and the default detection rules on event
  *   time.
  */
+
+import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { forEachEvent, newInputStats } from "../services/cli/src/input.js";
+import { forEachEvent, forEachLine, newInputStats, openLog } from "../services/cli/src/input.js";
 import { replay } from "../services/cli/src/offline.js";
 import { Correlator } from "../shared/src/postfix/correlate.js";
 import { formatReport, ReportBuilder } from "../shared/src/report/report.js";
+import { parseSyslogLine } from "../shared/src/syslog/parse.js";
 
-const JOBS = ["parse-correlate", "report", "replay"] as const;
+const JOBS = ["read", "header", "parse", "parse-correlate", "report", "replay"] as const;
 export type Job = (typeof JOBS)[number];
 
 export interface Measurement {
@@ -24,9 +30,39 @@ export interface Measurement {
   ms: number;
   lines: number;
   events: number;
-  /** parse-correlate: message summaries; report: characters of the report; replay: alerts. */
+  /**
+   * read: characters; header: records; parse: events; parse-correlate: message summaries; report:
+   * characters of the report; replay: alerts. Each is used, so no stage can be optimised away.
+   */
   output: number;
   maxRssKb: number;
+}
+
+async function read(file: string) {
+  const stats = newInputStats();
+  let characters = 0;
+  await forEachLine(openLog(file), (line) => {
+    stats.lines++;
+    characters += line.length;
+  });
+  return { stats, output: characters };
+}
+
+async function header(file: string) {
+  const stats = newInputStats();
+  const options = { referenceTime: statSync(file).mtimeMs };
+  let records = 0;
+  await forEachLine(openLog(file), (line) => {
+    stats.lines++;
+    if (parseSyslogLine(line, options) !== null) records++;
+  });
+  return { stats, output: records };
+}
+
+async function parse(file: string) {
+  const stats = newInputStats();
+  await forEachEvent([file], stats, () => {});
+  return { stats, output: stats.events };
 }
 
 async function parseCorrelate(file: string) {
@@ -53,7 +89,14 @@ async function replayJob(file: string) {
   return { stats: result.stats, output: result.alerts.length };
 }
 
-const RUN: Record<Job, typeof report> = { "parse-correlate": parseCorrelate, report, replay: replayJob };
+const RUN: Record<Job, typeof report> = {
+  read,
+  header,
+  parse,
+  "parse-correlate": parseCorrelate,
+  report,
+  replay: replayJob,
+};
 
 const [job, file] = process.argv.slice(2);
 if (file === undefined || !JOBS.includes(job as Job))

@@ -7,27 +7,20 @@
  * numbers; every tool gets the best of RUNS runs. Peak RSS on a 250,000-line prefix beside the
  * 1,000,000-line file shows whether memory grows with the file.
  */
-import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { finished } from "node:stream/promises";
-import { fileURLToPath } from "node:url";
-import { type MixedLogOptions, writeMixedLog } from "../test/generator/mixed-log.js";
 import { runFail2banSasl, runPflogsumm } from "../test/parity/peers.js";
 import { runWithDeadline } from "./child-process.js";
-import type { Job, Measurement } from "./measure.js";
+import { best, measurePostwatch, PEER_DEADLINE_MS, RUNS, writeLog } from "./jobs.js";
+import type { Job } from "./measure.js";
 import { megabytes, perSecond, type ScenarioResult, seconds } from "./report.js";
 
 const FULL_LINES = 1_000_000;
 const SMALL_LINES = 250_000;
-/** Runs per tool; the fastest counts (the machine is shared, and noise only ever slows a run). */
-const RUNS = 2;
 /** fail2ban-regex gets this long on the full file before it is measured on a prefix instead. */
 const FAIL2BAN_FULL_FILE_MS = 180_000;
 const FAIL2BAN_PREFIX_LINES = 100_000;
-const PEER_DEADLINE_MS = 600_000;
-const MEASURE = fileURLToPath(new URL("./measure.js", import.meta.url));
 
 const JOBS: readonly { job: Job; tool: string; does: string }[] = [
   {
@@ -124,34 +117,6 @@ export async function parseCorrelateScenario(): Promise<ScenarioResult> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-async function best<T extends { ms: number }>(run: () => Promise<T>): Promise<T> {
-  let fastest = await run();
-  for (let i = 1; i < RUNS; i++) {
-    const next = await run();
-    if (next.ms < fastest.ms) fastest = next;
-  }
-  return fastest;
-}
-
-async function writeLog(file: string, options: MixedLogOptions): Promise<string> {
-  const out = createWriteStream(file);
-  await writeMixedLog(out, options);
-  out.end();
-  await finished(out);
-  return file;
-}
-
-async function measurePostwatch(
-  job: Job,
-  file: string,
-  lines: number,
-): Promise<{ ms: number; maxRssKb: number }> {
-  const run = await runWithDeadline(process.execPath, [MEASURE, job, file], { timeoutMs: PEER_DEADLINE_MS });
-  const measured = JSON.parse(run.stdout) as Measurement;
-  if (measured.lines !== lines) throw new Error(`postwatch ${job} read ${measured.lines} lines of ${lines}`);
-  return { ms: run.wallMs, maxRssKb: measured.maxRssKb };
 }
 
 /** The full file if fail2ban-regex finishes it in time; otherwise a prefix, said so in the notes. */

@@ -8,8 +8,13 @@ import { fileURLToPath } from "node:url";
 import { engineKeysScenario } from "./engine-keys.js";
 import { parseCorrelateScenario } from "./parse-correlate.js";
 import { formatResult, type ScenarioResult } from "./report.js";
+import { stagesScenario } from "./stages.js";
 
-const SCENARIOS: readonly (() => Promise<ScenarioResult>)[] = [parseCorrelateScenario, engineKeysScenario];
+const SCENARIOS: readonly (() => Promise<ScenarioResult>)[] = [
+  parseCorrelateScenario,
+  stagesScenario,
+  engineKeysScenario,
+];
 /** Source tree, not dist/: the results are meant to be read and committed. */
 const RESULTS_FILE = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
 

@@ -81,6 +81,11 @@ function splitAtCarriageReturns(line: string, onLine: (line: string) => void): v
   for (const part of text.split("\r")) onLine(part);
 }
 
+/** A log file, or stdin for `-`, read in large chunks. */
+export function openLog(path: string): Readable {
+  return path === "-" ? process.stdin : createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES });
+}
+
 /**
  * Calls `onEvent` with every Postfix event of the inputs in order (with `Date.parse(event.ts)` and
  * the line it came from), counting what is not one. BSD
@@ -94,7 +99,7 @@ export async function forEachEvent(
 ): Promise<void> {
   for (const path of paths.length === 0 ? ["-"] : paths) {
     const referenceTime = path === "-" ? Date.now() : statSync(path).mtimeMs;
-    const stream = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES });
+    const stream = openLog(path);
     const context = { referenceTime, zoneOffset, fallbackHost: "" };
     // Counted in a Map (a string-keyed object is a slow dictionary), copied into byKind at the end.
     const byKind = new Map<string, number>();
