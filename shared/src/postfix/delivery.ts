@@ -2,6 +2,7 @@
 import { DeliveryStatus, type EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { decimalAt, type Head, integer, isQueueId, withHead } from "./fields.js";
+import { sliceEquals } from "./recurring.js";
 
 const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>(DeliveryStatus.options);
 
@@ -23,7 +24,7 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
   while (pos < text.length) {
     const eq = text.indexOf("=", pos);
     if (eq < 0 || eq - pos > 16) return null;
-    if (keyIs(text, pos, eq, "status")) return finish(text, eq + 1);
+    if (sliceEquals(text, pos, eq, "status")) return finish(text, eq + 1);
     const bracketed = text.charCodeAt(eq + 1) === 60; /* < */
     let end = text.indexOf(bracketed ? ">, " : ", ", eq + 1);
     if (end < 0) return null;
@@ -31,11 +32,11 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
     // Values are read in place: only the ones kept become strings.
     const valueStart = bracketed ? eq + 2 : eq + 1;
     const valueEnd = bracketed ? end - 1 : end;
-    if (keyIs(text, pos, eq, "relay")) relay = text.slice(valueStart, valueEnd);
-    else if (keyIs(text, pos, eq, "delay")) delay = decimalAt(text, valueStart, valueEnd);
-    else if (keyIs(text, pos, eq, "delays")) delays = readDelays(text, valueStart, valueEnd);
-    else if (keyIs(text, pos, eq, "dsn")) dsn = text.slice(valueStart, valueEnd);
-    else if (keyIs(text, pos, eq, "orig_to")) origTo = text.slice(valueStart, valueEnd);
+    if (sliceEquals(text, pos, eq, "relay")) relay = text.slice(valueStart, valueEnd);
+    else if (sliceEquals(text, pos, eq, "delay")) delay = decimalAt(text, valueStart, valueEnd);
+    else if (sliceEquals(text, pos, eq, "delays")) delays = readDelays(text, valueStart, valueEnd);
+    else if (sliceEquals(text, pos, eq, "dsn")) dsn = text.slice(valueStart, valueEnd);
+    else if (sliceEquals(text, pos, eq, "orig_to")) origTo = text.slice(valueStart, valueEnd);
     pos = end + 2;
   }
   return null;
@@ -65,11 +66,6 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
     if (forwarded !== undefined) event.forwardedQueueId = forwarded;
     return event;
   }
-}
-
-/** Whether the key of `key=value` at `text[start, eq)` is `key`. */
-function keyIs(text: string, start: number, eq: number, key: string): boolean {
-  return eq - start === key.length && text.startsWith(key, start);
 }
 
 /** `a/b/c/d` in `text[start, end)`: the four stages of `delays=`. */

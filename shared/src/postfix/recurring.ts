@@ -26,9 +26,14 @@ export class RecurringStrings {
     const slot =
       ((length << 2) ^ text.charCodeAt(end - 1) ^ (text.charCodeAt(start + (length >> 1)) << 1)) & this.#mask;
     const known = this.#slots[slot] as string;
-    if (known.length === length && text.startsWith(known, start)) return known;
+    if (sliceEquals(text, start, end, known)) return known;
     const fresh = flat(text.slice(start, end));
     this.#slots[slot] = fresh;
     return fresh;
   }
+}
+
+/** Whether `text.slice(start, end)` is `known`, without the slice. */
+export function sliceEquals(text: string, start: number, end: number, known: string): boolean {
+  return end - start === known.length && text.startsWith(known, start);
 }

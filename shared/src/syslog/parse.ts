@@ -11,7 +11,7 @@
  *   Feb 23 11:57:42 postfix/smtpd[32451]: msg                           host stripped (forum posts)
  */
 import { flat } from "../postfix/flat.js";
-import { RecurringStrings } from "../postfix/recurring.js";
+import { RecurringStrings, sliceEquals } from "../postfix/recurring.js";
 import type { SyslogRecord } from "./record.js";
 import { UTC, utcOf, type WallClock, wallClockToUtc, type ZoneOffset } from "./time.js";
 
@@ -236,7 +236,9 @@ function taggedRecord(
     tagEnd = second === -1 ? text.length : second;
     cut = tagEnd - tagStart === RSYSLOG_TAG_LIMIT && text.charCodeAt(tagEnd - 1) !== 58;
     if (tagEnd === tagStart || (text.charCodeAt(tagEnd - 1) !== 58 && !cut)) return null;
-    hostname = sameText(text, start, first, lastHostname) ? lastHostname : readHostname(text, start, first);
+    hostname = sliceEquals(text, start, first, lastHostname)
+      ? lastHostname
+      : readHostname(text, start, first);
     messageStart = second === -1 ? text.length : second + 1;
   }
   // The tag without its colon: `postfix/smtpd[123]` or `postfix`.
@@ -261,11 +263,6 @@ function taggedRecord(
     pid,
     message: text.slice(messageStart),
   };
-}
-
-/** Whether `text.slice(start, end)` is `known`, without the slice. */
-function sameText(text: string, start: number, end: number, known: string): boolean {
-  return end - start === known.length && text.startsWith(known, start);
 }
 
 /** The previous line's HOSTNAME: most files name one host, so it is cut from a line once. */
