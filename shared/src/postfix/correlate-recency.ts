@@ -1,3 +1,5 @@
+const NONE: readonly never[] = Object.freeze([]);
+
 /**
  * A Map kept in least-recently-touched order, so the stalest entry is always first and bounding or
  * ageing out state costs O(evicted), never a scan of everything held.
@@ -32,5 +34,11 @@ export class RecencyMap<V, K extends string | number = string> {
       evicted.push(value);
     }
     return evicted;
+  }
+
+  /** Removes the stalest entries until at most `limit` are held; returns them stalest first. */
+  evictBeyond(limit: number): readonly V[] {
+    // Called on every insert: within the bound, nothing is allocated.
+    return this.#entries.size > limit ? this.evictWhile(() => this.#entries.size > limit) : NONE;
   }
 }

@@ -197,11 +197,8 @@ export class Correlator {
         stripSummarized(state);
       }
     }
-    if (this.#messages.size > this.#options.maxMessages) {
-      const max = this.#options.maxMessages;
-      for (const summary of this.#evict(this.#messages.evictWhile(() => this.#messages.size > max)))
-        output.push(summary);
-    }
+    for (const summary of this.#evict(this.#messages.evictBeyond(this.#options.maxMessages)))
+      output.push(summary);
   }
 
   /**
@@ -266,7 +263,7 @@ export class Correlator {
   }
 
   /** Counts every message dropped before its end; a stub's summary went out already. */
-  #evict(states: MessageState[]): MessageEvent[] {
+  #evict(states: readonly MessageState[]): MessageEvent[] {
     this.#evictedMessages += states.length;
     const summaries: MessageEvent[] = [];
     for (const state of states)

@@ -91,8 +91,7 @@ export class SessionTracker {
 
   #open(key: string | number, session: Session): void {
     this.#sessions.touch(key, session);
-    if (this.#sessions.size > this.#maxSessions)
-      this.#evicted += this.#sessions.evictWhile(() => this.#sessions.size > this.#maxSessions).length;
+    this.#evicted += this.#sessions.evictBeyond(this.#maxSessions).length;
   }
 }
 

@@ -158,8 +158,7 @@ export class ReportBuilder {
     }
     if (!this.#finishing && !this.#correlator.isOpen(message.host, forwardedFrom)) return;
     this.#handOffsSeen.touch(key, true);
-    const max = DEFAULT_CORRELATOR_OPTIONS.maxMessages;
-    this.#handOffsSeen.evictWhile(() => this.#handOffsSeen.size > max);
+    this.#handOffsSeen.evictBeyond(DEFAULT_CORRELATOR_OPTIONS.maxMessages);
   }
 
   /**
