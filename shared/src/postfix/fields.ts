@@ -6,17 +6,13 @@ export type Head = Omit<EventOf<"unparsed">, "kind" | "text">;
 const INTEGER = /^\d{1,15}$/;
 const BASE64 = /^[A-Za-z0-9+/]{2,}={0,2}$/;
 
-/** Strict: `Number("")` is 0 and `Number(" 1")` is 1, and neither belongs in an event. */
-export function decimal(text: string): number | undefined {
-  return decimalAt(text, 0, text.length);
-}
-
 /** 10^0 … 10^9: every one an exact double. */
 const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
- * `text.slice(start, end)` as a number when it matches `^\d{1,15}(?:\.\d{1,9})?$`, else undefined;
- * the same double `Number()` gives, read in place. Delivery lines carry five of these, and
+ * `text.slice(start, end)` as a number when it matches `^\d{1,15}(?:\.\d{1,9})?$`, else undefined
+ * (strict: `Number("")` is 0 and `Number(" 1")` is 1, and neither belongs in an event); the same
+ * double `Number()` gives, read in place. Delivery lines carry five of these, and
  * slicing them out for `Number()` was a fifth of a delivery line's cost.
  */
 export function decimalAt(text: string, start: number, end: number): number | undefined {

@@ -1,7 +1,7 @@
 /** smtpd session lines: who connected, how the session ended, TLS, SASL, and the queue's `client=`. */
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import { decodePrintable, type Head, integer, withHead } from "./fields.js";
+import { decimalAt, decodePrintable, type Head, integer, withHead } from "./fields.js";
 import { RecurringStrings } from "./recurring.js";
 
 /** `connect from <ep>` (text starts at the endpoint). */
@@ -38,26 +38,20 @@ function readCounter(text: string, start: number, end: number, commands: Counter
   if (i - start > 32 || i >= end || text.charCodeAt(i) !== 61 /* = */) return;
   const okEnd = digitsEnd(text, i + 1, end);
   if (okEnd === -1) return;
-  const ok = digitsValue(text, i + 1, okEnd);
+  const ok = decimalAt(text, i + 1, okEnd);
   let total = ok;
   if (okEnd < end) {
     if (text.charCodeAt(okEnd) !== 47 /* / */) return;
     const totalEnd = digitsEnd(text, okEnd + 1, end);
     if (totalEnd !== end) return;
-    total = digitsValue(text, okEnd + 1, totalEnd);
+    total = decimalAt(text, okEnd + 1, totalEnd);
   }
+  if (ok === undefined || total === undefined) return;
   commands[counterNames.get(text, start, i)] = { ok, total };
 }
 
 /** smtpd logs a dozen or so counter names (smtpd.c): see RecurringStrings for why they are shared. */
 const counterNames = new RecurringStrings(64);
-
-/** The value of the digits in `text[start, end)`, at most nine of them. */
-function digitsValue(text: string, start: number, end: number): number {
-  let value = 0;
-  for (let i = start; i < end; i++) value = value * 10 + (text.charCodeAt(i) - 48);
-  return value;
-}
 
 /** Where a run of 1-9 digits from `start` ends (before `end`), or -1. */
 function digitsEnd(text: string, start: number, end: number): number {
