@@ -66,8 +66,7 @@ const PEER_TROUBLE = [
 ];
 
 export function isPeerTrouble(text: string): boolean {
-  for (const prefix of PEER_TROUBLE) if (text.startsWith(prefix)) return true;
-  return false;
+  return startsWithAny(text, PEER_TROUBLE);
 }
 
 /** Routine lines worth recognising and otherwise ignoring. */
@@ -95,7 +94,11 @@ const NOTICES = [
 ];
 
 export function isNotice(text: string): boolean {
-  for (const prefix of NOTICES) if (text.startsWith(prefix)) return true;
+  return startsWithAny(text, NOTICES);
+}
+
+function startsWithAny(text: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) if (text.startsWith(prefix)) return true;
   return false;
 }
 
