@@ -33,7 +33,13 @@ export class RecurringStrings {
   }
 }
 
-/** Whether `text.slice(start, end)` is `known`, without the slice. */
+/**
+ * Whether `text.slice(start, end)` is `known`, without the slice. Compared code by code: the
+ * strings are short, and V8's `startsWith(known, start)` measured several times slower on them.
+ */
 export function sliceEquals(text: string, start: number, end: number, known: string): boolean {
-  return end - start === known.length && text.startsWith(known, start);
+  if (end - start !== known.length) return false;
+  for (let i = known.length - 1; i >= 0; i--)
+    if (text.charCodeAt(start + i) !== known.charCodeAt(i)) return false;
+  return true;
 }

@@ -131,7 +131,7 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
   let wallClock: WallClock;
   let utc: number;
   // Log lines come in time order, many to a second: each second is read once.
-  if (lastSecondText !== "" && text.startsWith(lastSecondText, at)) {
+  if (isLastSecond(text, at)) {
     wallClock = lastWallClock;
     utc = lastSecondUtc;
   } else {
@@ -139,7 +139,8 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
     if (read === null) return null;
     wallClock = read;
     utc = utcOf(read);
-    lastSecondText = flat(text.slice(at, at + 19));
+    for (let i = 0; i < 19; i++) lastSecondCodes[i] = text.charCodeAt(at + i);
+    lastSecondValid = true;
     lastWallClock = read;
     lastSecondUtc = utc;
   }
@@ -169,8 +170,21 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
   return utc + millis - zoneMs;
 }
 
-/** The last valid `YYYY-MM-DDTHH:MM:SS` read ("" before the first) and what it gave. */
-let lastSecondText = "";
+/**
+ * The last valid `YYYY-MM-DDTHH:MM:SS` read, as character codes (none before the first), and what
+ * it gave. Compared code by code from the end, where seconds differ: `startsWith` of the kept text
+ * cost a sixth of the header's time.
+ */
+let lastSecondValid = false;
+const lastSecondCodes = new Uint16Array(19);
+
+
+function isLastSecond(text: string, at: number): boolean {
+  if (!lastSecondValid) return false;
+  for (let i = 18; i >= 0; i--) if (text.charCodeAt(at + i) !== lastSecondCodes[i]) return false;
+  return true;
+}
+
 let lastWallClock: WallClock = { year: 1970, month: 0, day: 1, hour: 0, minute: 0, second: 0 };
 let lastSecondUtc = 0;
 
