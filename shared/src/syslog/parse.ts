@@ -178,7 +178,6 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
 let lastSecondValid = false;
 const lastSecondCodes = new Uint16Array(19);
 
-
 function isLastSecond(text: string, at: number): boolean {
   if (!lastSecondValid) return false;
   for (let i = 18; i >= 0; i--) if (text.charCodeAt(at + i) !== lastSecondCodes[i]) return false;
