@@ -7,8 +7,9 @@
  * do not know. docs/contracts.md documents every kind and field.
  */
 import { z } from "zod";
+import { DELIVERY_STATUSES, EVENT_SCHEMA_VERSION } from "./event-constants.js";
 
-export const EVENT_SCHEMA_VERSION = 1 as const;
+export { EVENT_SCHEMA_VERSION } from "./event-constants.js";
 
 /** A remote SMTP client or server, keyed by the bracketed address, never the name. */
 export const Endpoint = z.object({
@@ -125,15 +126,7 @@ export const PickupEvent = Base.extend({
 
 export const MessageIdEvent = Base.extend({ kind: z.literal("message_id"), messageId: z.string() });
 
-export const DeliveryStatus = z.enum([
-  "sent",
-  "bounced",
-  "deferred",
-  "expired",
-  "undeliverable",
-  "undeliverable-but-not-cached",
-  "deliverable",
-]);
+export const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
 export const DeliveryEvent = Base.extend({

@@ -1,10 +1,11 @@
 /** Queue lines: qmgr, pickup, cleanup's message-id, delivery agents' `to=... status=`, bounce. */
-import { DeliveryStatus, type EventOf } from "../contracts/events.js";
+import { DELIVERY_STATUSES } from "../contracts/event-constants.js";
+import type { DeliveryStatus, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { decimalAt, type Head, integer, isQueueId, withHead } from "./fields.js";
 import { sliceEquals } from "./recurring.js";
 
-const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>(DeliveryStatus.options);
+const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>(DELIVERY_STATUSES);
 
 type Delivery = EventOf<"delivery">;
 

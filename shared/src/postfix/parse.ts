@@ -4,7 +4,8 @@
  * none can backtrack super-linearly (parse.property.test.ts feeds it 64 KiB hostile lines).
  * test/fixtures/postfix-corpus.log holds an example of every shape, grouped by the kind it yields.
  */
-import { EVENT_SCHEMA_VERSION, type PostfixEvent } from "../contracts/events.js";
+import { EVENT_SCHEMA_VERSION } from "../contracts/event-constants.js";
+import type { PostfixEvent } from "../contracts/events.js";
 import type { SyslogRecord } from "../syslog/record.js";
 import { debug, isClientlessDebug, parseConversation, parsePeerDetail, parseTlsSetup } from "./debug.js";
 import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmgrFrom } from "./delivery.js";
