@@ -23,6 +23,13 @@ const BIO = /^(?:read from|write to) [0-9A-Fa-f]{4,16} /;
 const HEX_DUMP = /^[0-9a-f]{4} (?:[0-9a-f]{2} |- )/;
 /** `-v` output is prefixed by the C function name: `smtp_get: EOF`, `xsasl_cyrus_server_first: ...`. */
 const FUNCTION = /^[a-z][a-z0-9]{0,31}_[a-z0-9_]{1,63}: /;
+/**
+ * Postfix's attribute protocol between its daemons (anvil, tlsmgr, policy servers), logged under
+ * `debug_peer_list` and `-v` (attr_scan0.c, attr_print0.c): `private/anvil: wanted attribute: count`,
+ * `input attribute name: status`, `input attribute value: 0`, `send attr request = connect`.
+ */
+const ATTRIBUTE =
+  /^(?:[\w./-]{1,128}: wanted attribute: |input attribute (?:name|value): |send attr [\w.-]{1,64} = )/;
 
 /** The debug shapes that name no client; the session tracker ties them to one by pid. */
 export function isClientlessDebug(text: string): boolean {
@@ -32,7 +39,8 @@ export function isClientlessDebug(text: string): boolean {
     CHARS.test(text) ||
     BIO.test(text) ||
     HEX_DUMP.test(text) ||
-    FUNCTION.test(text)
+    FUNCTION.test(text) ||
+    ATTRIBUTE.test(text)
   );
 }
 

@@ -97,6 +97,44 @@ describe("AUTH payloads in debug lines", () => {
   });
 });
 
+describe("key material in Postfix's inter-daemon debug output", () => {
+  // Logged by a real Postfix 3.7 smtpd with debug_peer_list (test/integration/postfix-real.test.ts):
+  // tlsmgr's PRNG seed and session-ticket key, each on the line after its attribute's name.
+  const seed = "1Wmx1sZgB0QROdLzxwR6I8MBrlZ0Wbp9Ys8RYOrsq4Y=";
+  const ticketKey =
+    "JrhE8EdmB7HNrtdRdKoTkm354mYVPfjX5T1CO1LD7wCd45p59AnxRXyGjnpweNRbr1dxMHAwDr7TyhEy2AgEL5R2ejsf6xngiye0itkOWVwR9ghrAAAAAA==";
+
+  test("base64 attribute values are redacted, in debug events", () => {
+    for (const value of [seed, ticketKey]) {
+      assert.deepEqual(body(parse(`input attribute value: ${value}`)), {
+        kind: "debug",
+        text: "input attribute value: [redacted]",
+      });
+    }
+    assert.deepEqual(body(parse(`send attr keybuf = ${ticketKey}`)), {
+      kind: "debug",
+      text: "send attr keybuf = [redacted]",
+    });
+    assert.equal(
+      redactSecrets(`Nov 27 02:46:34 mx postfix/smtpd[10092]: input attribute value: ${seed}`),
+      "Nov 27 02:46:34 mx postfix/smtpd[10092]: input attribute value: [redacted]",
+    );
+  });
+
+  test("names, numbers, words and addresses stay", () => {
+    for (const text of [
+      "private/tlsmgr: wanted attribute: keybuf",
+      "input attribute name: keybuf",
+      "input attribute value: anvil_protocol",
+      "input attribute value: 0",
+      "send attr ident = 127.0.0.1:2588:127.0.0.1",
+      "send attr keyname = [data 0 bytes]",
+    ]) {
+      assert.deepEqual(body(parse(text)), { kind: "debug", text });
+    }
+  });
+});
+
 describe("no event ever carries the password or the payload", () => {
   const user = fc.stringMatching(/^[a-z]{3,12}(@example\.org)?$/);
   const password = fc.stringMatching(/^Pw[A-Za-z0-9!#%&*]{8,24}$/);

@@ -21,13 +21,23 @@ const INIT_RESPONSE = /\binit_response [A-Za-z0-9+/]+=*/g;
 const LONE_TOKEN =
   /(\b(?:Read|Write) \d{1,9} chars: |(?:^|\s)[<>] [^\s[\]]{0,255}\[[^\s\]]{0,64}\](?::\d{1,5})?: )([A-Za-z0-9+/]{2,}={0,2})(?=[?\r\n]*$)/;
 
+/**
+ * Attribute values in Postfix's inter-daemon debug output (debug.ts): tlsmgr hands smtpd its TLS
+ * session-ticket key (`keybuf`) and PRNG seed as base64, one line after the attribute's name, so a
+ * line alone cannot tell a key from a harmless value. Every long base64-shaped value goes; names,
+ * numbers and words (`anvil_protocol`, `127.0.0.1:25:192.0.2.1`) stay. Whole syslog lines (alert
+ * samples) are matched after their tag's `: `.
+ */
+const ATTRIBUTE_VALUE = /(^|: )(input attribute value: |send attr [\w.-]{1,64} = )[A-Za-z0-9+/]{16,}={0,2}$/;
+
 /** Bare SMTP verbs are base64-shaped too, and are exactly what a reader of the debug output needs. */
 const SMTP_VERB = /^(?:QUIT|RSET|NOOP|DATA|HELP|STARTTLS|TURN|ATRN)$/i;
 
 export function redactSecrets(text: string): string {
   const out = text
     .replace(AUTH_COMMAND, (_match, command: string) => command + REDACTED)
-    .replace(INIT_RESPONSE, `init_response ${REDACTED}`);
+    .replace(INIT_RESPONSE, `init_response ${REDACTED}`)
+    .replace(ATTRIBUTE_VALUE, `$1$2${REDACTED}`);
   return out.replace(LONE_TOKEN, (match, prefix: string, token: string) =>
     SMTP_VERB.test(token) ? match : prefix + REDACTED,
   );
