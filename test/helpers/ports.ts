@@ -1,5 +1,5 @@
 import { createSocket } from "node:dgram";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 /**
  * A loopback port free for both TCP and UDP right now. Syslog ports use 0 for "off", so tests pick
@@ -23,4 +23,21 @@ export async function freePort(): Promise<number> {
     if (udpFree) return port;
   }
   throw new Error("no free loopback port pair found");
+}
+
+/** Whether something accepts a TCP connection on the loopback `port` now (half a second at most). */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.setTimeout(500);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { acceptsConnections } from "./ports.js";
 
 export const RSYSLOGD = process.env.RSYSLOGD_BIN ?? "/usr/sbin/rsyslogd";
 
@@ -68,7 +68,7 @@ export async function startRsyslogd(options: {
         await stop();
         throw new Error(`rsyslogd exited before it was ready: ${output.trim()}`);
       }
-      if (await accepts(port)) break;
+      if (await acceptsConnections(port)) break;
       if (Date.now() > deadline) {
         await stop();
         throw new Error(`rsyslogd did not listen on ${port} in time: ${output.trim()}`);
@@ -82,20 +82,4 @@ export async function startRsyslogd(options: {
     stop,
     [Symbol.asyncDispose]: () => stop(),
   };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.setTimeout(500);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

@@ -1,0 +1,306 @@
+/**
+ * A real Postfix for a test, from Debian's package: its own config, queue and data directories in a
+ * temp directory, `maillog_file` logging (postlogd, no syslog daemon needed), smtpd listeners on free
+ * loopback ports, Cyrus SASL over a sasldb of the test's users, and a self-signed certificate for
+ * STARTTLS. Nothing of the host's Postfix (if any) is read or touched. Needs root: master runs as
+ * root and drops to the `postfix` user the package creates.
+ *
+ * Listeners (master.cf):
+ * - `smtp`: inbound MX. example.org's users are virtual aliases of downstream.test's; no relaying.
+ * - `submission`: SASL AUTH (PLAIN, LOGIN) and STARTTLS, then relaying.
+ * - `debug`: the same as submission with `debug_peer_list=127.0.0.1` and `smtpd_tls_loglevel=2`:
+ *   the SMTP conversation, AUTH payloads included, and TLS debug noise, as in seed 002.
+ * - `downstream`: the "remote" MTA every relayed message goes to (its syslog_name is
+ *   `postfix-down/smtpd`, a second instance's naming). It rejects the addresses of `rejectRecipients`
+ *   with their reply, and discards what it accepts. Being on this host, its `queued as` replies are
+ *   hand-offs the correlator can follow, like a content filter's re-injection.
+ * - `closed`: a port nothing listens on; `deferred.test` is routed there, so its mail is deferred.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { acceptsConnections, freePort } from "./ports.js";
+
+const run = promisify(execFile);
+const POSTFIX = "/usr/sbin/postfix";
+
+export interface PostfixPorts {
+  smtp: number;
+  submission: number;
+  debug: number;
+  downstream: number;
+  closed: number;
+}
+
+export interface PostfixServer {
+  readonly ports: PostfixPorts;
+  readonly maillog: string;
+  /** The maillog so far. */
+  log(): string;
+  /** Polls the maillog until `done(log)` holds; on timeout, fails with the log's tail. */
+  waitForLog(done: (log: string) => boolean, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface PostfixOptions {
+  /** SASL users (`user@realm`) and their passwords. */
+  users: Readonly<Record<string, string>>;
+  /** Recipient → `CODE DSN text` the downstream MTA answers RCPT TO with. */
+  rejectRecipients?: Readonly<Record<string, string>>;
+  timeoutMs?: number;
+}
+
+export async function startPostfix(options: PostfixOptions): Promise<PostfixServer> {
+  const postfixUid = await userId("postfix");
+  if (process.getuid?.() !== 0) throw new Error("a real Postfix test needs root (master starts as root)");
+  const dir = mkdtempSync(join(tmpdir(), "postwatch-postfix-"));
+  // smtpd runs as `postfix` and opens the sasldb below at every AUTH: the path must be traversable.
+  chmodSync(dir, 0o755);
+  const etc = join(dir, "etc");
+  const data = join(dir, "data");
+  for (const sub of [etc, join(etc, "sasl"), join(dir, "queue"), data]) mkdirSync(sub);
+  chownSync(data, postfixUid, -1);
+  const ports: PostfixPorts = {
+    smtp: await freePort(),
+    submission: await freePort(),
+    debug: await freePort(),
+    downstream: await freePort(),
+    closed: await freePort(),
+  };
+  const maillog = join(dir, "maillog");
+  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports));
+  writeFileSync(join(etc, "master.cf"), masterCf(dir, ports));
+  writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
+  await writeSasl(dir, options.users, postfixUid);
+  await run("openssl", [
+    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"],
+    ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-subj", "/CN=mx.postwatch.test"],
+  ]);
+
+  // start-fg keeps master a child of this process, so a failed start is seen rather than guessed.
+  const child = spawn(POSTFIX, ["-c", etc, "start-fg"], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const log = () => {
+    try {
+      return readFileSync(maillog, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const stop = () => stopPostfix(child, etc, dir);
+  const failure = async (why: string) => {
+    const detail = `${output.trim()}\n${log().split("\n").slice(-15).join("\n")}`;
+    await stop();
+    return new Error(`Postfix ${why}:\n${detail}`);
+  };
+
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  for (const port of [ports.smtp, ports.submission, ports.debug, ports.downstream]) {
+    while (!(await acceptsConnections(port))) {
+      if (child.exitCode !== null) throw await failure("exited before it listened");
+      if (Date.now() > deadline) throw await failure(`did not listen on ${port} in time`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  return {
+    ports,
+    maillog,
+    log,
+    async waitForLog(done, timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const text = log();
+        if (done(text)) return text;
+        if (Date.now() > until) {
+          throw new Error(`the maillog never reached the expected state; its tail:\n${text.slice(-3000)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+async function userId(name: string): Promise<number> {
+  try {
+    return Number((await run("id", ["-u", name])).stdout.trim());
+  } catch {
+    throw new Error(`no '${name}' user: install Debian's postfix package (bash .ci/run does)`);
+  }
+}
+
+function mainCf(dir: string, ports: PostfixPorts): string {
+  const downstream = `smtp:[127.0.0.1]:${ports.downstream}`;
+  return `compatibility_level = 3.6
+queue_directory = ${dir}/queue
+data_directory = ${dir}/data
+maillog_file = ${dir}/maillog
+maillog_file_prefixes = ${dir}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.postwatch.test
+mydomain = postwatch.test
+myorigin = postwatch.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+# 127.0.0.1 is every test client's address: it must not count as a trusted network.
+mynetworks = 127.0.0.254/32
+alias_maps =
+alias_database =
+local_recipient_maps =
+virtual_alias_domains = example.org
+virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@example.org=bob@downstream.test }
+transport_maps = inline:{ downstream.test=${downstream}, remote.test=${downstream}, deferred.test=smtp:[127.0.0.1]:${ports.closed} }
+smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+smtpd_sasl_auth_enable = no
+cyrus_sasl_config_path = ${dir}/etc/sasl
+smtpd_sasl_path = smtpd
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = ${dir}/cert.pem
+smtpd_tls_key_file = ${dir}/key.pem
+smtpd_tls_loglevel = 1
+smtp_tls_security_level = none
+# No retries within a test: a deferred recipient stays deferred.
+queue_run_delay = 3600s
+minimal_backoff_time = 3600s
+maximal_backoff_time = 3600s
+`;
+}
+
+function masterCf(dir: string, ports: PostfixPorts): string {
+  return `127.0.0.1:${ports.smtp} inet n - n - - smtpd
+127.0.0.1:${ports.submission} inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+127.0.0.1:${ports.debug} inet n - n - - smtpd
+  -o syslog_name=postfix/submission-debug
+  -o smtpd_sasl_auth_enable=yes
+  -o debug_peer_list=127.0.0.1
+  -o smtpd_tls_loglevel=2
+127.0.0.1:${ports.downstream} inet n - n - - smtpd
+  -o syslog_name=postfix-down/smtpd
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=check_recipient_access,texthash:${dir}/rejections,permit
+  -o virtual_alias_domains=
+  -o virtual_alias_maps=
+  -o content_filter=discard:
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+`;
+}
+
+function accessMap(rejections: Readonly<Record<string, string>>): string {
+  return Object.entries(rejections)
+    .map(([recipient, reply]) => `${recipient} ${reply}\n`)
+    .join("");
+}
+
+/** Debian's Postfix reads `<config_directory>/sasl/smtpd.conf`; the sasldb is the test's own. */
+async function writeSasl(dir: string, users: Readonly<Record<string, string>>, postfixUid: number) {
+  const sasldb = join(dir, "sasldb2");
+  writeFileSync(
+    join(dir, "etc", "sasl", "smtpd.conf"),
+    `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: ${sasldb}\n`,
+  );
+  for (const [address, password] of Object.entries(users)) {
+    const [user, realm] = address.split("@") as [string, string];
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile("saslpasswd2", ["-p", "-c", "-f", sasldb, "-u", realm, user], (error) =>
+        error ? reject(new Error(`saslpasswd2 failed (install sasl2-bin): ${error.message}`)) : resolve(),
+      );
+      child.stdin?.end(password);
+    });
+  }
+  chownSync(sasldb, postfixUid, -1);
+  chmodSync(sasldb, 0o600);
+}
+
+async function stopPostfix(child: ChildProcess, etc: string, dir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    await run(POSTFIX, ["-c", etc, "stop"], { timeout: 15_000 }).catch(() => undefined);
+    const timer = setTimeout(() => killMaster(dir, child), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** `postfix stop` did not end it: master's pid file names the process to kill, with its children. */
+function killMaster(dir: string, child: ChildProcess): void {
+  try {
+    process.kill(Number(readFileSync(join(dir, "queue", "pid", "master.pid"), "utf8").trim()), "SIGKILL");
+  } catch {
+    // Gone already, or never wrote its pid: the start-fg script is all there is to kill.
+  }
+  child.kill("SIGKILL");
+}
+
+/**
+ * swaks, the SMTP test tool, with `args`; resolves with its transcript whatever the server answered
+ * (a rejection is what most tests ask for), rejects only when swaks could not run.
+ */
+export async function swaks(args: readonly string[]): Promise<string> {
+  try {
+    return (await run("swaks", ["--timeout", "15", ...args], { timeout: 30_000 })).stdout;
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string };
+    if (typeof failed.code === "number" && failed.stdout !== undefined) return failed.stdout;
+    throw error;
+  }
+}
+
+/** Opens an SMTP session, says EHLO, and drops the connection: smtpd logs `lost connection after EHLO`. */
+export function dropAfterEhlo(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    let saidEhlo = false;
+    socket.setTimeout(10_000, () => socket.destroy(new Error("no EHLO reply within 10 s")));
+    socket.once("error", reject);
+    socket.on("data", (chunk) => {
+      reply += chunk.toString();
+      // A reply is complete at its last line, `NNN text` (a space, not a dash, after the code).
+      if (!/^\d{3} .*\r\n$/m.test(reply)) return;
+      if (saidEhlo) {
+        socket.destroy();
+        resolve();
+        return;
+      }
+      saidEhlo = true;
+      reply = "";
+      socket.write("EHLO dropper.example.net\r\n");
+    });
+  });
+}

@@ -1,0 +1,267 @@
+/**
+ * postwatch against a real Postfix (Debian's 3.7, test/helpers/postfix.ts) driven by swaks: the log
+ * lines are Postfix's own, not the corpus's reconstruction of them. The scenario is the seeds' in
+ * miniature: inbound mail, a rejected recipient, a relay probe, SASL guesses (seed 002, once with
+ * the debug output the seed's admin had on), a lost connection, and an authenticated account
+ * relaying to several recipients, one of which the remote side rejects as virus-infected and one of
+ * which is deferred (seed 003). Needs root, postfix, swaks and sasl2-bin (bash .ci/run installs them).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { forEachEvent, newInputStats } from "../../services/cli/src/input.js";
+import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
+import { Correlator } from "../../shared/src/postfix/correlate.js";
+import { dropAfterEhlo, type PostfixServer, startPostfix, swaks } from "../helpers/postfix.js";
+
+const ALICE = "alice@example.org";
+const ALICE_PASSWORD = "S3cret-alice-7f2c";
+const GUESSES = ["Winter2026!", "Password1", "letmein-42"];
+const DEBUG_GUESS = "Hunter2-debug-guess";
+const VIRUS_REPLY = "551 5.7.1 virus infected";
+
+type Message = EventOf<"message">;
+
+describe("a real Postfix's log", () => {
+  let postfix: PostfixServer;
+  let events: PostfixEvent[];
+  let summaries: Message[];
+  let stats: ReturnType<typeof newInputStats>;
+  let rawLog: string;
+
+  before(async () => {
+    postfix = await startPostfix({
+      users: { [ALICE]: ALICE_PASSWORD },
+      rejectRecipients: { "virus@remote.test": VIRUS_REPLY },
+    });
+    const { smtp, submission, debug } = postfix.ports;
+    const at = (port: number) => ["--server", "127.0.0.1", "--port", String(port)];
+    await swaks([...at(smtp), "--ehlo", "client.example.net", "-f", "sender@example.net", "-t", ALICE]);
+    await swaks([
+      ...at(smtp),
+      "--ehlo",
+      "client.example.net",
+      "-f",
+      "sender@example.net",
+      "-t",
+      "nosuch@example.org",
+    ]);
+    await swaks([
+      ...at(smtp),
+      "--ehlo",
+      "probe.example.net",
+      "-f",
+      "spam@example.net",
+      "-t",
+      "victim@elsewhere.test",
+    ]);
+    for (const guess of GUESSES) {
+      await swaks([
+        ...at(submission),
+        "--ehlo",
+        "bot.example.net",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        ALICE,
+        "--auth-password",
+        guess,
+        "--quit-after",
+        "AUTH",
+      ]);
+    }
+    await swaks([
+      ...at(submission),
+      "--ehlo",
+      "bot.example.net",
+      "--auth",
+      "LOGIN",
+      "--auth-user",
+      "admin",
+      "--auth-password",
+      "admin",
+      "--quit-after",
+      "AUTH",
+    ]);
+    await swaks([
+      ...at(debug),
+      "--tls",
+      "--ehlo",
+      "bot.example.net",
+      "--auth",
+      "PLAIN",
+      "--auth-user",
+      ALICE,
+      "--auth-password",
+      DEBUG_GUESS,
+      "--quit-after",
+      "AUTH",
+    ]);
+    await dropAfterEhlo(smtp);
+    await swaks([
+      ...at(submission),
+      ...[
+        "--tls",
+        "--ehlo",
+        "laptop.example.org",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        ALICE,
+        "--auth-password",
+        ALICE_PASSWORD,
+      ],
+      ...["-f", ALICE, "-t", "a@remote.test,virus@remote.test,c@deferred.test"],
+    ]);
+    // Done when the bounce to alice has been relayed downstream and removed, the deferral logged and
+    // the inbound message's downstream copy removed: every story above has reached its last line.
+    rawLog = await postfix.waitForLog((log) => {
+      const bounce = /sender non-delivery notification: ([0-9A-F]+)/.exec(log)?.[1];
+      const removed = log.match(/: removed$/gm)?.length ?? 0;
+      return (
+        bounce !== undefined &&
+        log.includes(`${bounce}: removed`) &&
+        log.includes("status=deferred") &&
+        removed >= 5
+      );
+    });
+
+    stats = newInputStats();
+    events = [];
+    summaries = [];
+    const correlator = new Correlator();
+    const keep = (output: readonly PostfixEvent[]) => {
+      for (const event of output) if (event.kind === "message") summaries.push(event);
+    };
+    await forEachEvent([postfix.maillog], stats, (event, atMs) => {
+      events.push(event);
+      keep(correlator.push(event, atMs));
+    });
+    keep(correlator.sweep(Number.POSITIVE_INFINITY));
+  });
+
+  after(() => postfix?.stop());
+
+  test("every line parses to a known kind and validates against the event contract", (t) => {
+    t.diagnostic(`${stats.lines} lines: ${JSON.stringify(stats.byKind)}`);
+    assert.equal(stats.badHeader, 0);
+    assert.equal(stats.notPostfix, 0);
+    assert.deepEqual(
+      events.filter((event) => event.kind === "unparsed"),
+      [],
+    );
+    for (const event of events) PostfixEvent.parse(event);
+    for (const kind of ["connect", "disconnect", "client", "message_id", "queued", "delivery", "removed"]) {
+      assert.ok(stats.byKind[kind], `no ${kind} event`);
+    }
+    for (const kind of ["reject", "sasl_auth_failed", "tls", "bounce_notice", "lost_connection", "debug"]) {
+      assert.ok(stats.byKind[kind], `no ${kind} event`);
+    }
+  });
+
+  test("the recipient and relay rejects carry their category, addresses and HELO", () => {
+    const rejects = events.filter((event): event is EventOf<"reject"> => event.kind === "reject");
+    const byTo = new Map(rejects.map((reject) => [reject.to, reject]));
+    assert.deepEqual(pick(byTo.get("nosuch@example.org")), {
+      category: "unknown_recipient",
+      smtpCode: 550,
+      dsn: "5.1.1",
+      from: "sender@example.net",
+      helo: "client.example.net",
+      stage: "RCPT",
+    });
+    assert.deepEqual(pick(byTo.get("victim@elsewhere.test")), {
+      category: "relay_denied",
+      smtpCode: 554,
+      dsn: "5.7.1",
+      from: "spam@example.net",
+      helo: "probe.example.net",
+      stage: "RCPT",
+    });
+  });
+
+  test("a client that drops the connection after EHLO is a lost connection at that stage", () => {
+    const lost = events.filter(
+      (event): event is EventOf<"lost_connection"> => event.kind === "lost_connection",
+    );
+    // The others are the helper's readiness probes, dropped right after connecting.
+    assert.deepEqual(
+      lost.map((event) => event.stage).filter((stage) => stage !== "CONNECT"),
+      ["EHLO"],
+    );
+  });
+
+  test("each SASL guess is one failure naming the client, mechanism, reason and user", () => {
+    const failures = events.filter(
+      (event): event is EventOf<"sasl_auth_failed"> => event.kind === "sasl_auth_failed",
+    );
+    assert.deepEqual(
+      failures.map((f) => [f.service ?? "", f.client.ip, f.mechanism, f.reason, f.saslUsername]),
+      [
+        ...GUESSES.map(() => ["submission", "127.0.0.1", "PLAIN", "authentication failure", ALICE]),
+        ["submission", "127.0.0.1", "LOGIN", "authentication failure", "admin"],
+        ["submission-debug", "127.0.0.1", "PLAIN", "authentication failure", ALICE],
+      ],
+    );
+  });
+
+  test("the AUTH payload in the debug output names the user, and no password leaves the parser", () => {
+    const payload = Buffer.from(`\0${ALICE}\0${DEBUG_GUESS}`).toString("base64");
+    assert.ok(rawLog.includes(payload), "the debug listener should have logged the AUTH PLAIN payload");
+    const auth = events.find((event) => event.kind === "debug" && event.authUsername !== undefined);
+    assert.equal(auth?.kind === "debug" && auth.authUsername, ALICE);
+    assert.equal(auth?.kind === "debug" && auth.client?.ip, "127.0.0.1");
+    const json = JSON.stringify([...events, ...summaries]);
+    for (const secret of [payload, DEBUG_GUESS, ALICE_PASSWORD, ...GUESSES]) {
+      assert.ok(!json.includes(secret), `${secret} left the parser`);
+    }
+  });
+
+  test("the relayed message's summary names its account and client, and each recipient's fate", () => {
+    const relayed = summaries.find(
+      (message) => message.saslUsername === ALICE && message.forwardedFrom === undefined,
+    );
+    assert.ok(relayed, "no summary for alice's authenticated message");
+    assert.deepEqual(
+      {
+        client: relayed.client?.ip,
+        saslMethod: relayed.saslMethod,
+        from: relayed.from,
+        bounces: relayed.bounceQueueIds.length,
+      },
+      { client: "127.0.0.1", saslMethod: "PLAIN", from: ALICE, bounces: 1 },
+    );
+    const fate = Object.fromEntries(
+      relayed.recipients.map((r) => [r.to, [r.status, r.dsn, r.handedOff ?? false]]),
+    );
+    assert.deepEqual(fate, {
+      "a@remote.test": ["sent", "2.0.0", true],
+      "virus@remote.test": ["bounced", "5.7.1", false],
+      "c@deferred.test": ["deferred", "4.4.1", false],
+    });
+    const virus = relayed.recipients.find((r) => r.to === "virus@remote.test");
+    assert.match(virus?.response ?? "", /551 5\.7\.1 .*virus infected/);
+  });
+
+  test("the downstream copy and the bounce link back to the message they came from", () => {
+    const relayed = summaries.find(
+      (message) => message.saslUsername === ALICE && message.forwardedFrom === undefined,
+    );
+    assert.ok(relayed);
+    const copy = summaries.find((message) => message.forwardedFrom === relayed.queueId);
+    assert.ok(copy, "no summary continues the hand-off to the downstream MTA");
+    assert.equal(copy.saslUsername, ALICE, "the downstream copy inherits its submitter");
+    assert.deepEqual(
+      copy.recipients.map((r) => r.to),
+      ["a@remote.test"],
+    );
+    const bounce = summaries.find((message) => message.bounceOf === relayed.queueId);
+    assert.equal(bounce?.queueId, relayed.bounceQueueIds[0]);
+    assert.equal(bounce?.from, "");
+  });
+});
+
+function pick(reject: EventOf<"reject"> | undefined) {
+  if (reject === undefined) return undefined;
+  const { category, smtpCode, dsn, from, helo, stage } = reject;
+  return { category, smtpCode, dsn, from, helo, stage };
+}
