@@ -14,7 +14,12 @@
  *   `postfix-down/smtpd`, a second instance's naming). It rejects the addresses of `rejectRecipients`
  *   with their reply, and discards what it accepts. Being on this host, its `queued as` replies are
  *   hand-offs the correlator can follow, like a content filter's re-injection.
+ * - `postscreen`: postscreen in front of smtp, enforcing the greeting: a client that talks first is
+ *   logged as PREGREET and rejected at RCPT; others PASS NEW to smtpd.
  * - `closed`: a port nothing listens on; `deferred.test` is routed there, so its mail is deferred.
+ *
+ * cleanup rejects any message whose Subject mentions a lottery (header_checks), and anvil logs its
+ * statistics every second rather than every ten minutes.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -29,6 +34,7 @@ const POSTFIX = "/usr/sbin/postfix";
 
 export interface PostfixPorts {
   smtp: number;
+  postscreen: number;
   submission: number;
   debug: number;
   downstream: number;
@@ -66,6 +72,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   chownSync(data, postfixUid, -1);
   const ports: PostfixPorts = {
     smtp: await freePort(),
+    postscreen: await freePort(),
     submission: await freePort(),
     debug: await freePort(),
     downstream: await freePort(),
@@ -75,6 +82,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   writeFileSync(join(etc, "main.cf"), mainCf(dir, ports));
   writeFileSync(join(etc, "master.cf"), masterCf(dir, ports));
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
+  writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
   await writeSasl(dir, options.users, postfixUid);
   await run("openssl", [
     ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"],
@@ -104,7 +112,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  for (const port of [ports.smtp, ports.submission, ports.debug, ports.downstream]) {
+  for (const port of [ports.smtp, ports.postscreen, ports.submission, ports.debug, ports.downstream]) {
     while (!(await acceptsConnections(port))) {
       if (child.exitCode !== null) throw await failure("exited before it listened");
       if (Date.now() > deadline) throw await failure(`did not listen on ${port} in time`);
@@ -172,6 +180,10 @@ smtpd_tls_cert_file = ${dir}/cert.pem
 smtpd_tls_key_file = ${dir}/key.pem
 smtpd_tls_loglevel = 1
 smtp_tls_security_level = none
+header_checks = regexp:${dir}/header_checks
+postscreen_greet_action = enforce
+postscreen_greet_wait = 1s
+anvil_status_update_time = 1s
 # No retries within a test: a deferred recipient stays deferred.
 queue_run_delay = 3600s
 minimal_backoff_time = 3600s
@@ -181,6 +193,10 @@ maximal_backoff_time = 3600s
 
 function masterCf(dir: string, ports: PostfixPorts): string {
   return `127.0.0.1:${ports.smtp} inet n - n - - smtpd
+127.0.0.1:${ports.postscreen} inet n - n - 1 postscreen
+smtpd     pass  - - n - - smtpd
+dnsblog   unix  - - n - 0 dnsblog
+tlsproxy  unix  - - n - 0 tlsproxy
 127.0.0.1:${ports.submission} inet n - n - - smtpd
   -o syslog_name=postfix/submission
   -o smtpd_sasl_auth_enable=yes
@@ -281,26 +297,51 @@ export async function swaks(args: readonly string[]): Promise<string> {
   }
 }
 
-/** Opens an SMTP session, says EHLO, and drops the connection: smtpd logs `lost connection after EHLO`. */
-export function dropAfterEhlo(port: number): Promise<void> {
+export interface SmtpTalk {
+  /** Sent as soon as the connection opens, before the greeting: what postscreen calls PREGREET. */
+  pregreet?: string;
+  /** Sent one per reply, after the greeting (postscreen answers no pregreeting: it discards it). */
+  commands: readonly string[];
+  /** End with QUIT; otherwise the connection is dropped after the last reply. */
+  quit: boolean;
+}
+
+/**
+ * A scripted SMTP client for what swaks will not do (talk before the greeting, hang up without
+ * QUIT). Resolves with the server's replies, one string per reply.
+ */
+export function smtpTalk(port: number, talk: SmtpTalk): Promise<string[]> {
+  const commands = [...talk.commands, ...(talk.quit ? ["QUIT"] : [])];
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
-    let reply = "";
-    let saidEhlo = false;
-    socket.setTimeout(10_000, () => socket.destroy(new Error("no EHLO reply within 10 s")));
+    const replies: string[] = [];
+    let pending = "";
+    let sent = 0;
+    socket.setTimeout(15_000, () =>
+      socket.destroy(new Error(`SMTP talk stalled after ${replies.length} replies`)),
+    );
     socket.once("error", reject);
+    socket.once("close", () => resolve(replies));
+    socket.once("connect", () => {
+      if (talk.pregreet !== undefined) socket.write(`${talk.pregreet}\r\n`);
+    });
     socket.on("data", (chunk) => {
-      reply += chunk.toString();
-      // A reply is complete at its last line, `NNN text` (a space, not a dash, after the code).
-      if (!/^\d{3} .*\r\n$/m.test(reply)) return;
-      if (saidEhlo) {
-        socket.destroy();
-        resolve();
-        return;
+      pending += chunk.toString();
+      // A reply ends at its line `NNN text` (a space, not a dash, after the code).
+      for (let end = finalLineEnd(pending); end !== -1; end = finalLineEnd(pending)) {
+        replies.push(pending.slice(0, end));
+        pending = pending.slice(end);
       }
-      saidEhlo = true;
-      reply = "";
-      socket.write("EHLO dropper.example.net\r\n");
+      // The greeting, then one reply per command.
+      if (replies.length < 1 + sent) return;
+      if (sent < commands.length) socket.write(`${commands[sent++]}\r\n`);
+      else socket.destroy();
     });
   });
+}
+
+/** The end of the first complete reply in `text`, or -1. */
+function finalLineEnd(text: string): number {
+  const match = /^\d{3} [^\n]*\n/m.exec(text);
+  return match === null ? -1 : match.index + match[0].length;
 }

@@ -476,6 +476,18 @@ describe("postscreen and anvil", () => {
         clientIp: "198.51.100.12",
       },
     );
+    const anvil = (ident: string) => {
+      const event = parse(
+        `statistics: max connection count 1 for (${ident}) at Nov 27 02:53:01`,
+        "postfix/anvil",
+      );
+      return event?.kind === "anvil" ? [event.service, event.clientIp] : [];
+    };
+    // A master.cf entry `127.0.0.1:2525 inet ... smtpd` is the service `127.0.0.1:2525` (real Postfix 3.7).
+    assert.deepEqual(anvil("127.0.0.1:45219:127.0.0.1"), ["127.0.0.1:45219", "127.0.0.1"]);
+    assert.deepEqual(anvil("smtp:2001:db8::7"), ["smtp", "2001:db8::7"]);
+    assert.deepEqual(anvil("[::1]:25:::1"), ["[::1]:25", "::1"]);
+    assert.deepEqual(anvil("smtp:unknown"), ["smtp", undefined]);
     assert.deepEqual(parse("statistics: max cache size 5 at Nov  3 10:12:01", "postfix/anvil"), {
       kind: "anvil",
       statistic: "max cache size",

@@ -1,4 +1,8 @@
-/** postscreen verdicts (and tlsproxy's, which share the shape) and anvil's rate statistics. */
+/**
+ * postscreen verdicts (and tlsproxy's, which share the shape) and anvil's rate statistics. node:net
+ * only for isIP, a pure check.
+ */
+import { isIP } from "node:net";
 import type { EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { type Head, withHead } from "./fields.js";
@@ -27,8 +31,7 @@ export function parsePostscreen(head: Head, text: string): EventOf<"postscreen">
 }
 
 /** Every anvil statistic starts with `max`: connection rate/count, message/recipient/newtls/auth rate, cache size. */
-const ANVIL =
-  /^(max [a-z]{1,16}(?: [a-z]{1,16}){0,3}) (\d[^ ]{0,31})(?: for \(([^:)]{1,64}):([^)]{1,64})\))?/;
+const ANVIL = /^(max [a-z]{1,16}(?: [a-z]{1,16}){0,3}) (\d[^ ]{0,31})(?: for \(([^)]{1,128})\))?/;
 
 /** `statistics: max connection rate 3/60s for (smtp:198.51.100.12) at Nov  3 10:12:01` (text after `statistics: `). */
 export function parseAnvil(head: Head, text: string, at: number): EventOf<"anvil"> | null {
@@ -40,7 +43,26 @@ export function parseAnvil(head: Head, text: string, at: number): EventOf<"anvil
     statistic: match[1] as string,
     value: match[2] as string,
   });
-  if (match[3] !== undefined) event.service = match[3];
-  if (match[4] !== undefined) event.clientIp = match[4];
+  const ident = match[3];
+  if (ident !== undefined) {
+    const split = splitAnvilIdent(ident);
+    event.service = split.service;
+    if (split.clientIp !== undefined) event.clientIp = split.clientIp;
+  }
   return event;
+}
+
+/**
+ * anvil's `service:client`. The service is the master.cf service name, which holds colons itself
+ * when the entry is `host:port` (a real Postfix logs `(127.0.0.1:2525:192.0.2.7)`), and the client
+ * may be IPv6 (`smtp:2001:db8::7`): the client is the longest suffix after a colon that is an IP
+ * address.
+ */
+function splitAnvilIdent(ident: string): { service: string; clientIp?: string } {
+  for (let colon = ident.indexOf(":"); colon > 0; colon = ident.indexOf(":", colon + 1)) {
+    const ip = ident.slice(colon + 1);
+    if (isIP(ip) !== 0) return { service: ident.slice(0, colon), clientIp: ip };
+  }
+  const colon = ident.indexOf(":");
+  return { service: colon > 0 ? ident.slice(0, colon) : ident };
 }
