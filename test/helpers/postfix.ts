@@ -6,7 +6,8 @@
  * root and drops to the `postfix` user the package creates.
  *
  * Listeners (master.cf):
- * - `smtp`: inbound MX. example.org's users are virtual aliases of downstream.test's; no relaying.
+ * - `smtp`: inbound MX. example.org's users are virtual aliases of downstream.test's; no relaying;
+ *   the HELO `evil.example.net` is refused, and a client is cut off at its second error.
  * - `submission`: SASL AUTH (PLAIN, LOGIN) and STARTTLS, then relaying.
  * - `debug`: the same as submission with `debug_peer_list=127.0.0.1` and `smtpd_tls_loglevel=2`:
  *   the SMTP conversation, AUTH payloads included, and TLS debug noise, as in seed 002.
@@ -83,6 +84,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   writeFileSync(join(etc, "master.cf"), masterCf(dir, ports));
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
+  writeFileSync(join(dir, "helo_access"), "evil.example.net REJECT go away\n");
   await writeSasl(dir, options.users, postfixUid);
   await run("openssl", [
     ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"],
@@ -172,6 +174,7 @@ virtual_alias_domains = example.org
 virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@example.org=bob@downstream.test }
 transport_maps = inline:{ downstream.test=${downstream}, remote.test=${downstream}, deferred.test=smtp:[127.0.0.1]:${ports.closed} }
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+smtpd_helo_restrictions = check_helo_access texthash:${dir}/helo_access
 smtpd_sasl_auth_enable = no
 cyrus_sasl_config_path = ${dir}/etc/sasl
 smtpd_sasl_path = smtpd
@@ -193,6 +196,7 @@ maximal_backoff_time = 3600s
 
 function masterCf(dir: string, ports: PostfixPorts): string {
   return `127.0.0.1:${ports.smtp} inet n - n - - smtpd
+  -o smtpd_hard_error_limit=2
 127.0.0.1:${ports.postscreen} inet n - n - 1 postscreen
 smtpd     pass  - - n - - smtpd
 dnsblog   unix  - - n - 0 dnsblog
@@ -285,14 +289,16 @@ function killMaster(dir: string, child: ChildProcess): void {
 
 /**
  * swaks, the SMTP test tool, with `args`; resolves with its transcript whatever the server answered
- * (a rejection is what most tests ask for), rejects only when swaks could not run.
+ * (a rejection is what most tests ask for).
  */
 export async function swaks(args: readonly string[]): Promise<string> {
   try {
     return (await run("swaks", ["--timeout", "15", ...args], { timeout: 30_000 })).stdout;
   } catch (error) {
-    const failed = error as { code?: unknown; stdout?: string };
-    if (typeof failed.code === "number" && failed.stdout !== undefined) return failed.stdout;
+    // A refusal is an exit code, or SIGPIPE when the server hung up first (`421 too many errors`);
+    // only a swaks that could not start, or ran past its deadline, is a failure.
+    const failed = error as { stdout?: string; killed?: boolean };
+    if (failed.stdout !== undefined && failed.stdout !== "" && !failed.killed) return failed.stdout;
     throw error;
   }
 }

@@ -66,6 +66,16 @@ describe("a real Postfix's log", () => {
       "--header",
       "Subject: You won the lottery",
     ]);
+    await swaks([...at(smtp), "--ehlo", "evil.example.net", "-f", "evil@example.net", "-t", BOB]);
+    await swaks([
+      ...at(smtp),
+      "--ehlo",
+      "harvester.example.net",
+      "-f",
+      "h@example.net",
+      "-t",
+      "u1@example.org,u2@example.org,u3@example.org",
+    ]);
     for (const guess of GUESSES) {
       await swaks([
         ...at(submission),
@@ -179,9 +189,17 @@ describe("a real Postfix's log", () => {
     }
   });
 
-  test("the recipient and relay rejects carry their category, addresses and HELO", () => {
+  test("the recipient, HELO and relay rejects carry their category, addresses and HELO", () => {
     const rejects = events.filter((event): event is EventOf<"reject"> => event.kind === "reject");
     const byTo = new Map(rejects.map((reject) => [reject.to, reject]));
+    assert.deepEqual(pick(rejects.find((reject) => reject.helo === "evil.example.net")), {
+      category: "helo",
+      smtpCode: 554,
+      dsn: "5.7.1",
+      from: "evil@example.net",
+      helo: "evil.example.net",
+      stage: "RCPT",
+    });
     assert.deepEqual(pick(byTo.get("nosuch@example.org")), {
       category: "unknown_recipient",
       smtpCode: 550,
@@ -236,6 +254,14 @@ describe("a real Postfix's log", () => {
     // wild) are services with colons in their name; postscreen hands over to the `smtpd` service.
     assert.deepEqual(new Set(perClient.map((event) => event.clientIp)), new Set(["127.0.0.1"]));
     assert.ok(perClient.some((event) => event.service === `127.0.0.1:${postfix.ports.smtp}`));
+  });
+
+  test("a client cut off at its second unknown recipient is too_many_errors after RCPT", () => {
+    const cutOff = events.filter((event) => event.kind === "too_many_errors");
+    assert.deepEqual(
+      cutOff.map((event) => event.kind === "too_many_errors" && [event.stage, event.client.ip]),
+      [["RCPT", "127.0.0.1"]],
+    );
   });
 
   test("a client that drops the connection after EHLO is a lost connection at that stage", () => {
