@@ -90,10 +90,17 @@ fi
 # ---- rsyslog -----------------------------------------------------------------------------------
 rsyslogd=$(command -v rsyslogd || { [ -x /usr/sbin/rsyslogd ] && echo /usr/sbin/rsyslogd; } || true)
 if [ -n "$rsyslogd" ]; then
-  echo "== rsyslogd -N1 deploy/rsyslog/60-postwatch.conf"
-  "$rsyslogd" -N1 -f deploy/rsyslog/60-postwatch.conf || fail "60-postwatch.conf"
+  # Each snippet as /etc/rsyslog.conf includes it: after the work directory (Debian's rsyslog.conf
+  # sets one; imfile keeps its file positions there).
+  rsyslog_dir=$(mktemp -d)
+  for conf in deploy/rsyslog/*.conf; do
+    echo "== rsyslogd -N1 $conf"
+    printf 'global(workDirectory="%s")\ninclude(file="%s")\n' "$rsyslog_dir" "$PWD/$conf" >"$rsyslog_dir/rsyslog.conf"
+    "$rsyslogd" -N1 -f "$rsyslog_dir/rsyslog.conf" || fail "$conf"
+  done
+  rm -rf "$rsyslog_dir"
 else
-  skip "no rsyslogd: 60-postwatch.conf not validated"
+  skip "no rsyslogd: deploy/rsyslog/*.conf not validated"
 fi
 
 if [ "$failed" -ne 0 ]; then

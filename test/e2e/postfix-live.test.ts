@@ -1,0 +1,91 @@
+/**
+ * The mission, live and real: a brute force against a real Postfix's SASL AUTH (swaks guessing
+ * passwords) reaches the webhook as one sasl_bruteforce alert within seconds. Postfix writes its
+ * maillog_file; rsyslog follows it with the shipped deploy/rsyslog/61-postwatch-maillog-file.conf
+ * and forwards each line over TCP to the receiver; NATS JetStream, the detector and the alerter do
+ * the rest, as `postwatch start` runs them.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import type { Alert } from "../../shared/src/contracts/alerts.js";
+import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
+import { type PostfixServer, startPostfix, swaks } from "../helpers/postfix.js";
+import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
+
+const USER = "alice@example.org";
+const PASSWORD = "Corr3ct-horse-battery";
+// Common passwords, made distinctive so that finding one in a webhook body can only mean a leak.
+const GUESSES = [
+  "Password123!q1",
+  "Summer2026!q2",
+  "alice2026-q3",
+  "letmein-q4",
+  "qwerty123-q5",
+  "Welcome1-q6",
+];
+/** Seconds from the guess that crosses sasl_bruteforce's threshold to the webhook, at most. */
+const DEADLINE_SECONDS = 10;
+
+describe("a brute force against a real Postfix, live", () => {
+  let pipeline: TestPipeline;
+  let postfix: PostfixServer;
+  let rsyslog: Rsyslogd;
+
+  before(async () => {
+    pipeline = await startTestPipeline();
+    postfix = await startPostfix({ users: { [USER]: PASSWORD } });
+    const shipped = readFileSync(
+      new URL("../../../deploy/rsyslog/61-postwatch-maillog-file.conf", import.meta.url),
+      "utf8",
+    )
+      .replace('File="/var/log/postfix.log"', `File="${postfix.maillog}"`)
+      .replaceAll("postwatch.example.net", "127.0.0.1")
+      .replaceAll('port="5514"', `port="${pipeline.syslogPort}"`);
+    assert.ok(shipped.includes(postfix.maillog), "the shipped snippet's File= was not found");
+    rsyslog = await startRsyslogd({ config: shipped, readyPorts: [] });
+  });
+
+  after(async () => {
+    await rsyslog?.stop();
+    await postfix?.stop();
+    await pipeline?.[Symbol.asyncDispose]();
+  });
+
+  it("alerts once, naming the client, within seconds of the guess that crossed the threshold", async (t) => {
+    const { webhook } = pipeline;
+    const firing = (requests: { body: unknown }[]) =>
+      requests
+        .map((request) => request.body as Alert)
+        .filter((alert) => alert.rule === "sasl_bruteforce" && alert.state === "firing");
+    let crossedAt = 0;
+    for (const [i, guess] of GUESSES.entries()) {
+      await swaks([
+        ...["--server", "127.0.0.1", "--port", String(postfix.ports.submission), "--ehlo", "bot.example.net"],
+        ...["--auth", "PLAIN", "--auth-user", USER, "--auth-password", guess, "--quit-after", "AUTH"],
+      ]);
+      // sasl_bruteforce's default threshold is 5 failures.
+      if (i === 4) crossedAt = Date.now();
+    }
+    const requests = await webhook.waitFor(
+      "/hook",
+      (received) => firing(received).length > 0,
+      DEADLINE_SECONDS * 1000,
+    );
+    t.diagnostic(`alert delivered ${Date.now() - crossedAt} ms after the fifth failed AUTH`);
+    const [alert] = firing(requests);
+    assert.ok(alert);
+    assert.deepEqual(alert.key, { type: "client_ip", value: "127.0.0.1" });
+    assert.ok(alert.count >= 5, `count ${alert.count}`);
+    assert.deepEqual(alert.hosts, ["mx"]);
+    assert.match(String(alert.facts.mechanisms), /PLAIN/);
+
+    // The later guesses and the rest of the session must not repeat the alert.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(firing(webhook.requests.filter((request) => request.path === "/hook")).length, 1);
+    const delivered = JSON.stringify(webhook.requests);
+    for (const secret of [PASSWORD, ...GUESSES]) {
+      assert.ok(!delivered.includes(secret), `a password (${secret}) reached the webhook`);
+    }
+  });
+});
