@@ -1,6 +1,8 @@
 /**
- * The mission, live and real: a brute force against a real Postfix's SASL AUTH (swaks guessing
- * passwords) reaches the webhook as one sasl_bruteforce alert within seconds. Postfix writes its
+ * The mission, live and real, against a real Postfix: a brute force on its SASL AUTH (swaks guessing
+ * passwords; seed 002) and then the account, once guessed, relaying mass mail that remote servers
+ * partly reject as virus-infected (seed 003), each reach the webhook as one alert within seconds,
+ * naming the client and the account. Postfix writes its
  * maillog_file; rsyslog follows it with the shipped deploy/rsyslog/61-postwatch-maillog-file.conf
  * and forwards each line over TCP to the receiver; NATS JetStream, the detector and the alerter do
  * the rest, as `postwatch start` runs them.
@@ -24,7 +26,14 @@ const GUESSES = [
   "qwerty123-q5",
   "Welcome1-q6",
 ];
-/** Seconds from the guess that crosses sasl_bruteforce's threshold to the webhook, at most. */
+/** Mass mail: compromised_sender's default threshold is 300 recipients an hour. */
+const MESSAGES = 4;
+const RECIPIENTS_PER_MESSAGE = 100;
+const DOMAINS = 40;
+const recipient = (n: number) => `user${n}@domain${n % DOMAINS}.example`;
+const INFECTED = [recipient(7), recipient(77), recipient(177)];
+const VIRUS_REPLY = "551 5.7.1 virus infected";
+/** Seconds from the line that crosses a rule's threshold to the webhook, at most. */
 const DEADLINE_SECONDS = 10;
 
 describe("a brute force against a real Postfix, live", () => {
@@ -34,7 +43,10 @@ describe("a brute force against a real Postfix, live", () => {
 
   before(async () => {
     pipeline = await startTestPipeline();
-    postfix = await startPostfix({ users: { [USER]: PASSWORD } });
+    postfix = await startPostfix({
+      users: { [USER]: PASSWORD },
+      rejectRecipients: Object.fromEntries(INFECTED.map((to) => [to, VIRUS_REPLY])),
+    });
     const shipped = readFileSync(
       new URL("../../../deploy/rsyslog/61-postwatch-maillog-file.conf", import.meta.url),
       "utf8",
@@ -87,5 +99,45 @@ describe("a brute force against a real Postfix, live", () => {
     for (const secret of [PASSWORD, ...GUESSES]) {
       assert.ok(!delivered.includes(secret), `a password (${secret}) reached the webhook`);
     }
+  });
+
+  it("names the account relaying mass mail, its client, domains and the remote virus rejections", async (t) => {
+    const { webhook } = pipeline;
+    const alertFor = (requests: { body: unknown }[]) =>
+      requests
+        .map((request) => request.body as Alert)
+        .find((alert) => alert.rule === "compromised_sender" && alert.state === "firing");
+    const started = Date.now();
+    for (let m = 0; m < MESSAGES; m++) {
+      const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
+        recipient(m * RECIPIENTS_PER_MESSAGE + i),
+      );
+      await swaks([
+        ...[
+          "--server",
+          "127.0.0.1",
+          "--port",
+          String(postfix.ports.submission),
+          "--ehlo",
+          "laptop.example.org",
+        ],
+        ...["--auth", "PLAIN", "--auth-user", USER, "--auth-password", PASSWORD],
+        ...["-f", USER, "-t", to.join(","), "--header", `Subject: Invoice ${m}`],
+      ]);
+    }
+    const sent = Date.now();
+    const requests = await webhook.waitFor("/hook", (received) => alertFor(received) !== undefined, 30_000);
+    t.diagnostic(
+      `${MESSAGES * RECIPIENTS_PER_MESSAGE} recipients submitted in ${sent - started} ms; alert ${Date.now() - sent} ms after the last submission`,
+    );
+    const alert = alertFor(requests);
+    assert.ok(alert);
+    t.diagnostic(alert.summary);
+    assert.deepEqual(alert.key, { type: "sasl_user", value: USER });
+    assert.ok(alert.count >= 300, `count ${alert.count}`);
+    assert.deepEqual(alert.related.clientIps, ["127.0.0.1"]);
+    assert.match(String(alert.facts.topRecipientDomains), /domain\d+\.example/);
+    assert.match(String(alert.facts.remoteRejections), /virus infected/);
+    assert.ok(!JSON.stringify(webhook.requests).includes(PASSWORD), "the password reached the webhook");
   });
 });

@@ -18,6 +18,7 @@
  * - `postscreen`: postscreen in front of smtp, enforcing the greeting: a client that talks first is
  *   logged as PREGREET and rejected at RCPT; others PASS NEW to smtpd.
  * - `closed`: a port nothing listens on; `deferred.test` is routed there, so its mail is deferred.
+ *   Every other domain is routed downstream.
  *
  * cleanup rejects any message whose Subject mentions a lottery (header_checks), and anvil logs its
  * statistics every second rather than every ten minutes.
@@ -173,6 +174,8 @@ local_recipient_maps =
 virtual_alias_domains = example.org
 virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@example.org=bob@downstream.test }
 transport_maps = inline:{ downstream.test=${downstream}, remote.test=${downstream}, deferred.test=smtp:[127.0.0.1]:${ports.closed} }
+# Any other domain is "the Internet" too: no DNS here.
+default_transport = ${downstream}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 smtpd_helo_restrictions = check_helo_access texthash:${dir}/helo_access
 smtpd_sasl_auth_enable = no
