@@ -7,11 +7,16 @@
  * which is deferred (seed 003). Needs root, postfix, swaks and sasl2-bin (bash .ci/run installs them).
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { forEachEvent, newInputStats } from "../../services/cli/src/input.js";
 import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
 import { Correlator } from "../../shared/src/postfix/correlate.js";
+import { buildReport } from "../../shared/src/report/report.js";
 import { type PostfixServer, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
+import { runPflogsumm, SAME_DEFINITION } from "../parity/peers.js";
 
 const ALICE = "alice@example.org";
 const BOB = "bob@example.org";
@@ -325,6 +330,35 @@ describe("a real Postfix's log", () => {
     });
     const virus = relayed.recipients.find((r) => r.to === "virus@remote.test");
     assert.match(virus?.response ?? "", /551 5\.7\.1 .*virus infected/);
+  });
+
+  test("pflogsumm's Grand Totals equal postwatch's on the same real log", async (t) => {
+    // pflogsumm 1.1.5 reads `postfix[/smtps|/submission]/<daemon>` only (--syslog-name picks one
+    // other name): the second instance `postfix-down` is left out so both read the same lines.
+    // postwatch counts every instance; the whole log's totals are larger by exactly that one's.
+    const dir = await mkdtemp(join(tmpdir(), "postwatch-real-parity-"));
+    try {
+      const file = join(dir, "main-instance.log");
+      const isMain = (line: string) => !line.includes(" postfix-down/");
+      await writeFile(file, rawLog.split("\n").filter(isMain).join("\n"));
+      const theirs = (await runPflogsumm(file)).totals;
+      const mainEvents = events.filter((event) => event.instance === undefined);
+      const ours = buildReport(mainEvents).totals;
+      const pick = (totals: Record<(typeof SAME_DEFINITION)[number], number>) =>
+        Object.fromEntries(SAME_DEFINITION.map((key) => [key, totals[key]]));
+      t.diagnostic(`postwatch ${JSON.stringify(pick(ours))}`);
+      t.diagnostic(`pflogsumm ${JSON.stringify(pick(theirs))}`);
+      assert.deepEqual(pick(ours), pick(theirs), "postwatch (actual) vs pflogsumm (expected)");
+      assert.ok(
+        ours.received > 0 && ours.delivered > 0 && ours.deferred > 0 && ours.bounced > 0 && ours.rejected > 0,
+      );
+      assert.ok(
+        buildReport(events).totals.received > ours.received,
+        "the second instance's mail is counted too",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("the downstream copy and the bounce link back to the message they came from", () => {

@@ -15,6 +15,23 @@ export type PflogsummTotals = Omit<
   "rejectedPercent" | "discardedPercent" | "bytesReceived" | "bytesDelivered"
 >;
 
+/** Counts both tools define the same way (shared/src/report/totals.ts): they must be equal. */
+export const SAME_DEFINITION = [
+  "received",
+  "delivered",
+  "forwarded",
+  "deferred",
+  "deferrals",
+  "bounced",
+  "rejected",
+  "rejectWarnings",
+  "held",
+  "discarded",
+  "senders",
+  "recipients",
+  "recipientDomains",
+] as const satisfies readonly (keyof Totals & keyof PflogsummTotals)[];
+
 /** Grand Totals label of each count; every label ends its line except the two with a parenthesis. */
 const PFLOGSUMM_LABELS: Record<Exclude<keyof PflogsummTotals, "deferrals">, string> = {
   received: "received",

@@ -9,24 +9,7 @@ import { buildReport } from "../../shared/src/report/report.js";
 import type { Totals } from "../../shared/src/report/totals.js";
 import type { LogFormat } from "../generator/mixed-log.js";
 import { type ParityLog, postwatchEvents, writeParityLog } from "./parity-log.js";
-import { type PflogsummTotals, runPflogsumm } from "./peers.js";
-
-/** Counts both tools define the same way (shared/src/report/totals.ts): they must be equal. */
-const SAME_DEFINITION = [
-  "received",
-  "delivered",
-  "forwarded",
-  "deferred",
-  "deferrals",
-  "bounced",
-  "rejected",
-  "rejectWarnings",
-  "held",
-  "discarded",
-  "senders",
-  "recipients",
-  "recipientDomains",
-] as const satisfies readonly (keyof Totals & keyof PflogsummTotals)[];
+import { type PflogsummTotals, runPflogsumm, SAME_DEFINITION } from "./peers.js";
 
 // pflogsumm 1.1.5 reads both Debian's RFC 3339 mail.log and the traditional BSD format.
 for (const format of ["bsd", "rfc3339"] as const satisfies readonly LogFormat[]) {

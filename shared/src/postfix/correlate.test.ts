@@ -138,6 +138,72 @@ describe("Correlator: a message's story", () => {
     assert.equal(reinjected?.saslMethod, "PLAIN");
   });
 
+  describe("a re-injected message that ends before the filter's reply names it", () => {
+    // The order a real Postfix 3.7 logged (test/integration/postfix-real.test.ts): the new message is
+    // queued, delivered and removed while the smtp client is still to log the original's `queued as`.
+    const origin = { host: "laptop.example.org", ip: "198.51.100.20" };
+    const loopback = { host: "localhost", ip: "127.0.0.1" };
+    const submitted = [
+      event("client", { queueId: "AAA111", client: origin, saslMethod: "PLAIN", saslUsername: "alice" }),
+      event("queued", { queueId: "AAA111", from: "alice@example.org", size: 900, nrcpt: 1 }),
+      event("client", { queueId: "BBB222", client: loopback, pid: 200, ts: tsAt(T0 + SECOND) }),
+      event("queued", {
+        queueId: "BBB222",
+        from: "alice@example.org",
+        size: 1200,
+        nrcpt: 1,
+        ts: tsAt(T0 + SECOND),
+      }),
+      delivery("BBB222", "a@remote.test", "sent", "remote.test", { ts: tsAt(T0 + SECOND) }),
+      event("removed", { queueId: "BBB222", ts: tsAt(T0 + SECOND) }),
+    ];
+    const reply = (ms: number) =>
+      delivery("AAA111", "a@remote.test", "sent", "250 2.0.0 Ok: queued as BBB222", {
+        forwardedQueueId: "BBB222",
+        ts: tsAt(ms),
+      });
+
+    it("holds its summary until the reply links it, then gives it the submitter", () => {
+      const correlator = new Correlator();
+      assert.deepEqual(messagesIn(pushAll(correlator, submitted)), [], "held for the reply");
+      assert.ok(correlator.isOpen("mail.example", "BBB222"));
+      const out = pushAll(correlator, [
+        reply(T0 + 2 * SECOND),
+        event("removed", { queueId: "AAA111", ts: tsAt(T0 + 2 * SECOND) }),
+      ]);
+      const [reinjected, original] = messagesIn(out);
+      assert.equal(reinjected?.queueId, "BBB222");
+      assert.equal(reinjected?.forwardedFrom, "AAA111");
+      assert.equal(reinjected?.saslUsername, "alice");
+      assert.deepEqual(reinjected?.client, origin);
+      assert.equal(reinjected?.end, "removed");
+      assert.equal(original?.recipients[0]?.handedOff, true);
+      assert.equal(correlator.stats().messages, 0);
+    });
+
+    it("lets it go as it is once handOffGraceSeconds pass without a reply", () => {
+      const correlator = new Correlator({ handOffGraceSeconds: 10 });
+      pushAll(correlator, submitted);
+      assert.deepEqual(messagesIn(correlator.sweep(T0 + 10 * SECOND)), [], "still within the grace");
+      const [alone] = messagesIn(correlator.sweep(T0 + 11 * SECOND));
+      assert.equal(alone?.queueId, "BBB222");
+      assert.equal(alone?.forwardedFrom, undefined);
+      assert.deepEqual(alone?.client, loopback);
+      const late = messagesIn(pushAll(correlator, [reply(T0 + 12 * SECOND)]));
+      assert.deepEqual(late, [], "the late reply is parked, not a second summary");
+    });
+
+    it("never holds mail from a remote client or a logged-in one", () => {
+      for (const client of [
+        event("client", { queueId: "CCC333", client: origin }),
+        event("client", { queueId: "CCC333", client: loopback, saslUsername: "script" }),
+      ]) {
+        const out = pushAll(new Correlator(), [client, event("removed", { queueId: "CCC333" })]);
+        assert.equal(messagesIn(out).length, 1);
+      }
+    });
+  });
+
   it("parks a hand-off until the new queue ID shows up, and never invents state for it", () => {
     const correlator = new Correlator();
     pushAll(correlator, [

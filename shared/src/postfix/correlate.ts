@@ -1,6 +1,7 @@
 import type { PostfixEvent } from "../contracts/events.js";
 import {
   baseOf,
+  type EventBase,
   firstPassLeftQueued,
   type MessageEvent,
   type MessageState,
@@ -41,6 +42,13 @@ export interface CorrelatorOptions {
   maxHandOffAgeSeconds: number;
   /** Hand-offs waiting at once; past it the oldest is dropped. @default 10_000 */
   maxHandOffs: number;
+  /**
+   * How long the summary of a message from a loopback client, ended with no hand-off naming it yet,
+   * waits for one: a re-injected message can be delivered and removed before the filter's `250 ...
+   * queued as NEWID` reply is logged for the original (seen on a real Postfix with a fast local
+   * delivery). Held summaries count toward maxHandOffs. @default 10
+   */
+  handOffGraceSeconds: number;
   /** smtpd sessions held at once. @default 10_000 */
   maxSessions: number;
   /** A session with no line for this long lost its disconnect. @default 3_600 */
@@ -53,6 +61,7 @@ export const DEFAULT_CORRELATOR_OPTIONS: CorrelatorOptions = {
   maxMessageAgeSeconds: 5 * 24 * 3600,
   maxHandOffAgeSeconds: 300,
   maxHandOffs: 10_000,
+  handOffGraceSeconds: 10,
   maxSessions: 10_000,
   maxSessionAgeSeconds: 3600,
 };
@@ -78,6 +87,14 @@ const STORY_KINDS = new Set<PostfixEvent["kind"]>([
 
 const MESSAGE_ENDING_ACTIONS = new Set(["reject", "milter-reject", "discard", "milter-discard"]);
 
+/** A possibly re-injected message that ended before any hand-off named it (handOffGraceSeconds). */
+interface HeldEnd {
+  state: MessageState;
+  /** The ending line's base fields, which stamp its summary. */
+  base: EventBase;
+  releaseAtMs: number;
+}
+
 /** A content filter's `queued as NEWID` seen before NEWID's own lines: its submitter, waiting. */
 interface PendingHandOff {
   origin: Origin;
@@ -100,6 +117,7 @@ export class Correlator {
   readonly #firstPass: boolean;
   readonly #messages = new RecencyMap<MessageState>();
   readonly #pendingHandOffs = new RecencyMap<PendingHandOff>();
+  readonly #heldEnds = new RecencyMap<HeldEnd>();
   readonly #sessions: SessionTracker;
   #evictedMessages = 0;
   #primaryHost: string | undefined;
@@ -123,6 +141,7 @@ export class Correlator {
 
     const enriched = this.#sessions.enrich(event, atMs);
     const output: PostfixEvent[] = [enriched];
+    if (this.#heldEnds.size > 0) this.#releaseHeldEnds(atMs, output);
     const queueId = enriched.queueId;
     if (queueId === undefined || queueId === "NOQUEUE" || enriched.kind === "message") return output;
     this.#follow(enriched, queueId, atMs, output);
@@ -134,7 +153,11 @@ export class Correlator {
     this.#sessions.sweep(nowMs);
     const cutoffMs = nowMs - this.#options.maxMessageAgeSeconds * 1000;
     this.#expireHandOffs(nowMs);
-    return this.#evict(this.#messages.evictWhile((state) => state.lastSeenMs < cutoffMs));
+    const output: PostfixEvent[] = [];
+    this.#releaseHeldEnds(nowMs, output);
+    for (const summary of this.#evict(this.#messages.evictWhile((state) => state.lastSeenMs < cutoffMs)))
+      output.push(summary);
+    return output;
   }
 
   /** Hand-offs waiting for their new queue ID's first line (not in stats(): its shape is a metrics contract). */
@@ -155,13 +178,14 @@ export class Correlator {
 
   /** Whether the message `queueId` on `host` is open (its summary is still to come). Reads only. */
   isOpen(host: string, queueId: string): boolean {
-    const state = this.#messages.get(this.#key(host, queueId));
-    return state !== undefined && !state.summarized;
+    const key = this.#key(host, queueId);
+    const state = this.#messages.get(key);
+    return (state !== undefined && !state.summarized) || this.#heldEnds.get(key) !== undefined;
   }
 
   stats(): CorrelatorStats {
     return {
-      messages: this.#messages.size,
+      messages: this.#messages.size + this.#heldEnds.size,
       sessions: this.#sessions.size,
       evictedMessages: this.#evictedMessages,
       evictedSessions: this.#sessions.evicted,
@@ -179,7 +203,12 @@ export class Correlator {
       const state = this.#messages.get(key);
       if (!state) return;
       this.#messages.delete(key);
-      if (!state.summarized) output.push(summarize(state, baseOf(event), "removed"));
+      if (state.summarized) return;
+      if (mayBeReinjected(state)) {
+        const releaseAtMs = atMs + this.#options.handOffGraceSeconds * 1000;
+        this.#heldEnds.touch(key, { state, base: baseOf(event), releaseAtMs });
+        this.#releaseHeldEnds(atMs, output);
+      } else output.push(summarize(state, baseOf(event), "removed"));
       return;
     }
     if (!STORY_KINDS.has(event.kind)) return;
@@ -191,7 +220,7 @@ export class Correlator {
       this.#stateFor(event, event.bounceQueueId, bounceKey, atMs).bounceOf = queueId;
     }
     if (event.kind === "delivery") {
-      if (event.forwardedQueueId !== undefined) this.#handOff(state, event.forwardedQueueId, atMs);
+      if (event.forwardedQueueId !== undefined) this.#handOff(state, event.forwardedQueueId, atMs, output);
       if (this.#firstPass && !state.summarized && firstPassLeftQueued(state)) {
         output.push(summarize(state, baseOf(event), "first_pass"));
         stripSummarized(state);
@@ -238,12 +267,20 @@ export class Correlator {
    * their IDs never appear here, so a parked hand-off only waits maxHandOffAgeSeconds (a relay
    * address cannot tell them apart: a filter may run on another host and re-inject here).
    */
-  #handOff(source: MessageState, newQueueId: string, atMs: number): void {
+  #handOff(source: MessageState, newQueueId: string, atMs: number, output: PostfixEvent[]): void {
     const key = this.#key(source.host, newQueueId);
     const target = this.#messages.get(key);
     if (target) {
       inheritOrigin(target, source.origin, source.queueId);
       markHandedOff(source, newQueueId);
+      return;
+    }
+    const held = this.#heldEnds.get(key);
+    if (held) {
+      this.#heldEnds.delete(key);
+      inheritOrigin(held.state, source.origin, source.queueId);
+      markHandedOff(source, newQueueId);
+      output.push(summarize(held.state, held.base, "removed"));
       return;
     }
     this.#pendingHandOffs.touch(key, {
@@ -262,6 +299,14 @@ export class Correlator {
     pending.evictWhile((handOff) => handOff.lastSeenMs < cutoffMs || pending.size > limit);
   }
 
+  /** Emits the held summaries whose grace is over, and the oldest past maxHandOffs. */
+  #releaseHeldEnds(nowMs: number, output: PostfixEvent[]): void {
+    const limit = this.#options.maxHandOffs;
+    const held = this.#heldEnds;
+    for (const { state, base } of held.evictWhile((end) => end.releaseAtMs <= nowMs || held.size > limit))
+      output.push(summarize(state, base, "removed"));
+  }
+
   /** Counts every message dropped before its end; a stub's summary went out already. */
   #evict(states: readonly MessageState[]): MessageEvent[] {
     this.#evictedMessages += states.length;
@@ -270,6 +315,24 @@ export class Correlator {
       if (!state.summarized) summaries.push(summarize(state, state.last, "evicted"));
     return summaries;
   }
+}
+
+/**
+ * Whether a message that just ended could be a content filter's re-injection whose hand-off line is
+ * still to come: it came from a loopback client without logging in, and no hand-off named it yet.
+ */
+function mayBeReinjected(state: MessageState): boolean {
+  const { client, saslUsername } = state.origin;
+  return (
+    state.forwardedFrom === undefined &&
+    saslUsername === undefined &&
+    client !== undefined &&
+    isLoopback(client.ip)
+  );
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
 }
 
 /** The new queue ID exists on this server: the recipients sent to it went through a content filter. */
