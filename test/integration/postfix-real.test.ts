@@ -16,7 +16,7 @@ import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js
 import { Correlator } from "../../shared/src/postfix/correlate.js";
 import { buildReport } from "../../shared/src/report/report.js";
 import { type PostfixServer, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
-import { runPflogsumm, SAME_DEFINITION } from "../parity/peers.js";
+import { fail2banSaslFailuresByIp, runPflogsumm, SAME_DEFINITION } from "../parity/peers.js";
 
 const ALICE = "alice@example.org";
 const BOB = "bob@example.org";
@@ -356,6 +356,27 @@ describe("a real Postfix's log", () => {
         buildReport(events).totals.received > ours.received,
         "the second instance's mail is counted too",
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("fail2ban's postfix-sasl filter matches the same failures, except under a hyphenated syslog_name", async (t) => {
+    // fail2ban's filter.d/postfix.conf: `_daemon = postfix(-\w+)?/\w+(?:/smtp[ds])?`, so a service
+    // named `submission-debug` (any syslog_name with a hyphen) is not a Postfix daemon to it.
+    const FAIL2BAN_DAEMON = /^postfix(-\w+)?\/\w+(?:\/smtp[ds])?$/;
+    const failures = events.filter((event) => event.kind === "sasl_auth_failed");
+    const dir = await mkdtemp(join(tmpdir(), "postwatch-real-fail2ban-"));
+    try {
+      const file = join(dir, "maillog");
+      await writeFile(file, rawLog);
+      const theirs = await fail2banSaslFailuresByIp(file);
+      const counted = failures.filter((event) => FAIL2BAN_DAEMON.test(event.program));
+      t.diagnostic(
+        `postwatch ${failures.length} failures, fail2ban ${JSON.stringify(Object.fromEntries(theirs))}`,
+      );
+      assert.deepEqual(Object.fromEntries(theirs), { "127.0.0.1": counted.length });
+      assert.ok(counted.length < failures.length, "the hyphenated service's failure is postwatch's alone");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
