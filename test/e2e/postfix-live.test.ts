@@ -44,6 +44,9 @@ describe("a brute force against a real Postfix, live", () => {
   before(async () => {
     pipeline = await startTestPipeline();
     postfix = await startPostfix({
+      // Long queue IDs (`enable_long_queue_ids`), so that the correlation behind compromised_sender
+      // runs on them; the other real-Postfix test has the short, hex ones.
+      longQueueIds: true,
       users: { [USER]: PASSWORD },
       rejectRecipients: Object.fromEntries(INFECTED.map((to) => [to, VIRUS_REPLY])),
     });
@@ -139,5 +142,6 @@ describe("a brute force against a real Postfix, live", () => {
     assert.match(String(alert.facts.topRecipientDomains), /domain\d+\.example/);
     assert.match(String(alert.facts.remoteRejections), /virus infected/);
     assert.ok(!JSON.stringify(webhook.requests).includes(PASSWORD), "the password reached the webhook");
+    assert.match(postfix.log(), /\]: [0-9A-Za-z]{10,}z[0-9A-Za-z]+: client=/, "the queue IDs were long ones");
   });
 });

@@ -26,9 +26,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Whether something accepts a TCP connection on the loopback `port` now (half a second at most). */
-export function acceptsConnections(port: number): Promise<boolean> {
+export function acceptsConnections(port: number, address = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect(port, address);
     socket.setTimeout(500);
     socket.once("connect", () => {
       socket.destroy();

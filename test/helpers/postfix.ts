@@ -8,7 +8,8 @@
  * Listeners (master.cf):
  * - `smtp`: inbound MX. example.org's users are virtual aliases of downstream.test's; no relaying;
  *   the HELO `evil.example.net` is refused, and a client is cut off at its second error.
- * - `submission`: SASL AUTH (PLAIN, LOGIN) and STARTTLS, then relaying.
+ * - `submission`: SASL AUTH (PLAIN, LOGIN) and STARTTLS, then relaying; `submission6` is the same
+ *   service on [::1].
  * - `debug`: the same as submission with `debug_peer_list=127.0.0.1` and `smtpd_tls_loglevel=2`:
  *   the SMTP conversation, AUTH payloads included, and TLS debug noise, as in seed 002.
  * - `downstream`: the "remote" MTA every relayed message goes to (its syslog_name is
@@ -38,6 +39,7 @@ export interface PostfixPorts {
   smtp: number;
   postscreen: number;
   submission: number;
+  submission6: number;
   debug: number;
   downstream: number;
   closed: number;
@@ -59,6 +61,8 @@ export interface PostfixOptions {
   users: Readonly<Record<string, string>>;
   /** Recipient → `CODE DSN text` the downstream MTA answers RCPT TO with. */
   rejectRecipients?: Readonly<Record<string, string>>;
+  /** `enable_long_queue_ids`: IDs like `4dTs3B0kLzz1K1` instead of `AFFF920C24D`. */
+  longQueueIds?: boolean;
   timeoutMs?: number;
 }
 
@@ -76,12 +80,13 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
     smtp: await freePort(),
     postscreen: await freePort(),
     submission: await freePort(),
+    submission6: await freePort(),
     debug: await freePort(),
     downstream: await freePort(),
     closed: await freePort(),
   };
   const maillog = join(dir, "maillog");
-  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports));
+  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, options.longQueueIds ?? false));
   writeFileSync(join(etc, "master.cf"), masterCf(dir, ports));
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
@@ -115,8 +120,14 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  for (const port of [ports.smtp, ports.postscreen, ports.submission, ports.debug, ports.downstream]) {
-    while (!(await acceptsConnections(port))) {
+  const listeners: [number, string][] = [
+    ...[ports.smtp, ports.postscreen, ports.submission, ports.debug, ports.downstream].map(
+      (port): [number, string] => [port, "127.0.0.1"],
+    ),
+    [ports.submission6, "::1"],
+  ];
+  for (const [port, address] of listeners) {
+    while (!(await acceptsConnections(port, address))) {
       if (child.exitCode !== null) throw await failure("exited before it listened");
       if (Date.now() > deadline) throw await failure(`did not listen on ${port} in time`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -151,7 +162,7 @@ async function userId(name: string): Promise<number> {
   }
 }
 
-function mainCf(dir: string, ports: PostfixPorts): string {
+function mainCf(dir: string, ports: PostfixPorts, longQueueIds: boolean): string {
   const downstream = `smtp:[127.0.0.1]:${ports.downstream}`;
   return `compatibility_level = 3.6
 queue_directory = ${dir}/queue
@@ -164,8 +175,9 @@ myhostname = mx.postwatch.test
 mydomain = postwatch.test
 myorigin = postwatch.test
 mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+inet_interfaces = 127.0.0.1, [::1]
+inet_protocols = ipv4, ipv6
+enable_long_queue_ids = ${longQueueIds ? "yes" : "no"}
 # 127.0.0.1 is every test client's address: it must not count as a trusted network.
 mynetworks = 127.0.0.254/32
 alias_maps =
@@ -205,6 +217,9 @@ smtpd     pass  - - n - - smtpd
 dnsblog   unix  - - n - 0 dnsblog
 tlsproxy  unix  - - n - 0 tlsproxy
 127.0.0.1:${ports.submission} inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+[::1]:${ports.submission6} inet n - n - - smtpd
   -o syslog_name=postfix/submission
   -o smtpd_sasl_auth_enable=yes
 127.0.0.1:${ports.debug} inet n - n - - smtpd
@@ -307,6 +322,8 @@ export async function swaks(args: readonly string[]): Promise<string> {
 }
 
 export interface SmtpTalk {
+  /** @default "127.0.0.1" */
+  address?: string;
   /** Sent as soon as the connection opens, before the greeting: what postscreen calls PREGREET. */
   pregreet?: string;
   /** Sent one per reply, after the greeting (postscreen answers no pregreeting: it discards it). */
@@ -322,7 +339,7 @@ export interface SmtpTalk {
 export function smtpTalk(port: number, talk: SmtpTalk): Promise<string[]> {
   const commands = [...talk.commands, ...(talk.quit ? ["QUIT"] : [])];
   return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect(port, talk.address ?? "127.0.0.1");
     const replies: string[] = [];
     let pending = "";
     let sent = 0;

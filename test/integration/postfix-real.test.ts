@@ -23,6 +23,7 @@ const BOB = "bob@example.org";
 const ALICE_PASSWORD = "S3cret-alice-7f2c";
 const GUESSES = ["Winter2026!", "Password1", "letmein-42"];
 const DEBUG_GUESS = "Hunter2-debug-guess";
+const IPV6_GUESS = "Ipv6-guess-0x1";
 const VIRUS_REPLY = "551 5.7.1 virus infected";
 
 type Message = EventOf<"message">;
@@ -124,6 +125,14 @@ describe("a real Postfix's log", () => {
       "AUTH",
     ]);
     await smtpTalk(smtp, { commands: ["EHLO dropper.example.net"], quit: false });
+    await smtpTalk(postfix.ports.submission6, {
+      address: "::1",
+      commands: [
+        "EHLO bot6.example.net",
+        `AUTH PLAIN ${Buffer.from(`\0${ALICE}\0${IPV6_GUESS}`).toString("base64")}`,
+      ],
+      quit: true,
+    });
     await smtpTalk(postscreen, {
       pregreet: "EHLO pregreet.example.net",
       commands: ["EHLO pregreet.example.net", "MAIL FROM:<bot@example.net>", `RCPT TO:<${BOB}>`],
@@ -257,7 +266,11 @@ describe("a real Postfix's log", () => {
     assert.ok(perClient.some((event) => event.statistic === "max connection rate"));
     // `127.0.0.1:<port>` entries (the listeners here, a content filter's re-injection port in the
     // wild) are services with colons in their name; postscreen hands over to the `smtpd` service.
-    assert.deepEqual(new Set(perClient.map((event) => event.clientIp)), new Set(["127.0.0.1"]));
+    const clients = new Set(perClient.map((event) => event.clientIp));
+    assert.ok(
+      clients.has("127.0.0.1") && [...clients].every((ip) => ip === "127.0.0.1" || ip === "::1"),
+      [...clients].join(", "),
+    );
     assert.ok(perClient.some((event) => event.service === `127.0.0.1:${postfix.ports.smtp}`));
   });
 
@@ -290,6 +303,7 @@ describe("a real Postfix's log", () => {
         ...GUESSES.map(() => ["submission", "127.0.0.1", "PLAIN", "authentication failure", ALICE]),
         ["submission", "127.0.0.1", "LOGIN", "authentication failure", "admin"],
         ["submission-debug", "127.0.0.1", "PLAIN", "authentication failure", ALICE],
+        ["submission", "::1", "PLAIN", "authentication failure", ALICE],
       ],
     );
   });
@@ -301,7 +315,7 @@ describe("a real Postfix's log", () => {
     assert.equal(auth?.kind === "debug" && auth.authUsername, ALICE);
     assert.equal(auth?.kind === "debug" && auth.client?.ip, "127.0.0.1");
     const json = JSON.stringify([...events, ...summaries]);
-    for (const secret of [payload, DEBUG_GUESS, ALICE_PASSWORD, ...GUESSES]) {
+    for (const secret of [payload, DEBUG_GUESS, IPV6_GUESS, ALICE_PASSWORD, ...GUESSES]) {
       assert.ok(!json.includes(secret), `${secret} left the parser`);
     }
   });
@@ -375,7 +389,11 @@ describe("a real Postfix's log", () => {
       t.diagnostic(
         `postwatch ${failures.length} failures, fail2ban ${JSON.stringify(Object.fromEntries(theirs))}`,
       );
-      assert.deepEqual(Object.fromEntries(theirs), { "127.0.0.1": counted.length });
+      const byIp: Record<string, number> = {};
+      for (const failure of counted)
+        if (failure.kind === "sasl_auth_failed") byIp[failure.client.ip] = (byIp[failure.client.ip] ?? 0) + 1;
+      assert.deepEqual(Object.fromEntries(theirs), byIp);
+      assert.equal(byIp["::1"], 1, "the IPv6 client's failure");
       assert.ok(counted.length < failures.length, "the hyphenated service's failure is postwatch's alone");
     } finally {
       await rm(dir, { recursive: true, force: true });
