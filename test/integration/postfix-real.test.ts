@@ -15,6 +15,7 @@ import { forEachEvent, newInputStats } from "../../services/cli/src/input.js";
 import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
 import { Correlator } from "../../shared/src/postfix/correlate.js";
 import { buildReport } from "../../shared/src/report/report.js";
+import { traceQueueId } from "../../shared/src/report/trace.js";
 import { type PostfixServer, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
 import { fail2banSaslFailuresByIp, runPflogsumm, SAME_DEFINITION } from "../parity/peers.js";
 
@@ -344,6 +345,24 @@ describe("a real Postfix's log", () => {
     });
     const virus = relayed.recipients.find((r) => r.to === "virus@remote.test");
     assert.match(virus?.response ?? "", /551 5\.7\.1 .*virus infected/);
+  });
+
+  test("trace links the relayed message to its downstream copy, its bounce and the bounce's copy", () => {
+    const relayed = summaries.find(
+      (message) => message.saslUsername === ALICE && message.forwardedFrom === undefined,
+    );
+    assert.ok(relayed?.queueId);
+    const bounce = relayed.bounceQueueIds[0];
+    const trace = traceQueueId(events, relayed.queueId);
+    const linked = trace.linked.map((entry) => entry.queueId);
+    const byId = new Map(summaries.map((message) => [message.queueId, message]));
+    const copyOf = (id: string | undefined) =>
+      summaries.find((message) => message.forwardedFrom === id)?.queueId;
+    assert.deepEqual(
+      new Set(linked),
+      new Set([relayed.queueId, copyOf(relayed.queueId), bounce, copyOf(bounce)]),
+    );
+    assert.equal(byId.get(copyOf(bounce) ?? "")?.from, "", "the bounce's copy is a bounce too");
   });
 
   test("pflogsumm's Grand Totals equal postwatch's on the same real log", async (t) => {
