@@ -371,3 +371,31 @@ function finalLineEnd(text: string): number {
   const match = /^\d{3} [^\n]*\n/m.exec(text);
   return match === null ? -1 : match.index + match[0].length;
 }
+
+/**
+ * Waits for the greeting, writes `text` in one go (pipelined commands, garbage, a TLS hello where
+ * none belongs), then hangs up once the server has been quiet for `settleMs`. Resolves with all the
+ * server said.
+ */
+export function sendRaw(port: number, text: string, settleMs = 500): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let received = "";
+    let quiet: NodeJS.Timeout | undefined;
+    const settle = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => socket.destroy(), settleMs);
+    };
+    socket.setTimeout(15_000, () => socket.destroy(new Error("no greeting within 15 s")));
+    socket.once("error", reject);
+    socket.once("close", () => {
+      clearTimeout(quiet);
+      resolve(received);
+    });
+    socket.on("data", (chunk) => {
+      if (received === "") socket.write(text);
+      received += chunk.toString("latin1");
+      settle();
+    });
+  });
+}

@@ -16,7 +16,7 @@ import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js
 import { Correlator } from "../../shared/src/postfix/correlate.js";
 import { buildReport } from "../../shared/src/report/report.js";
 import { traceQueueId } from "../../shared/src/report/trace.js";
-import { type PostfixServer, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
+import { type PostfixServer, sendRaw, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
 import { fail2banSaslFailuresByIp, runPflogsumm, SAME_DEFINITION } from "../parity/peers.js";
 
 const ALICE = "alice@example.org";
@@ -25,6 +25,10 @@ const ALICE_PASSWORD = "S3cret-alice-7f2c";
 const GUESSES = ["Winter2026!", "Password1", "letmein-42"];
 const DEBUG_GUESS = "Hunter2-debug-guess";
 const IPV6_GUESS = "Ipv6-guess-0x1";
+/** Sent by the hostile clients: in clear (AUTH LOGIN under smtpd -v) and pipelined (as base64). */
+const VERBOSE_LOGIN_PASSWORD = "Sekrit-LOGIN-pw";
+const PIPELINED_LOGIN_PASSWORD = "pipelined-pw-9";
+const b64 = (text: string) => Buffer.from(text).toString("base64");
 const VIRUS_REPLY = "551 5.7.1 virus infected";
 
 type Message = EventOf<"message">;
@@ -155,6 +159,40 @@ describe("a real Postfix's log", () => {
       ],
       ...["-f", ALICE, "-t", "a@remote.test,virus@remote.test,c@deferred.test"],
     ]);
+    // Hostile clients, as bots behave: HTTP at an MX, a LOGIN exchange sent ahead of the replies,
+    // a TLS hello after STARTTLS that is not one, a malformed address, a message over the size limit,
+    // and a header line longer than SMTP allows (the smtp client folds it on the way downstream).
+    await sendRaw(smtp, "GET / HTTP/1.1\r\nHost: mx\r\n\r\n");
+    await sendRaw(
+      submission,
+      `EHLO bot.example.net\r\nAUTH PLAIN !!!\r\nAUTH LOGIN\r\n${b64("admin")}\r\n${b64(PIPELINED_LOGIN_PASSWORD)}\r\nAUTH CRAM-MD5\r\n*\r\nQUIT\r\n`,
+    );
+    await sendRaw(smtp, "EHLO bot.example.net\r\nSTARTTLS\r\n\x16\x03\x01not-a-client-hello\r\n");
+    await sendRaw(
+      smtp,
+      "EHLO bot.example.net\r\nMAIL FROM:<bad address>\r\nMAIL FROM:<a@example.net> SIZE=999999999\r\nQUIT\r\n",
+    );
+    await swaks([
+      ...at(smtp),
+      "-f",
+      "long@example.net",
+      "-t",
+      BOB,
+      "--header",
+      `X-Long: ${"y".repeat(1200)}`,
+    ]);
+    await swaks([
+      ...at(debug),
+      "--tls",
+      "--auth",
+      "LOGIN",
+      "--auth-user",
+      BOB,
+      "--auth-password",
+      VERBOSE_LOGIN_PASSWORD,
+      "--quit-after",
+      "AUTH",
+    ]);
     rawLog = await postfix.waitForLog(
       (log) =>
         everyStoryEnded(log) &&
@@ -275,23 +313,46 @@ describe("a real Postfix's log", () => {
     assert.ok(perClient.some((event) => event.service === `127.0.0.1:${postfix.ports.smtp}`));
   });
 
-  test("a client cut off at its second unknown recipient is too_many_errors after RCPT", () => {
+  test("clients cut off at their second error are too_many_errors at that stage", () => {
     const cutOff = events.filter((event) => event.kind === "too_many_errors");
     assert.deepEqual(
       cutOff.map((event) => event.kind === "too_many_errors" && [event.stage, event.client.ip]),
-      [["RCPT", "127.0.0.1"]],
+      // The harvester's second unknown recipient; the hostile client's malformed, then oversized, MAIL.
+      [
+        ["RCPT", "127.0.0.1"],
+        ["MAIL", "127.0.0.1"],
+      ],
     );
   });
 
-  test("a client that drops the connection after EHLO is a lost connection at that stage", () => {
+  test("a client that drops the connection is a lost connection at the stage it reached", () => {
     const lost = events.filter(
       (event): event is EventOf<"lost_connection"> => event.kind === "lost_connection",
     );
     // The others are the helper's readiness probes, dropped right after connecting.
     assert.deepEqual(
       lost.map((event) => event.stage).filter((stage) => stage !== "CONNECT"),
-      ["EHLO"],
+      // The dropper after EHLO; the fake TLS hello after STARTTLS.
+      ["EHLO", "STARTTLS"],
     );
+  });
+
+  test("hostile clients' traces are warnings that name the client", () => {
+    const warnings = events.filter((event): event is EventOf<"warning"> => event.kind === "warning");
+    for (const start of [
+      "non-SMTP command from ",
+      "improper command pipelining after ",
+      "SSL_accept error from ",
+      "Illegal address syntax from ",
+    ]) {
+      const found = warnings.filter((warning) => warning.text.startsWith(start));
+      assert.ok(found.length > 0, `no "${start}" warning`);
+      for (const warning of found) assert.equal(warning.client?.ip, "127.0.0.1", warning.text);
+    }
+    const oversized = events.find(
+      (event) => event.kind === "reject" && event.reason === "Message size exceeds fixed limit",
+    );
+    assert.ok(oversized?.kind === "reject" && oversized.stage === "MAIL" && oversized.dsn === "5.3.4");
   });
 
   test("each SASL guess is one failure naming the client, mechanism, reason and user", () => {
@@ -305,6 +366,11 @@ describe("a real Postfix's log", () => {
         ["submission", "127.0.0.1", "LOGIN", "authentication failure", "admin"],
         ["submission-debug", "127.0.0.1", "PLAIN", "authentication failure", ALICE],
         ["submission", "::1", "PLAIN", "authentication failure", ALICE],
+        // The pipelined exchanges: the PLAIN cut short by its `!!!` and the CRAM-MD5 name no user.
+        ["submission", "127.0.0.1", "PLAIN", "another step is needed in authentication", undefined],
+        ["submission", "127.0.0.1", "LOGIN", "authentication failure", "admin"],
+        ["submission", "127.0.0.1", "CRAM-MD5", "no mechanism available", undefined],
+        ["submission-debug", "127.0.0.1", "LOGIN", "authentication failure", BOB],
       ],
     );
   });
@@ -316,7 +382,21 @@ describe("a real Postfix's log", () => {
     assert.equal(auth?.kind === "debug" && auth.authUsername, ALICE);
     assert.equal(auth?.kind === "debug" && auth.client?.ip, "127.0.0.1");
     const json = JSON.stringify([...events, ...summaries]);
-    for (const secret of [payload, DEBUG_GUESS, IPV6_GUESS, ALICE_PASSWORD, ...GUESSES]) {
+    assert.ok(
+      rawLog.includes(`decoded response: ${VERBOSE_LOGIN_PASSWORD}`),
+      "smtpd -v should have logged it in clear",
+    );
+    assert.ok(rawLog.includes(b64(PIPELINED_LOGIN_PASSWORD)), "the pipelining warning should have logged it");
+    const pipelined = [b64(PIPELINED_LOGIN_PASSWORD), b64("admin")];
+    for (const secret of [
+      payload,
+      DEBUG_GUESS,
+      IPV6_GUESS,
+      ALICE_PASSWORD,
+      VERBOSE_LOGIN_PASSWORD,
+      ...pipelined,
+      ...GUESSES,
+    ]) {
       assert.ok(!json.includes(secret), `${secret} left the parser`);
     }
   });

@@ -91,6 +91,8 @@ const NOTICES = [
   "cache ",
   "addr ",
   "using backwards-compatible default setting",
+  // smtp: a message line longer than smtp_line_length_limit, folded on the way out.
+  "breaking line > ",
 ];
 
 export function isNotice(text: string): boolean {

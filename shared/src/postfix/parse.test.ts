@@ -190,6 +190,12 @@ describe("SASL failures", () => {
       },
     );
     assert.equal(failed("LOGIN authentication failed: , sasl_username=bob")?.saslUsername, "bob");
+    // A real Postfix 3.7, when the client cancelled before naming anyone.
+    const cancelled = failed(
+      "PLAIN authentication failed: bad protocol / cancel, sasl_username=(unavailable)",
+    );
+    assert.equal(cancelled?.saslUsername, undefined);
+    assert.equal(cancelled?.reason, "bad protocol / cancel");
   });
 
   test("Cyrus SASL's clientless line is a warning, so a failure is not counted twice", () => {

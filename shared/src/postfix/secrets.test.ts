@@ -97,6 +97,26 @@ describe("AUTH payloads in debug lines", () => {
   });
 });
 
+describe("credentials a real Postfix 3.7 logged in clear or in pipelined input", () => {
+  // From test/integration/postfix-real.test.ts's hostile clients, as Postfix wrote them.
+  test("smtpd -v's `decoded response:` (AUTH LOGIN's user name, then its password)", () => {
+    assert.deepEqual(body(parse("xsasl_cyrus_server_next: decoded response: Sekrit-LOGIN-pw")), {
+      kind: "debug",
+      text: "xsasl_cyrus_server_next: decoded response: [redacted]",
+    });
+  });
+
+  test("a LOGIN exchange sent ahead of the server's replies, in the pipelining warning", () => {
+    const event = parse(
+      "improper command pipelining after EHLO from localhost[127.0.0.1]: AUTH PLAIN !!!notbase64!!!\\r\\nAUTH LOGIN\\r\\nYWRtaW4=\\r\\ncGFzcw==\\r\\nAUTH CRAM-MD5\\r\\n*\\r\\nAUTH XOAUTH2 abc\\r\\nQUIT",
+    );
+    assert.equal(
+      event?.kind === "warning" && event.text,
+      "improper command pipelining after EHLO from localhost[127.0.0.1]: AUTH PLAIN !!!notbase64!!!\\r\\nAUTH LOGIN\\r\\n[redacted]\\r\\n[redacted]\\r\\nAUTH CRAM-MD5\\r\\n*\\r\\nAUTH XOAUTH2 [redacted]\\r\\nQUIT",
+    );
+  });
+});
+
 describe("key material in Postfix's inter-daemon debug output", () => {
   // Logged by a real Postfix 3.7 smtpd with debug_peer_list (test/integration/postfix-real.test.ts):
   // tlsmgr's PRNG seed and session-ticket key, each on the line after its attribute's name.
@@ -148,6 +168,12 @@ describe("no event ever carries the password or the payload", () => {
     (p: string) => `xsasl_dovecot_server_first: sasl_method PLAIN, init_response ${p}`,
     (p: string) => `NOQUEUE: improper command pipelining after EHLO from unknown[192.0.2.1]: AUTH PLAIN ${p}`,
     (p: string) => `anything at all: auth plain ${p}`,
+    (p: string) =>
+      `improper command pipelining after EHLO from unknown[192.0.2.1]: AUTH LOGIN\\r\\n${p}\\r\\nQUIT\\r\\n`,
+    (p: string) => `improper command pipelining after AUTH from unknown[192.0.2.1]: ${p}\\r\\n${p}`,
+    (p: string) => `xsasl_cyrus_server_next: decoded response: ${p}`,
+    (p: string) =>
+      `improper command pipelining after EHLO from unknown[192.0.2.1]: NOOP\\r\\nAUTH PLAIN ${p}\\r\\n`,
   );
 
   test("PLAIN and LOGIN payloads, whole or cut, in every line shape", () => {

@@ -6,9 +6,12 @@
 
 const REDACTED = "[redacted]";
 
-/** Mechanisms whose initial response can carry a password, a bearer token or a user name. */
+/**
+ * Mechanisms whose initial response can carry a password, a bearer token or a user name. AUTH starts
+ * a word, or a line of pipelined input, where it follows an escaped `\r\n` (no word boundary).
+ */
 const AUTH_COMMAND =
-  /\b(AUTH {1,8}(?:PLAIN|LOGIN|XOAUTH2?|OAUTHBEARER|NTLM|GSSAPI|EXTERNAL|ANONYMOUS|CRAM-MD5|DIGEST-MD5|SCRAM-SHA-[0-9A-Z-]{1,12}) {1,8})[A-Za-z0-9+/]+=*/gi;
+  /(?:\b|(?<=\\r\\n))(AUTH {1,8}(?:PLAIN|LOGIN|XOAUTH2?|OAUTHBEARER|NTLM|GSSAPI|EXTERNAL|ANONYMOUS|CRAM-MD5|DIGEST-MD5|SCRAM-SHA-[0-9A-Z-]{1,12}) {1,8})[A-Za-z0-9+/]+=*/gi;
 
 /** `smtpd -v` logs the initial response again as `xsasl_*_server_first: ... init_response <base64>`. */
 const INIT_RESPONSE = /\binit_response [A-Za-z0-9+/]+=*/g;
@@ -30,6 +33,21 @@ const LONE_TOKEN =
  */
 const ATTRIBUTE_VALUE = /(^|: )(input attribute value: |send attr [\w.-]{1,64} = )[A-Za-z0-9+/]{16,}={0,2}$/;
 
+/**
+ * `smtpd -v` (or `debug_peer_list` with a verbose level) logs what Cyrus SASL decoded from each
+ * client response in clear (xsasl_cyrus_server.c): for AUTH LOGIN, the user name, then the password.
+ */
+const DECODED_RESPONSE = /\b(decoded response: ).*$/;
+
+/**
+ * `improper command pipelining after EHLO from <ep>: AUTH LOGIN\r\nYWRtaW4=\r\ncGFzcw==\r\n`:
+ * smtpd logs the input the client sent ahead, CR LF escaped, so a pipelined LOGIN exchange puts
+ * the user name and password in the warning, each a lone base64 token between the separators (the
+ * first right after the `: `, when the client sent its responses before the server asked).
+ */
+const PIPELINED_TOKEN =
+  /(\\r\\n)([A-Za-z0-9+/]{2,}={0,2})(?=\\r\\n|$)|(: )([A-Za-z0-9+/]{2,}={0,2})(?=\\r\\n)/g;
+
 /** Bare SMTP verbs are base64-shaped too, and are exactly what a reader of the debug output needs. */
 const SMTP_VERB = /^(?:QUIT|RSET|NOOP|DATA|HELP|STARTTLS|TURN|ATRN)$/i;
 
@@ -37,13 +55,20 @@ export function redactSecrets(text: string): string {
   const out = text
     .replace(AUTH_COMMAND, (_match, command: string) => command + REDACTED)
     .replace(INIT_RESPONSE, `init_response ${REDACTED}`)
-    .replace(ATTRIBUTE_VALUE, `$1$2${REDACTED}`);
-  return out.replace(LONE_TOKEN, (match, prefix: string, token: string) =>
-    SMTP_VERB.test(token) ? match : prefix + REDACTED,
-  );
+    .replace(ATTRIBUTE_VALUE, `$1$2${REDACTED}`)
+    .replace(DECODED_RESPONSE, `$1${REDACTED}`);
+  return out
+    .replace(LONE_TOKEN, (match, prefix: string, token: string) =>
+      SMTP_VERB.test(token) ? match : prefix + REDACTED,
+    )
+    .replace(PIPELINED_TOKEN, (match, ...groups: (string | undefined)[]) => {
+      const [afterLine, lineToken, afterColon, firstToken] = groups;
+      const token = lineToken ?? firstToken ?? "";
+      return SMTP_VERB.test(token) ? match : (afterLine ?? afterColon ?? "") + REDACTED;
+    });
 }
 
-const AUTH_INITIAL = /\bAUTH {1,8}(PLAIN|LOGIN) {1,8}([A-Za-z0-9+/]+=*)/i;
+const AUTH_INITIAL = /(?:\b|(?<=\\r\\n))AUTH {1,8}(PLAIN|LOGIN) {1,8}([A-Za-z0-9+/]+=*)/i;
 const MAX_USERNAME = 256;
 
 /**

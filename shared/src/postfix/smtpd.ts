@@ -148,6 +148,8 @@ export function parseTls(head: Head, text: string, space: number): EventOf<"tls"
 
 const SASL_FAILED = /^: SASL ([A-Za-z0-9_-]{1,32}) authentication failed(?::(.*))?$/;
 const SASL_USERNAME = ", sasl_username=";
+/** What Postfix appends when the client never named a user (a cancelled exchange, no mechanism). */
+const NO_SASL_USERNAME = "(unavailable)";
 
 /**
  * `<ep>: SASL LOGIN authentication failed: <reason>[, sasl_username=u]` (after `warning: `). The
@@ -173,6 +175,6 @@ export function parseSaslFailure(
     reason: decodePrintable(reason) ?? reason,
     client,
   });
-  if (saslUsername !== undefined) event.saslUsername = saslUsername;
+  if (saslUsername !== undefined && saslUsername !== NO_SASL_USERNAME) event.saslUsername = saslUsername;
   return event;
 }
