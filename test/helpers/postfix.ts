@@ -63,6 +63,8 @@ export interface PostfixOptions {
   rejectRecipients?: Readonly<Record<string, string>>;
   /** `enable_long_queue_ids`: IDs like `4dTs3B0kLzz1K1` instead of `AFFF920C24D`. */
   longQueueIds?: boolean;
+  /** `-v` on every smtpd and on cleanup, qmgr and smtp: Postfix's internal tracing, as when debugging. */
+  verbose?: boolean;
   timeoutMs?: number;
 }
 
@@ -87,7 +89,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   };
   const maillog = join(dir, "maillog");
   writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, options.longQueueIds ?? false));
-  writeFileSync(join(etc, "master.cf"), masterCf(dir, ports));
+  writeFileSync(join(etc, "master.cf"), masterCf(dir, ports, options.verbose ?? false));
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
   writeFileSync(join(dir, "helo_access"), "evil.example.net REJECT go away\n");
@@ -209,8 +211,8 @@ maximal_backoff_time = 3600s
 `;
 }
 
-function masterCf(dir: string, ports: PostfixPorts): string {
-  return `127.0.0.1:${ports.smtp} inet n - n - - smtpd
+function masterCf(dir: string, ports: PostfixPorts, verbose: boolean): string {
+  const text = `127.0.0.1:${ports.smtp} inet n - n - - smtpd
   -o smtpd_hard_error_limit=2
 127.0.0.1:${ports.postscreen} inet n - n - 1 postscreen
 smtpd     pass  - - n - - smtpd
@@ -256,6 +258,8 @@ anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 `;
+  if (!verbose) return text;
+  return text.replace(/^(\S+ +(?:inet|unix) .* (?:smtpd|cleanup|qmgr|smtp))$/gm, "$1 -v");
 }
 
 function accessMap(rejections: Readonly<Record<string, string>>): string {

@@ -29,7 +29,20 @@ const FUNCTION = /^[a-z][a-z0-9]{0,31}_[a-z0-9_]{1,63}: /;
  * `input attribute name: status`, `input attribute value: 0`, `send attr request = connect`.
  */
 const ATTRIBUTE =
-  /^(?:[\w./-]{1,128}: wanted attribute: |input attribute (?:name|value): |send attr [\w.-]{1,64} = )/;
+  /^(?:[\w./-]{1,128}(?: socket)?: wanted attribute: |input attribute (?:name|value): |send attr [\w.-]{1,64} = )/;
+
+/**
+ * The most frequent `-v` lines that carry no function name: smtpd's restriction tracing (`>>> START
+ * Recipient address RESTRICTIONS <<<`), cleanup's envelope records, client connections to daemons.
+ * Rarer `-v` shapes stay `unparsed`, counted: verbose logging is Postfix's internal tracing.
+ */
+const VERBOSE_PREFIXES = [
+  ">>> ",
+  "initial envelope ",
+  "extracted envelope ",
+  "connection established",
+  "connection closed",
+];
 
 /** The debug shapes that name no client; the session tracker ties them to one by pid. */
 export function isClientlessDebug(text: string): boolean {
@@ -40,7 +53,8 @@ export function isClientlessDebug(text: string): boolean {
     BIO.test(text) ||
     HEX_DUMP.test(text) ||
     FUNCTION.test(text) ||
-    ATTRIBUTE.test(text)
+    ATTRIBUTE.test(text) ||
+    VERBOSE_PREFIXES.some((prefix) => text.startsWith(prefix))
   );
 }
 
