@@ -47,6 +47,8 @@ export interface PostfixPorts {
 
 export interface PostfixServer {
   readonly ports: PostfixPorts;
+  /** For Postfix's own commands: `postsuper -c <configDir> ...`. */
+  readonly configDir: string;
   readonly maillog: string;
   /** The maillog so far. */
   log(): string;
@@ -138,6 +140,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
 
   return {
     ports,
+    configDir: etc,
     maillog,
     log,
     async waitForLog(done, timeoutMs = 30_000) {
