@@ -18,6 +18,8 @@
  *   hand-offs the correlator can follow, like a content filter's re-injection.
  * - `postscreen`: postscreen in front of smtp, enforcing the greeting: a client that talks first is
  *   logged as PREGREET and rejected at RCPT; others PASS NEW to smtpd.
+ * - `brokenPolicy`, `brokenMilter`: smtpd with a policy service, or a milter, on the closed port
+ *   (milter_default_action=tempfail): what mail sees when that service is down.
  * - `closed`: a port nothing listens on; `deferred.test` is routed there, so its mail is deferred.
  *   Every other domain is routed downstream.
  *
@@ -42,6 +44,8 @@ export interface PostfixPorts {
   submission6: number;
   debug: number;
   downstream: number;
+  brokenPolicy: number;
+  brokenMilter: number;
   closed: number;
 }
 
@@ -87,6 +91,8 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
     submission6: await freePort(),
     debug: await freePort(),
     downstream: await freePort(),
+    brokenPolicy: await freePort(),
+    brokenMilter: await freePort(),
     closed: await freePort(),
   };
   const maillog = join(dir, "maillog");
@@ -125,9 +131,15 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
 
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   const listeners: [number, string][] = [
-    ...[ports.smtp, ports.postscreen, ports.submission, ports.debug, ports.downstream].map(
-      (port): [number, string] => [port, "127.0.0.1"],
-    ),
+    ...[
+      ports.smtp,
+      ports.postscreen,
+      ports.submission,
+      ports.debug,
+      ports.downstream,
+      ports.brokenPolicy,
+      ports.brokenMilter,
+    ].map((port): [number, string] => [port, "127.0.0.1"]),
     [ports.submission6, "::1"],
   ];
   for (const [port, address] of listeners) {
@@ -240,6 +252,13 @@ tlsproxy  unix  - - n - 0 tlsproxy
   -o virtual_alias_domains=
   -o virtual_alias_maps=
   -o content_filter=discard:
+127.0.0.1:${ports.brokenPolicy} inet n - n - - smtpd
+  -o syslog_name=postfix/policy-down
+  -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:${ports.closed},permit
+127.0.0.1:${ports.brokenMilter} inet n - n - - smtpd
+  -o syslog_name=postfix/milter-down
+  -o smtpd_milters=inet:127.0.0.1:${ports.closed}
+  -o milter_default_action=tempfail
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr

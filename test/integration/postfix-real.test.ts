@@ -14,11 +14,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { forEachEvent, newInputStats } from "../../services/cli/src/input.js";
+import { replay } from "../../services/cli/src/offline.js";
 import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
 import { Correlator } from "../../shared/src/postfix/correlate.js";
 import { buildReport } from "../../shared/src/report/report.js";
 import { traceQueueId } from "../../shared/src/report/trace.js";
 import { type PostfixServer, sendRaw, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
+import { postwatchEvents } from "../parity/parity-log.js";
 import { fail2banSaslFailuresByIp, runPflogsumm, SAME_DEFINITION } from "../parity/peers.js";
 
 const ALICE = "alice@example.org";
@@ -184,6 +186,9 @@ describe("a real Postfix's log", () => {
       "--header",
       `X-Long: ${"y".repeat(1200)}`,
     ]);
+    // The services mail depends on, down: a policy server and a milter.
+    await swaks([...at(postfix.ports.brokenPolicy), "-f", "x@example.net", "-t", BOB]);
+    await swaks([...at(postfix.ports.brokenMilter), "-f", "x@example.net", "-t", BOB]);
     await swaks([
       ...at(debug),
       "--tls",
@@ -439,6 +444,21 @@ describe("a real Postfix's log", () => {
     assert.match(virus?.response ?? "", /551 5\.7\.1 .*virus infected/);
   });
 
+  test("a policy server and a milter that are down: 451s to the clients, and mail_system_error", async () => {
+    const rejects = events.filter((event): event is EventOf<"reject"> => event.kind === "reject");
+    const policy = rejects.find((reject) => reject.service === "policy-down");
+    assert.deepEqual([policy?.stage, policy?.smtpCode, policy?.dsn, policy?.to], ["RCPT", 451, "4.3.5", BOB]);
+    const milter = rejects.filter((reject) => reject.service === "milter-down");
+    assert.ok(
+      milter.length > 0 &&
+        milter.every((reject) => reject.action === "milter-reject" && reject.smtpCode === 451),
+    );
+    const { alerts } = await replay([postfix.maillog]);
+    const failing = alerts.find((alert) => alert.rule === "mail_system_error" && alert.state === "firing");
+    assert.deepEqual(failing?.key, { type: "host", value: "mx" });
+    assert.match(String(failing?.facts.errors), /problem talking to server|connect to Milter service/);
+  });
+
   test("trace links the relayed message to its downstream copy, its bounce and the bounce's copy", () => {
     const relayed = summaries.find(
       (message) => message.saslUsername === ALICE && message.forwardedFrom === undefined,
@@ -457,18 +477,24 @@ describe("a real Postfix's log", () => {
     assert.equal(byId.get(copyOf(bounce) ?? "")?.from, "", "the bounce's copy is a bounce too");
   });
 
-  test("pflogsumm's Grand Totals equal postwatch's on the same real log", async (t) => {
-    // pflogsumm 1.1.5 reads `postfix[/smtps|/submission]/<daemon>` only (--syslog-name picks one
-    // other name): the second instance `postfix-down` is left out so both read the same lines.
-    // postwatch counts every instance; the whole log's totals are larger by exactly that one's.
+  test("pflogsumm's Grand Totals equal postwatch's on the lines pflogsumm reads as Postfix's", async (t) => {
+    // pflogsumm 1.1.5 takes a line's program as `postfix[/smtps|/submission]/<daemon>` (its
+    // --syslog-name swaps in one other name): it skips a second instance (`postfix-down/smtpd/smtpd`)
+    // and custom service names (`postfix/policy-down/smtpd`). Both tools read the file without those
+    // lines; postwatch counts them too, so on the whole log its totals are larger.
+    const PFLOGSUMM_PROGRAM = / postfix(?:\/(?:smtps|submission))?\/[a-z0-9]+\[\d+\]: /;
     const dir = await mkdtemp(join(tmpdir(), "postwatch-real-parity-"));
     try {
-      const file = join(dir, "main-instance.log");
-      const isMain = (line: string) => !line.includes(" postfix-down/");
-      await writeFile(file, rawLog.split("\n").filter(isMain).join("\n"));
+      const file = join(dir, "pflogsumm-lines.log");
+      await writeFile(
+        file,
+        rawLog
+          .split("\n")
+          .filter((line) => PFLOGSUMM_PROGRAM.test(line))
+          .join("\n"),
+      );
       const theirs = (await runPflogsumm(file)).totals;
-      const mainEvents = events.filter((event) => event.instance === undefined);
-      const ours = buildReport(mainEvents).totals;
+      const ours = buildReport(await postwatchEvents(file)).totals;
       const pick = (totals: Record<(typeof SAME_DEFINITION)[number], number>) =>
         Object.fromEntries(SAME_DEFINITION.map((key) => [key, totals[key]]));
       t.diagnostic(`postwatch ${JSON.stringify(pick(ours))}`);
@@ -477,9 +503,10 @@ describe("a real Postfix's log", () => {
       assert.ok(
         ours.received > 0 && ours.delivered > 0 && ours.deferred > 0 && ours.bounced > 0 && ours.rejected > 0,
       );
+      const whole = buildReport(events).totals;
       assert.ok(
-        buildReport(events).totals.received > ours.received,
-        "the second instance's mail is counted too",
+        whole.received > ours.received && whole.rejected > ours.rejected,
+        "the skipped lines count too",
       );
     } finally {
       await rm(dir, { recursive: true, force: true });

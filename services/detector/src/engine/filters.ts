@@ -22,7 +22,15 @@ const WEAK_CIPHER = /RC4|3DES|DES-CBC3|DES-CBC-|NULL|EXPORT|EXP-|ADH-|AECDH-|ano
 const REPUTATION_REPLY =
   /unusual rate|rate[- ]?limit|too many (messages|connections)|reputation|block ?list|black ?list|\blisted\b|spamhaus|spamcop|barracuda|\bRBL\b|DNSBL|\bblocked\b/i;
 const CONTENT_REPLY = /virus|content|attachment|security issue|spam message|message (was )?blocked/i;
-const SYSTEM_WARNING = /\bprocess \S+ pid \d+ killed by signal|lots of deferred mail/i;
+/**
+ * Postfix warnings that mean mail is not flowing, each logged by a real Postfix 3.7 with a broken
+ * service (test/integration/postfix-real.test.ts): master's crashed or failing daemons (`pid N
+ * killed by signal 11`, `pid N exit status 1`, `bad command startup -- throttling`), a policy
+ * server or milter that cannot be reached (every RCPT, or every session, answered 451), and a SASL
+ * backend that cannot be read or reached (every login fails).
+ */
+const SYSTEM_WARNING =
+  /\bprocess \S+ pid \d+ (?:killed by signal|exit status)|bad command startup -- throttling|lots of deferred mail|^problem talking to server |^connect to Milter service |^SASL authentication problem: |^SASL: Connect to /i;
 
 export const PREDICATES = {
   authFailed: predicate("disconnect", (e) => {

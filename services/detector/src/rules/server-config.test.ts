@@ -121,6 +121,23 @@ describe("mail_system_error", () => {
       assert.equal(replay([diagnostic({ at: 0, kind, text })]).of("mail_system_error").length, 1, text);
   });
 
+  it("fires on the services mail depends on failing, as a real Postfix 3.7 logs it", () => {
+    for (const [program, text] of [
+      ["postfix/master", "process /usr/lib/postfix/sbin/smtpd pid 9496 exit status 1"],
+      ["postfix/master", "/usr/lib/postfix/sbin/smtpd: bad command startup -- throttling"],
+      ["postfix/smtpd", "problem talking to server 127.0.0.1:33017: Connection refused"],
+      ["postfix/smtpd", "connect to Milter service inet:127.0.0.1:33017: Connection refused"],
+      [
+        "postfix/submission/smtpd",
+        "SASL authentication problem: unable to open Berkeley db /etc/sasldb2: Permission denied",
+      ],
+      ["postfix/submission/smtpd", "SASL: Connect to private/auth failed: No such file or directory"],
+    ] as const) {
+      const alerts = replay([diagnostic({ at: 0, kind: "warning", program, text })]).of("mail_system_error");
+      assert.equal(alerts.length, 1, text);
+    }
+  });
+
   it("stays quiet on routine warnings", () => {
     const events = [
       diagnostic({

@@ -37,7 +37,7 @@ export const credentialsInLogs: RuleDefinition = {
 export const mailSystemError: RuleDefinition = {
   id: "mail_system_error",
   description:
-    "Postfix itself failing: fatal and panic errors, daemons killed by signals, a deferred mail pile-up.",
+    "Postfix itself failing: fatal and panic errors, daemons crashing or failing to start, an unreachable policy server, milter or SASL backend, a deferred mail pile-up.",
   reads: [{ kind: "fatal" }, { kind: "panic" }, { kind: "warning", test: "systemFailure" }],
   keys: ["host"],
   weight: "one",
