@@ -53,7 +53,7 @@ test("every line has a syslog header, and every Postfix line is one postwatch un
 test("seed 003: the compromised account mails hundreds of recipients on many domains from the abuse IPs", () => {
   const { events } = parse(generate({ lines: 20_000, seed: 3, scenario: "compromised-account" }));
   const [top] = buildReport(events).senderAccounts;
-  assert.equal(top?.saslUsername, GROUND_TRUTH.compromisedAccount.user);
+  assert.equal(top?.account, GROUND_TRUTH.compromisedAccount.user);
   for (const ip of GROUND_TRUTH.compromisedAccount.abuseIps) assert.ok(top?.clientIps.includes(ip), ip);
   assert.ok((top?.recipients ?? 0) > 300 && (top?.recipientDomains ?? 0) > 100);
   const reasons = top?.rejectionReasons.map((r) => r.reason).join("\n") ?? "";

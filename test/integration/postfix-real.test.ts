@@ -7,7 +7,7 @@
  * which is deferred (seed 003). Needs root, postfix, swaks and sasl2-bin (bash .ci/run installs them).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import { forEachEvent, newInputStats } from "../../services/cli/src/input.js";
 import { replay } from "../../services/cli/src/offline.js";
 import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
 import { Correlator } from "../../shared/src/postfix/correlate.js";
-import { buildReport } from "../../shared/src/report/report.js";
+import { buildReport, localAccount } from "../../shared/src/report/report.js";
 import { traceQueueId } from "../../shared/src/report/trace.js";
 import { type PostfixServer, sendRaw, smtpTalk, startPostfix, swaks } from "../helpers/postfix.js";
 import { postwatchEvents } from "../parity/parity-log.js";
@@ -25,6 +25,7 @@ import { fail2banSaslFailuresByIp, runPflogsumm, SAME_DEFINITION } from "../pari
 
 const ALICE = "alice@example.org";
 const BOB = "bob@example.org";
+const WEBAPP = "wordpress@example.org";
 const ALICE_PASSWORD = "S3cret-alice-7f2c";
 const GUESSES = ["Winter2026!", "Password1", "letmein-42"];
 const DEBUG_GUESS = "Hunter2-debug-guess";
@@ -186,6 +187,14 @@ describe("a real Postfix's log", () => {
       "--header",
       `X-Long: ${"y".repeat(1200)}`,
     ]);
+    // A web application's mail() as root runs it: sendmail, postdrop, pickup (`uid=0`).
+    execFileSync(
+      "/usr/sbin/sendmail",
+      ["-C", postfix.configDir, "-f", WEBAPP, "victim1@remote.test", "victim2@remote.test"],
+      {
+        input: "Subject: Cheap pills\n\nBuy now.\n",
+      },
+    );
     // The services mail depends on, down: a policy server and a milter.
     await swaks([...at(postfix.ports.brokenPolicy), "-f", "x@example.net", "-t", BOB]);
     await swaks([...at(postfix.ports.brokenMilter), "-f", "x@example.net", "-t", BOB]);
@@ -457,6 +466,15 @@ describe("a real Postfix's log", () => {
     const failing = alerts.find((alert) => alert.rule === "mail_system_error" && alert.state === "firing");
     assert.deepEqual(failing?.key, { type: "host", value: "mx" });
     assert.match(String(failing?.facts.errors), /problem talking to server|connect to Milter service/);
+  });
+
+  test("mail handed to sendmail is told apart by the local uid behind it, in summaries and the report", () => {
+    const local = summaries.filter((message) => message.from === WEBAPP);
+    assert.ok(
+      local.length > 0 && local.every((message) => message.localUid === 0 && message.client === undefined),
+    );
+    const account = buildReport(events).senderAccounts.find((stats) => stats.account === localAccount(0));
+    assert.deepEqual([account?.recipients, account?.sent, account?.recipientDomains], [2, 2, 1]);
   });
 
   test("trace links the relayed message to its downstream copy, its bounce and the bounce's copy", () => {

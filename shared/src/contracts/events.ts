@@ -227,6 +227,11 @@ export const MessageEvent = Base.extend({
   client: Endpoint.optional(),
   saslUsername: z.string().optional(),
   saslMethod: z.string().optional(),
+  /**
+   * The uid that handed it to `sendmail` (pickup's `uid=`): mail that did not come over SMTP, such as
+   * a web application's PHP `mail()`.
+   */
+  localUid: z.number().int().optional(),
   from: z.string().optional(),
   size: z.number().int().optional(),
   messageId: z.string().optional(),

@@ -11,11 +11,12 @@ export type EventBase = Pick<
   "v" | "ts" | "host" | "program" | "daemon" | "service" | "instance" | "pid"
 >;
 
-/** Who submitted a message: the smtpd client and its SASL login. */
+/** Who submitted a message: the smtpd client and its SASL login, or the local uid behind sendmail. */
 export interface Origin {
   client?: Endpoint;
   saslUsername?: string;
   saslMethod?: string;
+  localUid?: number;
 }
 
 /** Everything learnt so far about one queue ID on one host. */
@@ -90,6 +91,7 @@ export function recordLine(state: MessageState, event: PostfixEvent): void {
       return;
     case "pickup":
       state.from ??= flat(event.from);
+      if (!state.originInherited && event.uid !== undefined) state.origin.localUid = event.uid;
       return;
     case "message_id":
       state.messageId = flat(event.messageId);
@@ -195,6 +197,7 @@ export function summarize(state: MessageState, base: EventBase, end: MessageEnd)
   if (origin.client !== undefined) message.client = origin.client;
   if (origin.saslUsername !== undefined) message.saslUsername = origin.saslUsername;
   if (origin.saslMethod !== undefined) message.saslMethod = origin.saslMethod;
+  if (origin.localUid !== undefined) message.localUid = origin.localUid;
   if (state.from !== undefined) message.from = state.from;
   if (state.size !== undefined) message.size = state.size;
   if (state.messageId !== undefined) message.messageId = state.messageId;

@@ -204,6 +204,21 @@ describe("Correlator: a message's story", () => {
     });
   });
 
+  it("names the local uid behind mail handed to sendmail, and hands it on with the message", () => {
+    const out = pushAll(new Correlator(), [
+      event("pickup", { queueId: "P1", uid: 33, from: "wordpress@example.org", daemon: "pickup" }),
+      event("queued", { queueId: "P1", from: "wordpress@example.org", size: 400, nrcpt: 1 }),
+      event("client", { queueId: "P2", client: { host: "localhost", ip: "127.0.0.1" }, pid: 200 }),
+      delivery("P1", "v@far.example", "sent", "250 2.0.0 Ok: queued as P2", { forwardedQueueId: "P2" }),
+      event("removed", { queueId: "P1" }),
+      delivery("P2", "v@far.example", "sent", "250 2.0.0 Ok"),
+      event("removed", { queueId: "P2" }),
+    ]);
+    const [original, copy] = messagesIn(out);
+    assert.deepEqual([original?.localUid, original?.client], [33, undefined]);
+    assert.deepEqual([copy?.queueId, copy?.localUid, copy?.forwardedFrom], ["P2", 33, "P1"]);
+  });
+
   it("parks a hand-off until the new queue ID shows up, and never invents state for it", () => {
     const correlator = new Correlator();
     pushAll(correlator, [

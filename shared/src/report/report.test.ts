@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PostfixEvent } from "../contracts/events.js";
 import { Correlator } from "../postfix/correlate.js";
-import { buildReport, formatReport, NO_SASL_LOGIN, ReportBuilder, remoteReason } from "./report.js";
+import {
+  buildReport,
+  formatReport,
+  localAccount,
+  NO_SASL_LOGIN,
+  ReportBuilder,
+  remoteReason,
+} from "./report.js";
 import { syntheticDay } from "./report.testkit.js";
 
 describe("buildReport", () => {
@@ -33,7 +40,7 @@ describe("buildReport", () => {
   it("ranks SASL accounts by recipients, with their IPs, bounce ratio and the remote refusals", () => {
     assert.deepEqual(report.senderAccounts, [
       {
-        saslUsername: "printer@corp.example",
+        account: "printer@corp.example",
         messages: 2,
         recipients: 4,
         recipientDomains: 3,
@@ -48,11 +55,12 @@ describe("buildReport", () => {
         ],
       },
       {
-        saslUsername: NO_SASL_LOGIN,
-        messages: 2, // Q5 (rejected whole by cleanup) and the local P1
+        // Counted once, on the re-queued Q4 that inherited the login, not on the hop to the filter.
+        account: "alice@corp.example",
+        messages: 1,
         recipients: 1,
         recipientDomains: 1,
-        clientIps: ["198.51.100.11"],
+        clientIps: ["192.0.2.50"],
         sent: 1,
         bounced: 0,
         deferred: 0,
@@ -60,13 +68,25 @@ describe("buildReport", () => {
         rejectionReasons: [],
       },
       {
-        // Counted once, on the re-queued Q4 that inherited the login, not on the hop to the filter.
-        saslUsername: "alice@corp.example",
+        // P1, handed to sendmail by root: pickup's `uid=0`.
+        account: localAccount(0),
         messages: 1,
         recipients: 1,
         recipientDomains: 1,
-        clientIps: ["192.0.2.50"],
+        clientIps: [],
         sent: 1,
+        bounced: 0,
+        deferred: 0,
+        bounceRatio: 0,
+        rejectionReasons: [],
+      },
+      {
+        account: NO_SASL_LOGIN,
+        messages: 1, // Q5, rejected whole by cleanup
+        recipients: 0,
+        recipientDomains: 0,
+        clientIps: ["198.51.100.11"],
+        sent: 0,
         bounced: 0,
         deferred: 0,
         bounceRatio: 0,
@@ -132,13 +152,14 @@ describe("buildReport", () => {
       text,
       /printer@corp\.example\n {9}from 203\.0\.113\.66\n {12}2x 551 virus infected mail rejected/,
     );
-    assert.doesNotMatch(text, /alice@corp\.example/, "only the top 2 accounts");
+    assert.match(text, /alice@corp\.example/);
+    assert.doesNotMatch(text, /uid 0 \(local sendmail\)/, "only the top 2 accounts");
     assert.match(text, /3 SASL failures .* 176\.103\.49\.30 {2}users tried: admin@fipick\.com/);
   });
 });
 
 function aliceOf(report: ReturnType<typeof buildReport>) {
-  const alice = report.senderAccounts.find((a) => a.saslUsername === "alice@corp.example");
+  const alice = report.senderAccounts.find((a) => a.account === "alice@corp.example");
   return alice && { messages: alice.messages, recipients: alice.recipients };
 }
 

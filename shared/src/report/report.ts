@@ -13,11 +13,15 @@ import { domainOf, lowerCaseDomain, type Totals, TotalsCounter } from "./totals.
 type MessageEvent = EventOf<"message">;
 type Recipient = MessageEvent["recipients"][number];
 
-/** The account column for messages submitted without SASL (mynetworks relays, local pickup). */
+/** The account column for messages submitted over SMTP without SASL (mynetworks relays, filters). */
 export const NO_SASL_LOGIN = "(no SASL login)";
 
+/** The account column for mail handed to `sendmail` by a local user (a web application's `mail()`). */
+export const localAccount = (uid: number): string => `uid ${uid} (local sendmail)`;
+
 export interface SenderAccountStats {
-  saslUsername: string;
+  /** The SASL user; else `uid N (local sendmail)` for local submission, or NO_SASL_LOGIN. */
+  account: string;
   messages: number;
   /** Final recipients; a content filter's hop is not one. */
   recipients: number;
@@ -189,7 +193,9 @@ export class ReportBuilder {
             (r) => r.forwardedQueueId === undefined || !handedOff.has(r.forwardedQueueId),
           );
     if (final.length === 0 && message.recipients.length > 0) return;
-    const account = message.saslUsername ?? NO_SASL_LOGIN;
+    const account =
+      message.saslUsername ??
+      (message.localUid === undefined ? NO_SASL_LOGIN : localAccount(message.localUid));
     let tally = this.#tallies.get(account);
     if (!tally) {
       tally = {
@@ -273,9 +279,9 @@ function addRecipient(tally: AccountTally, recipient: Recipient): void {
   }
 }
 
-function accountStats(saslUsername: string, tally: AccountTally): SenderAccountStats {
+function accountStats(account: string, tally: AccountTally): SenderAccountStats {
   return {
-    saslUsername,
+    account,
     messages: tally.messages,
     recipients: tally.recipients,
     recipientDomains: tally.domains.size,
@@ -294,7 +300,7 @@ function byVolume(a: SenderAccountStats, b: SenderAccountStats): number {
   return (
     b.recipients - a.recipients ||
     b.recipientDomains - a.recipientDomains ||
-    compareText(a.saslUsername, b.saslUsername)
+    compareText(a.account, b.account)
   );
 }
 
@@ -359,7 +365,7 @@ function formatAccounts(report: Report, top: number): string[] {
   for (const a of report.senderAccounts.slice(0, top)) {
     const ratio = `${Math.round(a.bounceRatio * 100)}% bounced`;
     lines.push(
-      `${padNumber(a.recipients)} rcpts ${padNumber(a.recipientDomains, 5)} domains ${padNumber(a.messages, 6)} msgs  ${ratio.padStart(12)}  ${a.saslUsername}`,
+      `${padNumber(a.recipients)} rcpts ${padNumber(a.recipientDomains, 5)} domains ${padNumber(a.messages, 6)} msgs  ${ratio.padStart(12)}  ${a.account}`,
       `         from ${a.clientIps.length > 0 ? a.clientIps.join(", ") : "(client not in the log)"}`,
     );
     for (const { reason, count } of a.rejectionReasons.slice(0, 3))
