@@ -36,7 +36,7 @@ const JOBS: readonly { job: Job; tool: string; does: string }[] = [
   {
     job: "replay",
     tool: "postwatch replay (parse + correlate + detect)",
-    does: "`postwatch replay`'s path (offline.ts `replay`): parse + correlate, then DetectionEngine with the 12 default rules, ticked once per second of event time as the live detector ticks once per wall second",
+    does: "`postwatch replay`'s path (offline.ts `replay`): parse + correlate, then DetectionEngine with the default rules, ticked once per second of event time as the live detector ticks once per wall second",
   },
 ];
 

@@ -8,6 +8,7 @@
  * the rest, as `postwatch start` runs them.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
@@ -143,5 +144,35 @@ describe("a brute force against a real Postfix, live", () => {
     assert.match(String(alert.facts.remoteRejections), /virus infected/);
     assert.ok(!JSON.stringify(webhook.requests).includes(PASSWORD), "the password reached the webhook");
     assert.match(postfix.log(), /\]: [0-9A-Za-z]{10,}z[0-9A-Za-z]+: client=/, "the queue IDs were long ones");
+  });
+
+  it("names the local uid behind a sendmail flood, as a hacked web application's mail() makes one", async (t) => {
+    const { webhook } = pipeline;
+    const alertFor = (requests: { body: unknown }[]) =>
+      requests
+        .map((request) => request.body as Alert)
+        .find((alert) => alert.rule === "local_sender_flood" && alert.state === "firing");
+    const started = Date.now();
+    // The test runs as root, so pickup logs uid=0; a web server's would be its own (www-data: 33).
+    for (let m = 0; m < MESSAGES; m++) {
+      const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
+        recipient(m * RECIPIENTS_PER_MESSAGE + i),
+      );
+      execFileSync("/usr/sbin/sendmail", ["-C", postfix.configDir, "-f", "wordpress@example.org", ...to], {
+        input: `Subject: Special offer ${m}\n\nBuy now.\n`,
+      });
+    }
+    const sent = Date.now();
+    const requests = await webhook.waitFor("/hook", (received) => alertFor(received) !== undefined, 30_000);
+    t.diagnostic(
+      `${MESSAGES * RECIPIENTS_PER_MESSAGE} recipients handed to sendmail in ${sent - started} ms; alert ${Date.now() - sent} ms later`,
+    );
+    const alert = alertFor(requests);
+    assert.ok(alert);
+    t.diagnostic(alert.summary);
+    assert.deepEqual(alert.key, { type: "local_uid", value: "0" });
+    assert.ok(alert.count >= 300, `count ${alert.count}`);
+    assert.match(String(alert.facts.senders), /wordpress@example\.org/);
+    assert.match(String(alert.facts.remoteRejections), /virus infected/);
   });
 });

@@ -14,7 +14,7 @@ export type AlertState = z.infer<typeof AlertState>;
 
 /** What an alert is about: the value the rule grouped by. */
 export const AlertKey = z.object({
-  type: z.enum(["client_ip", "client_net", "sasl_user", "host", "host_cipher", "global"]),
+  type: z.enum(["client_ip", "client_net", "sasl_user", "local_uid", "host", "host_cipher", "global"]),
   value: z.string(),
 });
 export type AlertKey = z.infer<typeof AlertKey>;

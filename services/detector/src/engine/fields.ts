@@ -32,6 +32,8 @@ export const TEXT_FIELDS = {
     if (e.kind === "sasl_auth_failed" || e.kind === "client" || e.kind === "message") return e.saslUsername;
     return undefined;
   },
+  /** The uid that ran sendmail (pickup's `uid=`), for mail that did not come over SMTP. */
+  localUid: (e) => (e.kind === "message" && e.localUid !== undefined ? String(e.localUid) : undefined),
   host: (e) => e.host || UNNAMED_HOST,
   hostCipher: (e) => (e.kind === "tls" ? `${e.host || UNNAMED_HOST} ${e.protocol} ${e.cipher}` : undefined),
   global: () => "all",
@@ -40,6 +42,8 @@ export const TEXT_FIELDS = {
     return e.kind === "client" ? e.saslMethod?.toUpperCase() : undefined;
   },
   service: (e) => e.service ?? e.daemon,
+  /** A message's envelope sender (`from=<>`, a bounce, has none). */
+  sender: (e) => (e.kind === "message" ? e.from : undefined),
   rejectedRecipient: (e) => (e.kind === "reject" ? e.to?.toLowerCase() : undefined),
   recipientDomain: (e) => {
     if (e.kind === "delivery") return domainOf(e.to);
@@ -112,6 +116,7 @@ export const KEY_FIELDS = {
   clientIp: "client_ip",
   clientNet64: "client_net",
   saslUsername: "sasl_user",
+  localUid: "local_uid",
   host: "host",
   hostCipher: "host_cipher",
   global: "global",

@@ -41,6 +41,11 @@ export const PREDICATES = {
   authenticatedLogin: predicate("client", (e) => Boolean(e.saslUsername)),
   outboundMessage: predicate("message", leftThroughThisMessage),
   authenticatedMessage: predicate("message", (e) => Boolean(e.saslUsername) && leftThroughThisMessage(e)),
+  /** Handed to sendmail by a local user, not submitted over SMTP (a content filter's copy inherits it). */
+  locallySubmittedMessage: predicate(
+    "message",
+    (e) => e.localUid !== undefined && !e.saslUsername && leftThroughThisMessage(e),
+  ),
   weakTls: predicate("tls", (e) => WEAK_PROTOCOL.test(e.protocol) || WEAK_CIPHER.test(e.cipher)),
   reputationBlock: predicate(
     "delivery",

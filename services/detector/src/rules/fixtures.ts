@@ -202,12 +202,20 @@ export const recipient = (
 });
 
 export const message = (
-  o: Origin & { recipients: Recipient[]; from?: string; user?: string; ip?: string; bounceOf?: string },
+  o: Origin & {
+    recipients: Recipient[];
+    from?: string;
+    user?: string;
+    ip?: string;
+    bounceOf?: string;
+    localUid?: number;
+  },
 ): EventOf<"message"> => ({
   ...base({ program: "postfix/qmgr", queueId: "1A9B71D801", ...o }),
   kind: "message",
   ...(o.ip ? { client: client(o.ip) } : {}),
   ...(o.user ? { saslUsername: o.user, saslMethod: "LOGIN" } : {}),
+  ...(o.localUid === undefined ? {} : { localUid: o.localUid }),
   from: o.from ?? (o.user ? o.user : ""),
   firstSeen: new Date(T0 + o.at * 1000 - 50_000).toISOString(),
   recipients: o.recipients,

@@ -1,6 +1,6 @@
 /** The rule catalogue and loading with config overrides. Rule ids are the contract. */
 import { type CompiledRule, compileRule, RuleConfigError, type RuleDefinition } from "../engine/rule.js";
-import { bounceStorm, compromisedSender, outboundBlocked } from "./outbound.js";
+import { bounceStorm, compromisedSender, localSenderFlood, outboundBlocked } from "./outbound.js";
 import { authAfterFailures, saslBruteforce, saslSlowBruteforce, saslSpray } from "./sasl.js";
 import { credentialsInLogs, mailSystemError, weakTls } from "./server-config.js";
 import { recipientHarvest, relayProbe } from "./smtpd-rejects.js";
@@ -11,6 +11,7 @@ export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   saslSpray,
   authAfterFailures,
   compromisedSender,
+  localSenderFlood,
   outboundBlocked,
   bounceStorm,
   relayProbe,

@@ -106,6 +106,50 @@ describe("compromised_sender", () => {
   });
 });
 
+describe("local_sender_flood", () => {
+  /** A hacked web application: www-data (uid 33) runs sendmail for every recipient. */
+  const webSpam = (uid: number, messages: number, perMessage: number, from = "wordpress@example.org") =>
+    Array.from({ length: messages }, (_, i) =>
+      message({
+        at: i * 10,
+        from,
+        localUid: uid,
+        recipients: Array.from({ length: perMessage }, (_, j) =>
+          j === 0 && i % 10 === 0
+            ? recipient(`x${i}@spamtrap.example`, "bounced", "host mx said: 550 5.7.1 spam message rejected")
+            : recipient(`target${i * perMessage + j}@d${(i * perMessage + j) % 80}.example`),
+        ),
+      }),
+    );
+
+  it("names the uid behind a sendmail flood, its envelope senders and what remote servers said", () => {
+    const alerts = replay(webSpam(33, 40, 10)).of("local_sender_flood");
+    assert.equal(alerts.length, 1);
+    const alert = Alert.parse(alerts[0]);
+    assert.deepEqual(alert.key, { type: "local_uid", value: "33" });
+    assert.equal(alert.count, 300, "fires at 300 recipients, compromised_sender's threshold");
+    assert.deepEqual(alert.facts.senders, ["wordpress@example.org (30)"]);
+    assert.match((alert.facts.remoteRejections as string[]).join("\n"), /spam message rejected/);
+    assert.match(
+      alert.summary,
+      /^Local uid 33 is sending mass mail through sendmail: 300 recipients in 30 messages/,
+    );
+    assert.equal(replay(webSpam(33, 40, 10)).of("compromised_sender").length, 0, "no SASL user to blame");
+  });
+
+  it("stays quiet on cron and system mail", () => {
+    const events = Array.from({ length: 24 }, (_, hour) =>
+      message({ at: hour * HOUR, from: "root", localUid: 0, recipients: [recipient("admin@example.org")] }),
+    );
+    assert.equal(replay(events).of("local_sender_flood").length, 0);
+  });
+
+  it("leaves logged-in senders to compromised_sender", () => {
+    const events = webSpam(33, 40, 10).map((event) => ({ ...event, saslUsername: "web@example.org" }));
+    assert.equal(replay(events).of("local_sender_flood").length, 0);
+  });
+});
+
 /**
  * Log lines through the detector's own pipeline (correlator → rules), ticking as the live detector
  * does, and the event time each alert was raised at: whether the rule saw the mail in time.

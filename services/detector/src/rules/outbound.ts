@@ -27,6 +27,32 @@ export const compromisedSender: RuleDefinition = {
     "Prevent a repeat with per-user rate limits (a policy service) and `smtpd_sender_login_maps` with reject_sender_login_mismatch.",
 };
 
+/** compromised_sender's twin for mail that never logged in: a hacked web application's PHP mail(). */
+export const localSenderFlood: RuleDefinition = {
+  id: "local_sender_flood",
+  description:
+    "A local user (by uid) whose mail handed to sendmail jumps past the same limits and baseline as compromised_sender's: a hacked web application's mail().",
+  reads: [{ kind: "message", test: "locallySubmittedMessage" }],
+  keys: ["localUid"],
+  weight: "recipients",
+  distinct: "recipientDomain",
+  extension: senderBaseline,
+  facts: [
+    { name: "senders", top: "sender" },
+    { name: "topRecipientDomains", top: "recipientDomain" },
+    { name: "remoteRejections", top: "remoteRejection", limit: 3 },
+  ],
+  defaults: { severity: "critical", windowSeconds: 3600, threshold: 300, quietSeconds: 3600 },
+  summary:
+    "Local uid {key} is sending mass mail through sendmail: {count} recipients in {messages} messages over {distinct} domains in {window} " +
+    "(baseline {baselineRecipients}), {bouncedRecipients} bounced; envelope senders: {senders}; top domains: {topRecipientDomains}; " +
+    "remote rejections: {remoteRejections}",
+  remediation:
+    "Find the process: the web server's uid (www-data, apache, a hosting account) means a web application's mail(). " +
+    "`postqueue -p` and `postcat -q QUEUEID` show the mail (PHP's `mail.add_x_header = On` names the script in X-PHP-Originating-Script); " +
+    "take the script or site offline, purge its queued mail (`postsuper -d`), and limit who may submit with `authorized_submit_users`.",
+};
+
 export const outboundBlocked: RuleDefinition = {
   id: "outbound_blocked",
   description: "Remote servers rate-limit or blocklist our mail: a reputation alarm.",
