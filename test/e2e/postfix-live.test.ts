@@ -13,8 +13,9 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
-import { type PostfixServer, startPostfix, swaks } from "../helpers/postfix.js";
+import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
 import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
+import { swaks } from "../helpers/smtp-clients.js";
 
 const USER = "alice@example.org";
 const PASSWORD = "Corr3ct-horse-battery";

@@ -139,7 +139,7 @@ describe("Correlator: a message's story", () => {
   });
 
   describe("a re-injected message that ends before the filter's reply names it", () => {
-    // The order a real Postfix 3.7 logged (test/integration/postfix-real.test.ts): the new message is
+    // The order a real Postfix 3.7 logged (test/integration/postfix-scenario.ts): the new message is
     // queued, delivered and removed while the smtp client is still to log the original's `queued as`.
     const origin = { host: "laptop.example.org", ip: "198.51.100.20" };
     const loopback = { host: "localhost", ip: "127.0.0.1" };

@@ -98,7 +98,7 @@ describe("AUTH payloads in debug lines", () => {
 });
 
 describe("credentials a real Postfix 3.7 logged in clear or in pipelined input", () => {
-  // From test/integration/postfix-real.test.ts's hostile clients, as Postfix wrote them.
+  // From test/integration/postfix-scenario.ts's hostile clients, as Postfix wrote them.
   test("smtpd -v's `decoded response:` (AUTH LOGIN's user name, then its password)", () => {
     assert.deepEqual(body(parse("xsasl_cyrus_server_next: decoded response: Sekrit-LOGIN-pw")), {
       kind: "debug",
@@ -118,7 +118,7 @@ describe("credentials a real Postfix 3.7 logged in clear or in pipelined input",
 });
 
 describe("key material in Postfix's inter-daemon debug output", () => {
-  // Logged by a real Postfix 3.7 smtpd with debug_peer_list (test/integration/postfix-real.test.ts):
+  // Logged by a real Postfix 3.7 smtpd with debug_peer_list (test/integration/postfix-scenario.ts):
   // tlsmgr's PRNG seed and session-ticket key, each on the line after its attribute's name.
   const seed = "1Wmx1sZgB0QROdLzxwR6I8MBrlZ0Wbp9Ys8RYOrsq4Y=";
   const ticketKey =

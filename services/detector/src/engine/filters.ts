@@ -24,7 +24,7 @@ const REPUTATION_REPLY =
 const CONTENT_REPLY = /virus|content|attachment|security issue|spam message|message (was )?blocked/i;
 /**
  * Postfix warnings that mean mail is not flowing, each logged by a real Postfix 3.7 with a broken
- * service (test/integration/postfix-real.test.ts): master's crashed or failing daemons (`pid N
+ * service (test/integration/postfix-scenario.ts): master's crashed or failing daemons (`pid N
  * killed by signal 11`, `pid N exit status 1`, `bad command startup -- throttling`), a policy
  * server or milter that cannot be reached (every RCPT, or every session, answered 451), and a SASL
  * backend that cannot be read or reached (every login fails).
