@@ -17,6 +17,13 @@ describe("Slack message", () => {
     assert.ok(JSON.stringify(message).includes("What to do"));
   });
 
+  it("says a local uid key is a uid", () => {
+    const alert = sampleAlert({ rule: "local_sender_flood", key: { type: "local_uid", value: "33" } });
+    assert.match(String(formatSlackMessage(alert).text), /^\[WARNING\] local_sender_flood: uid 33: /);
+    const digest = formatSlackBatch([alert, sampleAlert()]) as { blocks: Block[] };
+    assert.match(JSON.stringify(digest.blocks), /\*local_sender_flood\* `uid 33`/);
+  });
+
   it("marks resolved alerts and leaves the remediation out", () => {
     const message = formatSlackMessage(
       sampleAlert({ state: "resolved", endsAt: "2026-02-23T12:20:00.000Z" }),

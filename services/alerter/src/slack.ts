@@ -27,7 +27,12 @@ export function formatDuration(seconds: number): string {
 
 export function alertTitle(alert: Alert): string {
   const state = alert.state === "resolved" ? "RESOLVED" : alert.severity.toUpperCase();
-  return `[${state}] ${alert.rule}: ${alert.key.value}`;
+  return `[${state}] ${alert.rule}: ${keyLabel(alert.key)}`;
+}
+
+/** The key as a reader takes it: an address, a user, a host; a bare uid would read as a count. */
+function keyLabel(key: Alert["key"]): string {
+  return key.type === "local_uid" ? `uid ${key.value}` : key.value;
 }
 
 function listField(label: string, values: readonly string[]): { type: "mrkdwn"; text: string } | null {
@@ -104,7 +109,7 @@ export function formatSlackBatch(alerts: readonly Alert[]): Record<string, unkno
   const lines = alerts.slice(0, MAX_LISTED).map((alert) => {
     const icon = alert.state === "resolved" ? ":white_check_mark:" : SEVERITY_ICON[alert.severity];
     return clip(
-      `${icon} *${alert.rule}* \`${escapeMrkdwn(alert.key.value)}\` ${escapeMrkdwn(alert.summary)}`,
+      `${icon} *${alert.rule}* \`${escapeMrkdwn(keyLabel(alert.key))}\` ${escapeMrkdwn(alert.summary)}`,
       2900,
     );
   });
