@@ -1,6 +1,7 @@
 /**
  * A real Postfix for a test, from Debian's package: its own config, queue and data directories in a
- * temp directory, `maillog_file` logging (postlogd, no syslog daemon needed), smtpd listeners on free
+ * temp directory, `maillog_file` logging (postlogd, no syslog daemon needed) or syslog(3) to a socket
+ * of the test's (see `syslogSocket`), smtpd listeners on free
  * loopback ports, Cyrus SASL over a sasldb of the test's users, and a self-signed certificate for
  * STARTTLS. Nothing of the host's Postfix (if any) is read or touched. Needs root: master runs as
  * root and drops to the `postfix` user the package creates.
@@ -53,7 +54,7 @@ export interface PostfixServer {
   /** For Postfix's own commands: `postsuper -c <configDir> ...`. */
   readonly configDir: string;
   readonly maillog: string;
-  /** The maillog so far. */
+  /** The maillog so far; fails for a Postfix that logs to syslog (read what the socket's reader got). */
   log(): string;
   /** Polls the maillog until `done(log)` holds; on timeout, fails with the log's tail. */
   waitForLog(done: (log: string) => boolean, timeoutMs?: number): Promise<string>;
@@ -70,6 +71,12 @@ export interface PostfixOptions {
   longQueueIds?: boolean;
   /** `-v` on every smtpd and on cleanup, qmgr and smtp: Postfix's internal tracing, as when debugging. */
   verbose?: boolean;
+  /**
+   * Log through syslog(3), as a stock Postfix does, to this unix datagram socket (a test rsyslogd's
+   * imuxsock) instead of maillog_file: Postfix runs in a mount namespace of its own whose /dev/log
+   * is this socket, so the host's /dev is never touched.
+   */
+  syslogSocket?: string;
   timeoutMs?: number;
 }
 
@@ -95,7 +102,8 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
     closed: await freePort(),
   };
   const maillog = join(dir, "maillog");
-  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, options.longQueueIds ?? false));
+  const toSyslog = options.syslogSocket !== undefined;
+  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, options.longQueueIds ?? false, !toSyslog));
   writeFileSync(join(etc, "master.cf"), masterCf(dir, ports, options.verbose ?? false));
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
@@ -107,23 +115,32 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   ]);
 
   // start-fg keeps master a child of this process, so a failed start is seen rather than guessed.
-  const child = spawn(POSTFIX, ["-c", etc, "start-fg"], { stdio: ["ignore", "pipe", "pipe"] });
+  const startFg = `exec ${POSTFIX} -c ${etc} start-fg`;
+  const child = options.syslogSocket
+    ? spawn("unshare", ["-m", "sh", "-c", `${privateDevLog(dir, options.syslogSocket)} && ${startFg}`], {
+        stdio: ["ignore", "pipe", "pipe"],
+      })
+    : spawn(POSTFIX, ["-c", etc, "start-fg"], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
-  const log = () => {
+  const maillogSoFar = () => {
     try {
       return readFileSync(maillog, "utf8");
     } catch {
       return "";
     }
   };
+  const log = () => {
+    if (toSyslog) throw new Error("this Postfix logs to syslog: read what its socket's reader got");
+    return maillogSoFar();
+  };
   const stop = () => stopPostfix(child, etc, dir);
   const failure = async (why: string) => {
-    const detail = `${output.trim()}\n${log().split("\n").slice(-15).join("\n")}`;
+    const detail = `${output.trim()}\n${maillogSoFar().split("\n").slice(-15).join("\n")}`;
     await stop();
     return new Error(`Postfix ${why}:\n${detail}`);
   };
@@ -178,13 +195,29 @@ async function userId(name: string): Promise<number> {
   }
 }
 
-function mainCf(dir: string, ports: PostfixPorts, longQueueIds: boolean): string {
+/**
+ * Shell steps, run in a fresh mount namespace, that give it a /dev of its own: a tmpfs with the host's
+ * few device nodes Postfix uses bound in, and `socket` as /dev/log.
+ */
+function privateDevLog(dir: string, socket: string): string {
+  const hostDev = join(dir, "host-dev");
+  const devices = ["null", "zero", "random", "urandom", "full", "tty"];
+  return [
+    `mkdir -p ${hostDev}`,
+    `mount --bind /dev ${hostDev}`,
+    "mount -t tmpfs -o mode=755 postwatch-dev /dev",
+    ...devices.map((name) => `touch /dev/${name} && mount --bind ${hostDev}/${name} /dev/${name}`),
+    "ln -s /proc/self/fd /dev/fd",
+    `touch /dev/log && mount --bind ${socket} /dev/log`,
+  ].join(" && ");
+}
+
+function mainCf(dir: string, ports: PostfixPorts, longQueueIds: boolean, logToFile: boolean): string {
   const downstream = `smtp:[127.0.0.1]:${ports.downstream}`;
   return `compatibility_level = 3.6
 queue_directory = ${dir}/queue
 data_directory = ${dir}/data
-maillog_file = ${dir}/maillog
-maillog_file_prefixes = ${dir}
+${logToFile ? `maillog_file = ${dir}/maillog\nmaillog_file_prefixes = ${dir}` : "# Logs through syslog(3)."}
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = mx.postwatch.test

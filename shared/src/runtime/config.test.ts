@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -41,8 +41,9 @@ describe("loadConfig", () => {
     );
   });
 
-  it("reads a config file, with the environment winning over it", () => {
+  it("reads a config file, with the environment winning over it", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "postwatch-config-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "postwatch.json");
     writeFileSync(file, JSON.stringify({ NATS_URL: "nats://file:4222", SYSLOG_UDP_PORT: 1514 }));
     const config = loadConfig(
