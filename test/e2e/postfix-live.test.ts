@@ -8,14 +8,13 @@
  * the rest, as `postwatch start` runs them.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
 import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
-import { swaks } from "../helpers/smtp-clients.js";
+import { smtpSession } from "../helpers/smtp-clients.js";
 
 const USER = "alice@example.org";
 const PASSWORD = "Corr3ct-horse-battery";
@@ -77,10 +76,12 @@ describe("a brute force against a real Postfix, live", () => {
         .filter((alert) => alert.rule === "sasl_bruteforce" && alert.state === "firing");
     let crossedAt = 0;
     for (const [i, guess] of GUESSES.entries()) {
-      await swaks([
-        ...["--server", "127.0.0.1", "--port", String(postfix.ports.submission), "--ehlo", "bot.example.net"],
-        ...["--auth", "PLAIN", "--auth-user", USER, "--auth-password", guess, "--quit-after", "AUTH"],
-      ]);
+      await smtpSession({
+        port: postfix.ports.submission,
+        ehlo: "bot.example.net",
+        auth: { mechanism: "PLAIN", user: USER, password: guess },
+        authOnly: true,
+      });
       // sasl_bruteforce's default threshold is 5 failures.
       if (i === 4) crossedAt = Date.now();
     }
@@ -117,18 +118,14 @@ describe("a brute force against a real Postfix, live", () => {
       const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
         recipient(m * RECIPIENTS_PER_MESSAGE + i),
       );
-      await swaks([
-        ...[
-          "--server",
-          "127.0.0.1",
-          "--port",
-          String(postfix.ports.submission),
-          "--ehlo",
-          "laptop.example.org",
-        ],
-        ...["--auth", "PLAIN", "--auth-user", USER, "--auth-password", PASSWORD],
-        ...["-f", USER, "-t", to.join(","), "--header", `Subject: Invoice ${m}`],
-      ]);
+      await smtpSession({
+        port: postfix.ports.submission,
+        ehlo: "laptop.example.org",
+        auth: { mechanism: "PLAIN", user: USER, password: PASSWORD },
+        from: USER,
+        to,
+        header: `Subject: Invoice ${m}`,
+      });
     }
     const sent = Date.now();
     const requests = await webhook.waitFor("/hook", (received) => alertFor(received) !== undefined, 30_000);
@@ -159,9 +156,7 @@ describe("a brute force against a real Postfix, live", () => {
       const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
         recipient(m * RECIPIENTS_PER_MESSAGE + i),
       );
-      execFileSync("/usr/sbin/sendmail", ["-C", postfix.configDir, "-f", "wordpress@example.org", ...to], {
-        input: `Subject: Special offer ${m}\n\nBuy now.\n`,
-      });
+      postfix.sendmail("wordpress@example.org", to, `Subject: Special offer ${m}\n\nBuy now.\n`);
     }
     const sent = Date.now();
     const requests = await webhook.waitFor("/hook", (received) => alertFor(received) !== undefined, 30_000);

@@ -15,7 +15,7 @@ import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
 import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
-import { swaks } from "../helpers/smtp-clients.js";
+import { smtpSession } from "../helpers/smtp-clients.js";
 
 const USER = "carol@example.org";
 const PASSWORD = "Stock-syslog-pw-1";
@@ -61,10 +61,12 @@ describe("a stock Postfix logging through syslog, forwarded by rsyslog with the 
         .filter((alert) => alert.rule === "sasl_bruteforce" && alert.state === "firing");
     const started = Date.now();
     for (const guess of GUESSES) {
-      await swaks([
-        ...["--server", "127.0.0.1", "--port", String(postfix.ports.submission), "--ehlo", "bot.example.net"],
-        ...["--auth", "LOGIN", "--auth-user", USER, "--auth-password", guess, "--quit-after", "AUTH"],
-      ]);
+      await smtpSession({
+        port: postfix.ports.submission,
+        ehlo: "bot.example.net",
+        auth: { mechanism: "LOGIN", user: USER, password: guess },
+        authOnly: true,
+      });
     }
     const sent = Date.now();
     const requests = await pipeline.webhook.waitFor(

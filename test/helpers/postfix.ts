@@ -27,7 +27,7 @@
  * cleanup rejects any message whose Subject mentions a lottery (header_checks), and anvil logs its
  * statistics every second rather than every ten minutes.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,7 @@ import { acceptsConnections, freePort } from "./ports.js";
 
 const run = promisify(execFile);
 const POSTFIX = "/usr/sbin/postfix";
+const SENDMAIL = "/usr/sbin/sendmail";
 
 export interface PostfixPorts {
   smtp: number;
@@ -56,6 +57,8 @@ export interface PostfixServer {
   readonly maillog: string;
   /** The maillog so far; fails for a Postfix that logs to syslog (read what the socket's reader got). */
   log(): string;
+  /** Hands a message to `sendmail` (postdrop, then pickup), as a local process does. */
+  sendmail(from: string, to: readonly string[], message: string): void;
   /** Polls the maillog until `done(log)` holds; on timeout, fails with the log's tail. */
   waitForLog(done: (log: string) => boolean, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
@@ -171,6 +174,10 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
     configDir: etc,
     maillog,
     log,
+    sendmail(from, to, message) {
+      // Run by root, so pickup logs uid=0: sendmail refuses a private -C config to other users.
+      execFileSync(SENDMAIL, ["-C", etc, "-f", from, ...to], { input: message });
+    },
     async waitForLog(done, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {

@@ -9,7 +9,7 @@ const run = promisify(execFile);
  * swaks, the SMTP test tool, with `args`; resolves with its transcript whatever the server answered
  * (a rejection is what most tests ask for).
  */
-export async function swaks(args: readonly string[]): Promise<string> {
+async function swaks(args: readonly string[]): Promise<string> {
   try {
     return (await run("swaks", ["--timeout", "15", ...args], { timeout: 30_000 })).stdout;
   } catch (error) {
@@ -19,6 +19,35 @@ export async function swaks(args: readonly string[]): Promise<string> {
     if (failed.stdout !== undefined && failed.stdout !== "" && !failed.killed) return failed.stdout;
     throw error;
   }
+}
+
+/** One SMTP session by swaks, described rather than spelled as flags. */
+export interface SmtpSession {
+  port: number;
+  ehlo?: string;
+  /** STARTTLS before anything else. */
+  tls?: boolean;
+  auth?: { mechanism: "PLAIN" | "LOGIN"; user: string; password: string };
+  /** QUIT right after AUTH: a password guess, no mail. */
+  authOnly?: boolean;
+  from?: string;
+  to?: string | readonly string[];
+  header?: string;
+}
+
+export function smtpSession(session: SmtpSession): Promise<string> {
+  const args = ["--server", "127.0.0.1", "--port", String(session.port)];
+  if (session.ehlo !== undefined) args.push("--ehlo", session.ehlo);
+  if (session.tls) args.push("--tls");
+  const { auth } = session;
+  if (auth !== undefined)
+    args.push("--auth", auth.mechanism, "--auth-user", auth.user, "--auth-password", auth.password);
+  if (session.authOnly) args.push("--quit-after", "AUTH");
+  if (session.from !== undefined) args.push("-f", session.from);
+  const { to } = session;
+  if (to !== undefined) args.push("-t", typeof to === "string" ? to : to.join(","));
+  if (session.header !== undefined) args.push("--header", session.header);
+  return swaks(args);
 }
 
 export interface SmtpTalk {

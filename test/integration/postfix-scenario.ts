@@ -14,13 +14,13 @@
  *   rejected as virus-infected (so a bounce), one deferred, then purged with postsuper.
  * Needs root, postfix, swaks and sasl2-bin (bash .ci/run installs them).
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { forEachEvent, type InputStats, newInputStats } from "../../services/cli/src/input.js";
 import type { EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
 import { Correlator } from "../../shared/src/postfix/correlate.js";
 import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
-import { sendRaw, smtpTalk, swaks } from "../helpers/smtp-clients.js";
+import { sendRaw, smtpSession, smtpTalk } from "../helpers/smtp-clients.js";
 
 export const ALICE = "alice@example.org";
 export const BOB = "bob@example.org";
@@ -58,97 +58,46 @@ export async function runScenario(): Promise<ScenarioRun> {
     rejectRecipients: { "virus@remote.test": VIRUS_REPLY },
   });
   try {
-    const { smtp, postscreen, submission, debug } = postfix.ports;
-    const at = (port: number) => ["--server", "127.0.0.1", "--port", String(port)];
-    await swaks([...at(smtp), "--ehlo", "client.example.net", "-f", "sender@example.net", "-t", ALICE]);
-    await swaks([
-      ...at(smtp),
-      "--ehlo",
-      "client.example.net",
-      "-f",
-      "sender@example.net",
-      "-t",
-      "nosuch@example.org",
-    ]);
-    await swaks([
-      ...at(smtp),
-      "--ehlo",
-      "probe.example.net",
-      "-f",
-      "spam@example.net",
-      "-t",
-      "victim@elsewhere.test",
-    ]);
-    await swaks([
-      ...at(smtp),
-      "--ehlo",
-      "client.example.net",
-      "-f",
-      "winner@example.net",
-      "-t",
-      BOB,
-      "--header",
-      "Subject: You won the lottery",
-    ]);
-    await swaks([...at(smtp), "--ehlo", "evil.example.net", "-f", "evil@example.net", "-t", BOB]);
-    await swaks([
-      ...at(smtp),
-      "--ehlo",
-      "harvester.example.net",
-      "-f",
-      "h@example.net",
-      "-t",
-      "u1@example.org,u2@example.org,u3@example.org",
-    ]);
-    for (const guess of GUESSES) {
-      await swaks([
-        ...at(submission),
-        "--ehlo",
-        "bot.example.net",
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        ALICE,
-        "--auth-password",
-        guess,
-        "--quit-after",
-        "AUTH",
-      ]);
-    }
-    await swaks([
-      ...at(submission),
-      "--ehlo",
-      "bot.example.net",
-      "--auth",
-      "LOGIN",
-      "--auth-user",
-      "admin",
-      "--auth-password",
-      "admin",
-      "--quit-after",
-      "AUTH",
-    ]);
-    await swaks([
-      ...at(debug),
-      "--tls",
-      "--ehlo",
-      "bot.example.net",
-      "--auth",
-      "PLAIN",
-      "--auth-user",
-      ALICE,
-      "--auth-password",
-      DEBUG_GUESS,
-      "--quit-after",
-      "AUTH",
-    ]);
+    const { smtp, postscreen, submission, submission6, debug, brokenPolicy, brokenMilter } = postfix.ports;
+    const guess = (port: number, mechanism: "PLAIN" | "LOGIN", user: string, password: string, tls = false) =>
+      smtpSession({
+        port,
+        ehlo: "bot.example.net",
+        tls,
+        auth: { mechanism, user, password },
+        authOnly: true,
+      });
+    await smtpSession({ port: smtp, ehlo: "client.example.net", from: "sender@example.net", to: ALICE });
+    await smtpSession({
+      port: smtp,
+      ehlo: "client.example.net",
+      from: "sender@example.net",
+      to: "nosuch@example.org",
+    });
+    await smtpSession({
+      port: smtp,
+      ehlo: "probe.example.net",
+      from: "spam@example.net",
+      to: "victim@elsewhere.test",
+    });
+    const lottery = "Subject: You won the lottery";
+    await smtpSession({
+      port: smtp,
+      ehlo: "client.example.net",
+      from: "winner@example.net",
+      to: BOB,
+      header: lottery,
+    });
+    await smtpSession({ port: smtp, ehlo: "evil.example.net", from: "evil@example.net", to: BOB });
+    const unknown = ["u1@example.org", "u2@example.org", "u3@example.org"];
+    await smtpSession({ port: smtp, ehlo: "harvester.example.net", from: "h@example.net", to: unknown });
+    for (const password of GUESSES) await guess(submission, "PLAIN", ALICE, password);
+    await guess(submission, "LOGIN", "admin", "admin");
+    await guess(debug, "PLAIN", ALICE, DEBUG_GUESS, true);
     await smtpTalk(smtp, { commands: ["EHLO dropper.example.net"], quit: false });
-    await smtpTalk(postfix.ports.submission6, {
+    await smtpTalk(submission6, {
       address: "::1",
-      commands: [
-        "EHLO bot6.example.net",
-        `AUTH PLAIN ${Buffer.from(`\0${ALICE}\0${IPV6_GUESS}`).toString("base64")}`,
-      ],
+      commands: ["EHLO bot6.example.net", `AUTH PLAIN ${b64(`\0${ALICE}\0${IPV6_GUESS}`)}`],
       quit: true,
     });
     await smtpTalk(postscreen, {
@@ -156,22 +105,15 @@ export async function runScenario(): Promise<ScenarioRun> {
       commands: ["EHLO pregreet.example.net", "MAIL FROM:<bot@example.net>", `RCPT TO:<${BOB}>`],
       quit: true,
     });
-    await swaks([...at(postscreen), "--ehlo", "patient.example.net", "-f", "friend@example.net", "-t", BOB]);
-    await swaks([
-      ...at(submission),
-      ...[
-        "--tls",
-        "--ehlo",
-        "laptop.example.org",
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        ALICE,
-        "--auth-password",
-        ALICE_PASSWORD,
-      ],
-      ...["-f", ALICE, "-t", "a@remote.test,virus@remote.test,c@deferred.test"],
-    ]);
+    await smtpSession({ port: postscreen, ehlo: "patient.example.net", from: "friend@example.net", to: BOB });
+    await smtpSession({
+      port: submission,
+      ehlo: "laptop.example.org",
+      tls: true,
+      auth: { mechanism: "PLAIN", user: ALICE, password: ALICE_PASSWORD },
+      from: ALICE,
+      to: ["a@remote.test", "virus@remote.test", "c@deferred.test"],
+    });
     // Hostile clients, as bots behave: HTTP at an MX, a LOGIN exchange sent ahead of the replies,
     // a TLS hello after STARTTLS that is not one, a malformed address, a message over the size limit,
     // and a header line longer than SMTP allows (the smtp client folds it on the way downstream).
@@ -185,38 +127,22 @@ export async function runScenario(): Promise<ScenarioRun> {
       smtp,
       "EHLO bot.example.net\r\nMAIL FROM:<bad address>\r\nMAIL FROM:<a@example.net> SIZE=999999999\r\nQUIT\r\n",
     );
-    await swaks([
-      ...at(smtp),
-      "-f",
-      "long@example.net",
-      "-t",
-      BOB,
-      "--header",
-      `X-Long: ${"y".repeat(1200)}`,
-    ]);
-    // A web application's mail() as root runs it: sendmail, postdrop, pickup (`uid=0`).
-    execFileSync(
-      "/usr/sbin/sendmail",
-      ["-C", postfix.configDir, "-f", WEBAPP, "victim1@remote.test", "victim2@remote.test"],
-      {
-        input: "Subject: Cheap pills\n\nBuy now.\n",
-      },
+    await smtpSession({
+      port: smtp,
+      from: "long@example.net",
+      to: BOB,
+      header: `X-Long: ${"y".repeat(1200)}`,
+    });
+    // A web application's mail(), as root runs it: sendmail, postdrop, pickup (`uid=0`).
+    postfix.sendmail(
+      WEBAPP,
+      ["victim1@remote.test", "victim2@remote.test"],
+      "Subject: Cheap pills\n\nBuy now.\n",
     );
     // The services mail depends on, down: a policy server and a milter.
-    await swaks([...at(postfix.ports.brokenPolicy), "-f", "x@example.net", "-t", BOB]);
-    await swaks([...at(postfix.ports.brokenMilter), "-f", "x@example.net", "-t", BOB]);
-    await swaks([
-      ...at(debug),
-      "--tls",
-      "--auth",
-      "LOGIN",
-      "--auth-user",
-      BOB,
-      "--auth-password",
-      VERBOSE_LOGIN_PASSWORD,
-      "--quit-after",
-      "AUTH",
-    ]);
+    await smtpSession({ port: brokenPolicy, from: "x@example.net", to: BOB });
+    await smtpSession({ port: brokenMilter, from: "x@example.net", to: BOB });
+    await guess(debug, "LOGIN", BOB, VERBOSE_LOGIN_PASSWORD, true);
     await postfix.waitForLog(
       (log) =>
         everyStoryEnded(log) &&

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
 import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
-import { swaks } from "../helpers/smtp-clients.js";
+import { smtpSession } from "../helpers/smtp-clients.js";
 import { ALICE, b64, everyStoryEnded, type Message, type ReadLog, readLog } from "./postfix-scenario.js";
 
 describe("a real Postfix's log with -v on smtpd, cleanup, qmgr and smtp", () => {
@@ -20,32 +20,15 @@ describe("a real Postfix's log with -v on smtpd, cleanup, qmgr and smtp", () => 
 
   before(async () => {
     postfix = await startPostfix({ users: { [ALICE]: PASSWORD }, verbose: true });
-    const at = ["--server", "127.0.0.1", "--port", String(postfix.ports.submission)];
-    await swaks([
-      ...at,
-      "--tls",
-      "--auth",
-      "PLAIN",
-      "--auth-user",
-      ALICE,
-      "--auth-password",
-      PASSWORD,
-      "-f",
-      ALICE,
-      "-t",
-      "a@remote.test",
-    ]);
-    await swaks([
-      ...at,
-      "--auth",
-      "LOGIN",
-      "--auth-user",
-      ALICE,
-      "--auth-password",
-      WRONG,
-      "--quit-after",
-      "AUTH",
-    ]);
+    const port = postfix.ports.submission;
+    await smtpSession({
+      port,
+      tls: true,
+      auth: { mechanism: "PLAIN", user: ALICE, password: PASSWORD },
+      from: ALICE,
+      to: "a@remote.test",
+    });
+    await smtpSession({ port, auth: { mechanism: "LOGIN", user: ALICE, password: WRONG }, authOnly: true });
     await postfix.waitForLog(
       (log) => everyStoryEnded(log, { deferral: false }) && log.includes("authentication failed"),
     );

@@ -3,20 +3,30 @@ import type { RuleDefinition } from "../engine/rule.js";
 import { senderBaseline } from "./sender-baseline.js";
 import { trafficShare } from "./traffic-share.js";
 
+/**
+ * What compromised_sender and local_sender_flood share: a sender's recipients in the window, over how
+ * many domains, against the limits and the sender's own baseline (sender-baseline.ts).
+ */
+const SENDER_VOLUME = {
+  weight: "recipients",
+  distinct: "recipientDomain",
+  extension: senderBaseline,
+  defaults: { severity: "critical", windowSeconds: 3600, threshold: 300, quietSeconds: 3600 },
+} as const satisfies Partial<RuleDefinition>;
+
+const DOMAINS_AND_REJECTIONS = [
+  { name: "topRecipientDomains", top: "recipientDomain" },
+  { name: "remoteRejections", top: "remoteRejection", limit: 3 },
+] as const satisfies RuleDefinition["facts"];
+
 export const compromisedSender: RuleDefinition = {
+  ...SENDER_VOLUME,
   id: "compromised_sender",
   description:
     "A SASL user whose recipients, messages, recipient domains or bounce ratio in a window jump past limits and past its own baseline.",
   reads: [{ kind: "message", test: "authenticatedMessage" }],
   keys: ["saslUsername"],
-  weight: "recipients",
-  distinct: "recipientDomain",
-  extension: senderBaseline,
-  facts: [
-    { name: "topRecipientDomains", top: "recipientDomain" },
-    { name: "remoteRejections", top: "remoteRejection", limit: 3 },
-  ],
-  defaults: { severity: "critical", windowSeconds: 3600, threshold: 300, quietSeconds: 3600 },
+  facts: DOMAINS_AND_REJECTIONS,
   summary:
     "SASL user {key} looks compromised: {count} recipients in {messages} messages over {distinct} domains in {window} " +
     "(baseline {baselineRecipients}), {bouncedRecipients} bounced, {deferredRecipients} deferred; top domains: {topRecipientDomains}; " +
@@ -29,20 +39,13 @@ export const compromisedSender: RuleDefinition = {
 
 /** compromised_sender's twin for mail that never logged in: a hacked web application's PHP mail(). */
 export const localSenderFlood: RuleDefinition = {
+  ...SENDER_VOLUME,
   id: "local_sender_flood",
   description:
     "A local user (by uid) whose mail handed to sendmail jumps past the same limits and baseline as compromised_sender's: a hacked web application's mail().",
   reads: [{ kind: "message", test: "locallySubmittedMessage" }],
   keys: ["localUid"],
-  weight: "recipients",
-  distinct: "recipientDomain",
-  extension: senderBaseline,
-  facts: [
-    { name: "senders", top: "sender" },
-    { name: "topRecipientDomains", top: "recipientDomain" },
-    { name: "remoteRejections", top: "remoteRejection", limit: 3 },
-  ],
-  defaults: { severity: "critical", windowSeconds: 3600, threshold: 300, quietSeconds: 3600 },
+  facts: [{ name: "senders", top: "sender" }, ...DOMAINS_AND_REJECTIONS],
   summary:
     "Local uid {key} is sending mass mail through sendmail: {count} recipients in {messages} messages over {distinct} domains in {window} " +
     "(baseline {baselineRecipients}), {bouncedRecipients} bounced; envelope senders: {senders}; top domains: {topRecipientDomains}; " +
