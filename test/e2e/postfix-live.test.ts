@@ -8,13 +8,12 @@
  * the rest, as `postwatch start` runs them.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
-import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
+import { type Rsyslogd, shippedRsyslogSnippet, startRsyslogd } from "../helpers/rsyslogd.js";
 import { smtpSession } from "../helpers/smtp-clients.js";
+import { firingAlerts, type RecordedRequest } from "../helpers/webhook-server.js";
 
 const USER = "alice@example.org";
 const PASSWORD = "Corr3ct-horse-battery";
@@ -51,13 +50,10 @@ describe("a brute force against a real Postfix, live", () => {
       users: { [USER]: PASSWORD },
       rejectRecipients: Object.fromEntries(INFECTED.map((to) => [to, VIRUS_REPLY])),
     });
-    const shipped = readFileSync(
-      new URL("../../../deploy/rsyslog/61-postwatch-maillog-file.conf", import.meta.url),
-      "utf8",
-    )
-      .replace('File="/var/log/postfix.log"', `File="${postfix.maillog}"`)
-      .replaceAll("postwatch.example.net", "127.0.0.1")
-      .replaceAll('port="5514"', `port="${pipeline.syslogPort}"`);
+    const shipped = shippedRsyslogSnippet("61-postwatch-maillog-file.conf", pipeline.syslogPort).replace(
+      'File="/var/log/postfix.log"',
+      `File="${postfix.maillog}"`,
+    );
     assert.ok(shipped.includes(postfix.maillog), "the shipped snippet's File= was not found");
     rsyslog = await startRsyslogd({ config: shipped, readyPorts: [] });
   });
@@ -70,10 +66,7 @@ describe("a brute force against a real Postfix, live", () => {
 
   it("alerts once, naming the client, within seconds of the guess that crossed the threshold", async (t) => {
     const { webhook } = pipeline;
-    const firing = (requests: { body: unknown }[]) =>
-      requests
-        .map((request) => request.body as Alert)
-        .filter((alert) => alert.rule === "sasl_bruteforce" && alert.state === "firing");
+    const firing = (requests: readonly RecordedRequest[]) => firingAlerts(requests, "sasl_bruteforce");
     let crossedAt = 0;
     for (const [i, guess] of GUESSES.entries()) {
       await smtpSession({
@@ -109,10 +102,8 @@ describe("a brute force against a real Postfix, live", () => {
 
   it("names the account relaying mass mail, its client, domains and the remote virus rejections", async (t) => {
     const { webhook } = pipeline;
-    const alertFor = (requests: { body: unknown }[]) =>
-      requests
-        .map((request) => request.body as Alert)
-        .find((alert) => alert.rule === "compromised_sender" && alert.state === "firing");
+    const alertFor = (requests: readonly RecordedRequest[]) =>
+      firingAlerts(requests, "compromised_sender")[0];
     const started = Date.now();
     for (let m = 0; m < MESSAGES; m++) {
       const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
@@ -146,10 +137,8 @@ describe("a brute force against a real Postfix, live", () => {
 
   it("names the local uid behind a sendmail flood, as a hacked web application's mail() makes one", async (t) => {
     const { webhook } = pipeline;
-    const alertFor = (requests: { body: unknown }[]) =>
-      requests
-        .map((request) => request.body as Alert)
-        .find((alert) => alert.rule === "local_sender_flood" && alert.state === "firing");
+    const alertFor = (requests: readonly RecordedRequest[]) =>
+      firingAlerts(requests, "local_sender_flood")[0];
     const started = Date.now();
     // The test runs as root, so pickup logs uid=0; a web server's would be its own (www-data: 33).
     for (let m = 0; m < MESSAGES; m++) {

@@ -7,15 +7,15 @@
  * is never touched. Needs root, postfix, swaks, sasl2-bin, rsyslog and util-linux's unshare.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
 import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
-import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
+import { type Rsyslogd, shippedRsyslogSnippet, startRsyslogd } from "../helpers/rsyslogd.js";
 import { smtpSession } from "../helpers/smtp-clients.js";
+import { firingAlerts, type RecordedRequest } from "../helpers/webhook-server.js";
 
 const USER = "carol@example.org";
 const PASSWORD = "Stock-syslog-pw-1";
@@ -30,12 +30,7 @@ describe("a stock Postfix logging through syslog, forwarded by rsyslog with the 
 
   before(async () => {
     pipeline = await startTestPipeline();
-    const shipped = readFileSync(
-      new URL("../../../deploy/rsyslog/60-postwatch.conf", import.meta.url),
-      "utf8",
-    )
-      .replaceAll("postwatch.example.net", "127.0.0.1")
-      .replaceAll('port="5514"', `port="${pipeline.syslogPort}"`);
+    const shipped = shippedRsyslogSnippet("60-postwatch.conf", pipeline.syslogPort);
     rsyslog = await startRsyslogd({
       readyPorts: [],
       config: `module(load="imuxsock" SysSock.Use="off")\ninput(type="imuxsock" Socket="${socket}")\n${shipped}`,
@@ -55,10 +50,7 @@ describe("a stock Postfix logging through syslog, forwarded by rsyslog with the 
   });
 
   it("alerts on the brute force, naming the client and the user it tried", async (t) => {
-    const firing = (requests: { body: unknown }[]) =>
-      requests
-        .map((request) => request.body as Alert)
-        .filter((alert) => alert.rule === "sasl_bruteforce" && alert.state === "firing");
+    const firing = (requests: readonly RecordedRequest[]) => firingAlerts(requests, "sasl_bruteforce");
     const started = Date.now();
     for (const guess of GUESSES) {
       await smtpSession({

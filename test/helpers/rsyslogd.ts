@@ -4,7 +4,7 @@
  * gets a `global(workDirectory=...)` line prepended; readiness is "every given TCP port accepts".
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { acceptsConnections } from "./ports.js";
@@ -82,4 +82,11 @@ export async function startRsyslogd(options: {
     stop,
     [Symbol.asyncDispose]: () => stop(),
   };
+}
+
+/** A snippet from deploy/rsyslog/ as shipped, pointed at the receiver on this machine's `port`. */
+export function shippedRsyslogSnippet(name: string, port: number): string {
+  return readFileSync(new URL(`../../../deploy/rsyslog/${name}`, import.meta.url), "utf8")
+    .replaceAll("postwatch.example.net", "127.0.0.1")
+    .replaceAll('port="5514"', `port="${port}"`);
 }

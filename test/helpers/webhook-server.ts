@@ -1,6 +1,7 @@
 /** A local HTTP server that records webhook POSTs, with scripted status codes for fault tests. */
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Alert } from "../../shared/src/contracts/alerts.js";
 
 export interface RecordedRequest {
   path: string;
@@ -63,4 +64,11 @@ export async function startWebhookServer(): Promise<WebhookServer> {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** The firing alerts of `rule` among the recorded requests, in the order they came. */
+export function firingAlerts(requests: readonly RecordedRequest[], rule: string): Alert[] {
+  return requests
+    .map((request) => request.body as Alert)
+    .filter((alert) => alert.rule === rule && alert.state === "firing");
 }

@@ -13,7 +13,6 @@
  * global(parser.permitSlashInProgramName="on") (rsyslog ≥ 8.25; docs, property "programname").
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
@@ -22,7 +21,7 @@ import { fixtureLines } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
 import { freePort } from "../helpers/ports.js";
 import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
-import { type Rsyslogd, startRsyslogd } from "../helpers/rsyslogd.js";
+import { type Rsyslogd, shippedRsyslogSnippet, startRsyslogd } from "../helpers/rsyslogd.js";
 import type { StreamReader } from "../helpers/stream-reader.js";
 import { sendTcp } from "../helpers/syslog-client.js";
 
@@ -209,12 +208,7 @@ ruleset(name="slash") {
 
   it("works with the shipped deploy/rsyslog/60-postwatch.conf (mail.* over TCP, RSYSLOG_ForwardFormat)", async () => {
     const input = await freePort();
-    const shipped = readFileSync(
-      new URL("../../../deploy/rsyslog/60-postwatch.conf", import.meta.url),
-      "utf8",
-    )
-      .replaceAll("postwatch.example.net", "127.0.0.1")
-      .replaceAll('port="5514"', `port="${syslogPort}"`);
+    const shipped = shippedRsyslogSnippet("60-postwatch.conf", syslogPort);
     rsyslog = await startRsyslogd({
       readyPorts: [input],
       // The snippet's `mail.*` selector sits in the default ruleset, where this imtcp input delivers.
