@@ -8,7 +8,8 @@
  *
  * Listeners (master.cf):
  * - `smtp`: inbound MX. example.org's users are virtual aliases of downstream.test's; no relaying;
- *   the HELO `evil.example.net` is refused, and a client is cut off at its second error.
+ *   the HELO `evil.example.net` is refused, and a client is cut off at its second error. Mail to
+ *   `hold@`, `discard@`, `warn@` and `info@example.org` meets that access-map action.
  * - `submission`: SASL AUTH (PLAIN, LOGIN) and STARTTLS, then relaying; `submission6` is the same
  *   service on [::1].
  * - `debug`: the same as submission with `debug_peer_list=127.0.0.1` and `smtpd_tls_loglevel=2`:
@@ -36,6 +37,9 @@ import { acceptsConnections, freePort } from "./ports.js";
 
 const run = promisify(execFile);
 const POSTFIX = "/usr/sbin/postfix";
+
+/** Access-map actions besides REJECT: mail to `<action>@example.org` gets that action (smtpd). */
+export const RECIPIENT_ACTIONS = ["hold", "discard", "warn", "info"] as const;
 const SENDMAIL = "/usr/sbin/sendmail";
 
 export interface PostfixPorts {
@@ -111,6 +115,12 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
   writeFileSync(join(dir, "helo_access"), "evil.example.net REJECT go away\n");
+  writeFileSync(
+    join(dir, "recipient_actions"),
+    RECIPIENT_ACTIONS.map((action) => `${action}@example.org ${action.toUpperCase()} ${action} test\n`).join(
+      "",
+    ),
+  );
   await writeSasl(dir, options.users, postfixUid);
   await run("openssl", [
     ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"],
@@ -240,12 +250,13 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 virtual_alias_domains = example.org
-virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@example.org=bob@downstream.test }
+virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@example.org=bob@downstream.test, ${RECIPIENT_ACTIONS.map((action) => `${action}@example.org=bob@downstream.test`).join(", ")} }
 transport_maps = inline:{ downstream.test=${downstream}, remote.test=${downstream}, deferred.test=smtp:[127.0.0.1]:${ports.closed} }
 # Any other domain is "the Internet" too: no DNS here.
 default_transport = ${downstream}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 smtpd_helo_restrictions = check_helo_access texthash:${dir}/helo_access
+smtpd_recipient_restrictions = check_recipient_access texthash:${dir}/recipient_actions
 smtpd_sasl_auth_enable = no
 cyrus_sasl_config_path = ${dir}/etc/sasl
 smtpd_sasl_path = smtpd

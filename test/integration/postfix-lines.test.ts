@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
+import { RECIPIENT_ACTIONS } from "../helpers/postfix.js";
 import {
   ALICE,
   ALICE_PASSWORD,
@@ -87,6 +88,15 @@ describe("a real Postfix's log, line by line", () => {
       helo: "probe.example.net",
       stage: "RCPT",
     });
+  });
+
+  test("access-map HOLD, DISCARD, WARN and INFO are each a reject event with that action", () => {
+    const actions = events.flatMap((event) =>
+      event.kind === "reject" && event.to?.endsWith("@example.org") && event.to.split("@")[0] === event.action
+        ? [event.action]
+        : [],
+    );
+    assert.deepEqual(actions.sort(), [...RECIPIENT_ACTIONS].sort());
   });
 
   test("postscreen: a client that talks first is PREGREET and rejected at RCPT, a patient one passes", () => {

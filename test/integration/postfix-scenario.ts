@@ -3,7 +3,8 @@
  * Debian's 3.7) driven by swaks and raw SMTP clients: the log lines are Postfix's own, not the
  * corpus's reconstruction of them. The seeds' cases in miniature, and the hostile clients and broken
  * services a real MX sees:
- * - inbound mail, an unknown recipient, a relay probe, a refused HELO, a header_checks reject, a
+ * - inbound mail, an unknown recipient, a relay probe, a refused HELO, access-map HOLD, DISCARD,
+ *   WARN and INFO, a header_checks reject, a
  *   harvester cut off by smtpd_hard_error_limit, a client dropping the connection;
  * - SASL guesses (seed 002), once with the debug output the seed's admin had on, once from ::1;
  * - postscreen: a client talking before the greeting, and a patient one;
@@ -19,7 +20,7 @@ import { promisify } from "node:util";
 import { forEachEvent, type InputStats, newInputStats } from "../../services/cli/src/input.js";
 import type { EventOf, PostfixEvent } from "../../shared/src/contracts/events.js";
 import { Correlator } from "../../shared/src/postfix/correlate.js";
-import { type PostfixServer, startPostfix } from "../helpers/postfix.js";
+import { type PostfixServer, RECIPIENT_ACTIONS, startPostfix } from "../helpers/postfix.js";
 import { sendRaw, smtpSession, smtpTalk } from "../helpers/smtp-clients.js";
 
 export const ALICE = "alice@example.org";
@@ -89,6 +90,13 @@ export async function runScenario(): Promise<ScenarioRun> {
       header: lottery,
     });
     await smtpSession({ port: smtp, ehlo: "evil.example.net", from: "evil@example.net", to: BOB });
+    for (const action of RECIPIENT_ACTIONS)
+      await smtpSession({
+        port: smtp,
+        ehlo: "client.example.net",
+        from: "x@example.net",
+        to: `${action}@example.org`,
+      });
     const unknown = ["u1@example.org", "u2@example.org", "u3@example.org"];
     await smtpSession({ port: smtp, ehlo: "harvester.example.net", from: "h@example.net", to: unknown });
     for (const password of GUESSES) await guess(submission, "PLAIN", ALICE, password);

@@ -229,6 +229,31 @@ describe("rejects", () => {
     );
   });
 
+  test("smtpd's access-map actions other than REJECT, as a real Postfix 3.7 logs them", () => {
+    const action = (line: string) => {
+      const event = parse(line);
+      return event?.kind === "reject" ? [event.action, event.stage, event.reason, event.to] : event?.kind;
+    };
+    const tail = "from=<x@example.net> to=<t@example.org> proto=ESMTP helo=<client.example.net>";
+    const from = "RCPT from localhost[127.0.0.1]:";
+    assert.deepEqual(action(`NOQUEUE: warn: ${from} suspicious; ${tail}`), [
+      "warn",
+      "RCPT",
+      "suspicious",
+      "t@example.org",
+    ]);
+    assert.deepEqual(action(`NOQUEUE: info: ${from} noted; ${tail}`), [
+      "info",
+      "RCPT",
+      "noted",
+      "t@example.org",
+    ]);
+    assert.deepEqual(
+      action(`NOQUEUE: hold: ${from} <t@example.org>: Recipient address held for review; ${tail}`),
+      ["hold", "RCPT", "<t@example.org>: Recipient address held for review", "t@example.org"],
+    );
+  });
+
   test("postscreen's comma-separated attributes", () => {
     const event = parse(
       "NOQUEUE: reject: RCPT from [192.0.2.45]:51234: 550 5.7.1 Service unavailable; client [192.0.2.45] blocked using rbl.example; from=<a>, to=<b>, proto=ESMTP, helo=<c>",

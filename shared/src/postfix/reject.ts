@@ -7,7 +7,10 @@ import type { EventOf, RejectCategory } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { type Head, withHead } from "./fields.js";
 
-/** `warning` and `info` are cleanup's WARN/INFO header_checks actions (`<queueid>: warning: header ...`). */
+/**
+ * `warning` is cleanup's WARN header_checks action (`<queueid>: warning: header ...`); `info` is its
+ * INFO action and smtpd's; `warn` is smtpd's WARN access action (`NOQUEUE: warn: RCPT from ...`).
+ */
 export const REJECT_ACTIONS: ReadonlySet<string> = new Set([
   "reject",
   "reject_warning",
@@ -20,6 +23,7 @@ export const REJECT_ACTIONS: ReadonlySet<string> = new Set([
   "filter",
   "redirect",
   "warning",
+  "warn",
   "info",
 ]);
 
@@ -38,7 +42,7 @@ export function parseReject(head: Head, action: string, text: string, at: number
   // proxy-reject names no client: `proxy-reject: END-OF-MESSAGE: 554 5.7.0 ...`
   const clientless = word.endsWith(":");
   const stage = clientless ? word.slice(0, -1) : word;
-  if (action === "warning" || action === "info" || !SMTP_STAGE.test(stage)) return null;
+  if (action === "warning" || !SMTP_STAGE.test(stage)) return null;
   const event: Reject = withHead(head, { kind: "reject", action, stage, reason: "", category: "other" });
   let replyAt = space + 1;
   if (!clientless) {
