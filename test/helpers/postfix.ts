@@ -76,6 +76,11 @@ export interface PostfixOptions {
   rejectRecipients?: Readonly<Record<string, string>>;
   /** `enable_long_queue_ids`: IDs like `4dTs3B0kLzz1K1` instead of `AFFF920C24D`. */
   longQueueIds?: boolean;
+  /**
+   * Retry deferred mail every second and give up after this many seconds (maximal_queue_lifetime),
+   * with a delay warning after one: expiry within a test. By default deferred mail is not retried.
+   */
+  queueLifetimeSeconds?: number;
   /** `-v` on every smtpd and on cleanup, qmgr and smtp: Postfix's internal tracing, as when debugging. */
   verbose?: boolean;
   /**
@@ -110,7 +115,7 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   };
   const maillog = join(dir, "maillog");
   const toSyslog = options.syslogSocket !== undefined;
-  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, options.longQueueIds ?? false, !toSyslog));
+  writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, { ...options, logToFile: !toSyslog }));
   writeFileSync(join(etc, "master.cf"), masterCf(dir, ports, options.verbose ?? false));
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
@@ -229,7 +234,11 @@ function privateDevLog(dir: string, socket: string): string {
   ].join(" && ");
 }
 
-function mainCf(dir: string, ports: PostfixPorts, longQueueIds: boolean, logToFile: boolean): string {
+function mainCf(
+  dir: string,
+  ports: PostfixPorts,
+  { longQueueIds = false, logToFile, queueLifetimeSeconds }: PostfixOptions & { logToFile: boolean },
+): string {
   const downstream = `smtp:[127.0.0.1]:${ports.downstream}`;
   return `compatibility_level = 3.6
 queue_directory = ${dir}/queue
@@ -269,11 +278,22 @@ header_checks = regexp:${dir}/header_checks
 postscreen_greet_action = enforce
 postscreen_greet_wait = 1s
 anvil_status_update_time = 1s
-# No retries within a test: a deferred recipient stays deferred.
+${queueLifetimeSeconds === undefined ? NO_RETRIES : expiryWithin(queueLifetimeSeconds)}
+`;
+}
+
+const NO_RETRIES = `# No retries within a test: a deferred recipient stays deferred.
 queue_run_delay = 3600s
 minimal_backoff_time = 3600s
-maximal_backoff_time = 3600s
-`;
+maximal_backoff_time = 3600s`;
+
+function expiryWithin(seconds: number): string {
+  return `queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 1s
+delay_warning_time = 1s
+maximal_queue_lifetime = ${seconds}s
+bounce_queue_lifetime = ${seconds}s`;
 }
 
 function masterCf(dir: string, ports: PostfixPorts, verbose: boolean): string {
