@@ -4,7 +4,7 @@
  */
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import { type Head, withHead } from "./fields.js";
+import { type Head, startsWithAny, withHead } from "./fields.js";
 import { authUsername, redactSecrets } from "./secrets.js";
 
 type Debug = EventOf<"debug">;
@@ -54,7 +54,7 @@ export function isClientlessDebug(text: string): boolean {
     HEX_DUMP.test(text) ||
     FUNCTION.test(text) ||
     ATTRIBUTE.test(text) ||
-    VERBOSE_PREFIXES.some((prefix) => text.startsWith(prefix))
+    startsWithAny(text, VERBOSE_PREFIXES)
   );
 }
 

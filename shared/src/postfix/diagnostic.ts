@@ -1,7 +1,7 @@
 /** Diagnostics: `warning:`/`error:`/`fatal:`/`panic:` lines, their unprefixed kin, and routine notices. */
 import type { Endpoint, EventOf, PostfixEvent } from "../contracts/events.js";
 import { endpointAt, findEndpoint } from "./endpoint.js";
-import { type Head, withHead } from "./fields.js";
+import { type Head, startsWithAny, withHead } from "./fields.js";
 import { parseReject } from "./reject.js";
 import { redactSecrets } from "./secrets.js";
 import { parseSaslFailure } from "./smtpd.js";
@@ -97,11 +97,6 @@ const NOTICES = [
 
 export function isNotice(text: string): boolean {
   return startsWithAny(text, NOTICES);
-}
-
-function startsWithAny(text: string, prefixes: readonly string[]): boolean {
-  for (const prefix of prefixes) if (text.startsWith(prefix)) return true;
-  return false;
 }
 
 export function notice(head: Head, text: string): EventOf<"notice"> {

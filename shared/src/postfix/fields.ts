@@ -89,6 +89,11 @@ export function isQueueIdAt(text: string, n: number): boolean {
   return sep > 0 && sep < n - 1 && n >= 12;
 }
 
+export function startsWithAny(text: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) if (text.startsWith(prefix)) return true;
+  return false;
+}
+
 /**
  * Head fields first, then the kind's. Object spread of a head whose optional fields vary is a
  * megamorphic copy, measured ~30x slower than these explicit stores on the hot path.
