@@ -31,6 +31,9 @@ const MESSAGES = 4;
 const RECIPIENTS_PER_MESSAGE = 100;
 const DOMAINS = 40;
 const recipient = (n: number) => `user${n}@domain${n % DOMAINS}.example`;
+/** The recipients of mass-mail message `m`: the same 400 addresses whichever way they are sent. */
+const batch = (m: number) =>
+  Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) => recipient(m * RECIPIENTS_PER_MESSAGE + i));
 const INFECTED = [recipient(7), recipient(77), recipient(177)];
 const VIRUS_REPLY = "551 5.7.1 virus infected";
 /** Seconds from the line that crosses a rule's threshold to the webhook, at most. */
@@ -106,9 +109,7 @@ describe("a brute force against a real Postfix, live", () => {
       firingAlerts(requests, "compromised_sender")[0];
     const started = Date.now();
     for (let m = 0; m < MESSAGES; m++) {
-      const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
-        recipient(m * RECIPIENTS_PER_MESSAGE + i),
-      );
+      const to = batch(m);
       await smtpSession({
         port: postfix.ports.submission,
         ehlo: "laptop.example.org",
@@ -142,9 +143,7 @@ describe("a brute force against a real Postfix, live", () => {
     const started = Date.now();
     // The test runs as root, so pickup logs uid=0; a web server's would be its own (www-data: 33).
     for (let m = 0; m < MESSAGES; m++) {
-      const to = Array.from({ length: RECIPIENTS_PER_MESSAGE }, (_, i) =>
-        recipient(m * RECIPIENTS_PER_MESSAGE + i),
-      );
+      const to = batch(m);
       postfix.sendmail("wordpress@example.org", to, `Subject: Special offer ${m}\n\nBuy now.\n`);
     }
     const sent = Date.now();
