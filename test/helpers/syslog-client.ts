@@ -2,23 +2,26 @@
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 
+/** `from`: the loopback address to send from (any of 127.0.0.0/8), for source allowlist tests. */
 export async function sendTcp(
   port: number,
   frames: readonly string[],
   framing: "lf" | "octet-counted",
+  from?: string,
 ): Promise<void> {
   const payload = frames
     .map((frame) => (framing === "lf" ? `${frame}\n` : `${Buffer.byteLength(frame)} ${frame}`))
     .join("");
   await new Promise<void>((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => socket.end(payload));
+    const socket = connect({ port, host: "127.0.0.1", localAddress: from }, () => socket.end(payload));
     socket.on("error", reject);
     socket.on("close", () => resolve());
   });
 }
 
-export async function sendUdp(port: number, frames: readonly string[]): Promise<void> {
+export async function sendUdp(port: number, frames: readonly string[], from?: string): Promise<void> {
   const socket = createSocket("udp4");
+  if (from !== undefined) await new Promise<void>((resolve) => socket.bind(0, from, () => resolve()));
   for (const frame of frames) {
     await new Promise<void>((resolve, reject) =>
       socket.send(frame, port, "127.0.0.1", (error) => (error ? reject(error) : resolve())),

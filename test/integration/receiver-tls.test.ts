@@ -4,7 +4,6 @@
  * that shows no certificate signed by it.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,59 +11,11 @@ import { after, before, describe, it } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
+import { makeCertificates } from "../helpers/certificates.js";
 import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
 import type { StreamReader } from "../helpers/stream-reader.js";
 
 const LINE = "<22>Nov  3 14:03:01 mx-tls postfix/submission/smtpd[4242]: connect from unknown[203.0.113.7]";
-
-/** A CA, and a server and a client certificate signed by it, made with openssl for this test only. */
-function makeCertificates(dir: string): void {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=postwatch test CA",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  for (const name of ["server", "client"]) {
-    openssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      `/CN=${name === "server" ? "localhost" : "mx-tls"}`,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-    );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-out",
-      `${name}.pem`,
-    );
-  }
-}
 
 function sendTls(port: number, dir: string, withClientCertificate: boolean): Promise<void> {
   return new Promise((resolve, reject) => {

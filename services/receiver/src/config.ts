@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
 import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
+import { parseSourceRanges } from "./sources.js";
 
 export const receiverConfigSchema = z
   .object({
@@ -16,6 +17,20 @@ export const receiverConfigSchema = z
     /** When set, TLS clients must present a certificate signed by this CA. */
     SYSLOG_TLS_CA_FILE: z.string().optional(),
     SYSLOG_MAX_MESSAGE_BYTES: env.positiveInt(64 * 1024),
+    /** Addresses and CIDR ranges allowed to send; unset: anyone who reaches the ports. */
+    SYSLOG_ALLOWED_SOURCES: z
+      .string()
+      .default("")
+      .transform((text, context) => {
+        try {
+          return parseSourceRanges(text);
+        } catch (error) {
+          context.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Open TCP and TLS connections per listener; beyond it, new ones are refused (counted). */
+    SYSLOG_MAX_CONNECTIONS: env.positiveInt(1024),
     /** UDP socket receive buffer (SO_RCVBUF), for bursts; capped by the kernel's net.core.rmem_max. */
     SYSLOG_UDP_RECEIVE_BUFFER_BYTES: z.coerce
       .number({ error: "must be a number of bytes" })

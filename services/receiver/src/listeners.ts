@@ -5,7 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { SyslogFramer } from "../../../shared/src/syslog/framing.js";
 import type { ReceiverMetrics, Transport } from "./metrics.js";
@@ -24,12 +24,35 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-const MAX_STREAM_CONNECTIONS = 1024;
+/** Who may send, from SYSLOG_ALLOWED_SOURCES (sources.ts). */
+type SourcePredicate = (address: string) => boolean;
+
+/**
+ * Counts each refusal and logs the first of each reason with the peer, so that an admin whose
+ * server's lines never arrive finds why in the log; the counter keeps the tally after that.
+ */
+function refusals(logger: Logger, transport: Transport, count: (reason: RefusalReason) => void) {
+  const logged = new Set<RefusalReason>();
+  return (reason: RefusalReason, peer: string | undefined) => {
+    count(reason);
+    if (logged.has(reason)) return;
+    logged.add(reason);
+    logger.warn(
+      { transport, peer, reason },
+      reason === "source_not_allowed"
+        ? "syslog sender not in SYSLOG_ALLOWED_SOURCES: refused (first one; the rest are counted only)"
+        : "syslog connection refused: SYSLOG_MAX_CONNECTIONS reached (first one; the rest are counted only)",
+    );
+  };
+}
+
+type RefusalReason = "source_not_allowed" | "max_connections";
 
 export async function listenUdp(options: {
   host: string;
   port: number;
   maxMessageBytes: number;
+  allows: SourcePredicate;
   /** SO_RCVBUF; the kernel caps it at net.core.rmem_max. Unset: the kernel's default. */
   receiveBufferBytes?: number;
   onFrame: FrameHandler;
@@ -43,9 +66,15 @@ export async function listenUdp(options: {
   const frames = options.metrics.framesReceived.labels("udp");
   const bytes = options.metrics.bytesReceived.labels("udp");
   const oversize = options.metrics.lines.labels("oversize");
+  const notAllowed = options.metrics.lines.labels("source_not_allowed");
+  const refuse = refusals(options.logger, "udp", () => notAllowed.inc());
   socket.on("message", (datagram, peer) => {
     frames.inc();
     bytes.inc(datagram.length);
+    if (!options.allows(peer.address)) {
+      refuse("source_not_allowed", peer.address);
+      return;
+    }
     if (datagram.length > options.maxMessageBytes) {
       oversize.inc();
       return;
@@ -78,6 +107,8 @@ export interface StreamListenerOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
+  allows: SourcePredicate;
+  maxConnections: number;
   onFrame: FrameHandler;
   backpressure: Backpressure;
   metrics: ReceiverMetrics;
@@ -88,23 +119,22 @@ export interface StreamListenerOptions {
 export async function listenStream(options: StreamListenerOptions): Promise<Listener> {
   const transport: Transport = options.tls ? "tls" : "tcp";
   const sockets = new Set<Socket>();
-  const handle = (socket: Socket) => serveStream(socket, transport, options, sockets);
-  const server: Server = options.tls
-    ? createTlsServer(
-        {
-          cert: readFileSync(options.tls.certFile),
-          key: readFileSync(options.tls.keyFile),
-          ...(options.tls.caFile
-            ? { ca: readFileSync(options.tls.caFile), requestCert: true, rejectUnauthorized: true }
-            : {}),
-        },
-        handle,
-      )
-    : createServer(handle);
-  server.maxConnections = MAX_STREAM_CONNECTIONS;
-  server.on("tlsClientError", (error: Error) =>
-    options.logger.warn({ error: error.message }, "TLS syslog client failed the handshake"),
+  const serve = (socket: Socket) => serveStream(socket, transport, options, sockets);
+  // TLS runs over sockets this server accepted (handed to tls.Server as its docs allow), so the
+  // source check and the connection cap come before any handshake work.
+  const secure = options.tls ? tlsLayer(options.tls, serve, options.logger) : undefined;
+  const refuse = refusals(options.logger, transport, (reason) =>
+    options.metrics.connectionsRefused.labels(transport, reason).inc(),
   );
+  const server: Server = createServer((socket) => {
+    if (!options.allows(socket.remoteAddress ?? "")) {
+      refuse("source_not_allowed", socket.remoteAddress);
+      socket.destroy();
+    } else if (secure) secure.emit("connection", socket);
+    else serve(socket);
+  });
+  server.maxConnections = options.maxConnections;
+  server.on("drop", (peer) => refuse("max_connections", peer?.remoteAddress));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -124,6 +154,28 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
         for (const socket of sockets) socket.end();
       }),
   };
+}
+
+function tlsLayer(
+  tls: NonNullable<StreamListenerOptions["tls"]>,
+  serve: (socket: Socket) => void,
+  logger: Logger,
+): TlsServer {
+  const server = createTlsServer(
+    {
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+      ...(tls.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
+    },
+    serve,
+  );
+  server.on("tlsClientError", (error: Error, socket: Socket) =>
+    logger.warn(
+      { peer: socket.remoteAddress, error: error.message },
+      "TLS syslog client failed the handshake",
+    ),
+  );
+  return server;
 }
 
 function serveStream(

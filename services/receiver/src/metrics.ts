@@ -44,7 +44,7 @@ export function createReceiverMetrics(registry: Registry) {
     }),
     lines: new Counter({
       name: "postwatch_receiver_lines_total",
-      help: "Syslog messages by outcome: postfix (became an event), not_postfix, bad_header, empty, oversize.",
+      help: "Syslog messages by outcome: postfix (became an event), not_postfix, bad_header, empty, oversize, source_not_allowed (UDP).",
       labelNames: ["outcome"],
       registers,
     }),
@@ -68,6 +68,12 @@ export function createReceiverMetrics(registry: Registry) {
     queueLength: new Gauge({
       name: "postwatch_receiver_publish_queue_events",
       help: "Events waiting for or awaiting a JetStream acknowledgement.",
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: "postwatch_receiver_connections_refused_total",
+      help: "Syslog stream connections closed on arrival, by reason: source_not_allowed, max_connections.",
+      labelNames: ["transport", "reason"],
       registers,
     }),
     tcpConnections: new Gauge({

@@ -12,6 +12,7 @@ import type { ReceiverConfig } from "./config.js";
 import { type Listener, listenStream, listenUdp } from "./listeners.js";
 import { createReceiverMetrics } from "./metrics.js";
 import { EventPublisher } from "./publisher.js";
+import { sourceFilter } from "./sources.js";
 
 export interface Receiver {
   readonly listeners: readonly Listener[];
@@ -69,6 +70,7 @@ export async function createReceiver({
   const common = {
     host: config.SYSLOG_HOST,
     maxMessageBytes: config.SYSLOG_MAX_MESSAGE_BYTES,
+    allows: sourceFilter(config.SYSLOG_ALLOWED_SOURCES),
     onFrame,
     metrics,
     logger,
@@ -83,13 +85,21 @@ export async function createReceiver({
       }),
     );
   if (config.SYSLOG_TCP_PORT !== 0) {
-    starting.push(listenStream({ ...common, port: config.SYSLOG_TCP_PORT, backpressure: publisher }));
+    starting.push(
+      listenStream({
+        ...common,
+        port: config.SYSLOG_TCP_PORT,
+        maxConnections: config.SYSLOG_MAX_CONNECTIONS,
+        backpressure: publisher,
+      }),
+    );
   }
   if (config.SYSLOG_TLS_PORT !== 0 && config.SYSLOG_TLS_CERT_FILE && config.SYSLOG_TLS_KEY_FILE) {
     starting.push(
       listenStream({
         ...common,
         port: config.SYSLOG_TLS_PORT,
+        maxConnections: config.SYSLOG_MAX_CONNECTIONS,
         backpressure: publisher,
         tls: {
           certFile: config.SYSLOG_TLS_CERT_FILE,

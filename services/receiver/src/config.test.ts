@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadReceiverConfig } from "./config.js";
+
+const NATS = { NATS_URL: "nats://127.0.0.1:4222" };
+
+describe("receiver config", () => {
+  it("allows every source and 1024 connections per listener by default", () => {
+    const config = loadReceiverConfig(NATS);
+    assert.deepEqual(config.SYSLOG_ALLOWED_SOURCES, []);
+    assert.equal(config.SYSLOG_MAX_CONNECTIONS, 1024);
+  });
+
+  it("reads the allowed sources as ranges", () => {
+    const config = loadReceiverConfig({ ...NATS, SYSLOG_ALLOWED_SOURCES: "10.0.0.0/8, ::1" });
+    assert.deepEqual(
+      config.SYSLOG_ALLOWED_SOURCES.map((r) => `${r.address}/${r.prefix}`),
+      ["10.0.0.0/8", "::1/128"],
+    );
+  });
+
+  it("fails fast naming the variable and the item it cannot read", () => {
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_ALLOWED_SOURCES: "10.0.0.0/8, mx1.example.org" }),
+      /SYSLOG_ALLOWED_SOURCES: "mx1\.example\.org" is not an IP address or CIDR range/,
+    );
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_MAX_CONNECTIONS: "0" }),
+      /SYSLOG_MAX_CONNECTIONS: must be > 0/,
+    );
+  });
+});
