@@ -1,8 +1,26 @@
 /** Test-only X.509 material, made with openssl: nothing here is ever used outside a test. */
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 
-/** A CA, and a server and a client certificate signed by it, made with openssl for this test only. */
-export function makeCertificates(dir: string): void {
+export interface TestCertificate {
+  /** Files `<file>.pem` and `<file>.key` in the directory. */
+  file: string;
+  commonName: string;
+  /** subjectAltName DNS entries, if any. */
+  dnsNames?: readonly string[];
+}
+
+const DEFAULT_CERTIFICATES: readonly TestCertificate[] = [
+  { file: "server", commonName: "localhost" },
+  { file: "client", commonName: "mx-tls" },
+];
+
+/**
+ * A CA (`ca.pem`) and certificates signed by it: by default a server certificate for localhost and
+ * a client certificate for mx-tls; `extra` adds more.
+ */
+export function makeCertificates(dir: string, extra: readonly TestCertificate[] = []): void {
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
   openssl(
     "req",
@@ -19,24 +37,32 @@ export function makeCertificates(dir: string): void {
     "-out",
     "ca.pem",
   );
-  for (const name of ["server", "client"]) {
+  for (const { file, commonName, dnsNames } of [...DEFAULT_CERTIFICATES, ...extra]) {
     openssl(
       "req",
       "-newkey",
       "rsa:2048",
       "-nodes",
       "-subj",
-      `/CN=${name === "server" ? "localhost" : "mx-tls"}`,
+      `/CN=${commonName}`,
       "-keyout",
-      `${name}.key`,
+      `${file}.key`,
       "-out",
-      `${name}.csr`,
+      `${file}.csr`,
     );
+    const extensions: string[] = [];
+    if (dnsNames?.length) {
+      writeFileSync(
+        join(dir, `${file}.ext`),
+        `subjectAltName=${dnsNames.map((name) => `DNS:${name}`).join(",")}\n`,
+      );
+      extensions.push("-extfile", `${file}.ext`);
+    }
     openssl(
       "x509",
       "-req",
       "-in",
-      `${name}.csr`,
+      `${file}.csr`,
       "-CA",
       "ca.pem",
       "-CAkey",
@@ -45,7 +71,8 @@ export function makeCertificates(dir: string): void {
       "-days",
       "1",
       "-out",
-      `${name}.pem`,
+      `${file}.pem`,
+      ...extensions,
     );
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Syslog over TLS (RFC 5425): rsyslog's gtls driver speaks octet-counted frames over a TLS stream.
  * The receiver must read them with its certificate, and, when a CA is configured, refuse a client
- * that shows no certificate signed by it.
+ * that shows no certificate signed by it; with SYSLOG_TLS_PERMITTED_PEERS, also one whose
+ * certificate names no permitted host.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -12,12 +13,16 @@ import { connect as tlsConnect } from "node:tls";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { makeCertificates } from "../helpers/certificates.js";
+import { sample, waitForMetrics } from "../helpers/metrics.js";
 import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
 import type { StreamReader } from "../helpers/stream-reader.js";
 
-const LINE = "<22>Nov  3 14:03:01 mx-tls postfix/submission/smtpd[4242]: connect from unknown[203.0.113.7]";
+const line = (host: string) =>
+  `<22>Nov  3 14:03:01 ${host} postfix/submission/smtpd[4242]: connect from unknown[203.0.113.7]`;
 
-function sendTls(port: number, dir: string, withClientCertificate: boolean): Promise<void> {
+/** One octet-counted frame from `host`, with the client certificate `<certificate>.pem` if given. */
+function sendTls(port: number, dir: string, certificate?: string, host = "mx-tls"): Promise<void> {
+  const frame = line(host);
   return new Promise((resolve, reject) => {
     const socket = tlsConnect(
       {
@@ -25,11 +30,14 @@ function sendTls(port: number, dir: string, withClientCertificate: boolean): Pro
         port,
         servername: "localhost",
         ca: readFileSync(join(dir, "ca.pem")),
-        ...(withClientCertificate
-          ? { cert: readFileSync(join(dir, "client.pem")), key: readFileSync(join(dir, "client.key")) }
+        ...(certificate
+          ? {
+              cert: readFileSync(join(dir, `${certificate}.pem`)),
+              key: readFileSync(join(dir, `${certificate}.key`)),
+            }
           : {}),
       },
-      () => socket.end(`${Buffer.byteLength(LINE)} ${LINE}`),
+      () => socket.end(`${Buffer.byteLength(frame)} ${frame}`),
     );
     socket.on("error", reject);
     socket.on("close", () => resolve());
@@ -62,7 +70,7 @@ describe("syslog over TLS", () => {
   });
 
   it("reads octet-counted frames from a client with a certificate signed by the CA", async () => {
-    await sendTls(port, dir, true);
+    await sendTls(port, dir, "client");
     const [event] = await events.waitFor((m) => m.length >= 1, 5000, "the event sent over TLS");
     assert.equal(event?.data.kind, "connect");
     assert.equal(event?.data.host, "mx-tls");
@@ -73,9 +81,55 @@ describe("syslog over TLS", () => {
     const before = await fetch(`http://127.0.0.1:${receiver.metricsPort}/metrics`).then((r) => r.text());
     const count = (text: string) =>
       Number(/^postwatch_receiver_lines_total\{outcome="postfix"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-    await sendTls(port, dir, false).catch(() => undefined);
+    await sendTls(port, dir).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const afterwards = await fetch(`http://127.0.0.1:${receiver.metricsPort}/metrics`).then((r) => r.text());
     assert.equal(count(afterwards), count(before), "nothing from an unauthenticated client is read");
+  });
+});
+
+describe("syslog over TLS with SYSLOG_TLS_PERMITTED_PEERS", () => {
+  const dir = mkdtempSync(join(tmpdir(), "postwatch-tls-peers-"));
+  let setup: TestReceiver;
+
+  before(async () => {
+    makeCertificates(dir, [
+      // The name is in the subjectAltName; the common name is not what is checked then.
+      { file: "mx2", commonName: "not-checked", dnsNames: ["mx2.mail.example.org"] },
+      { file: "intranet", commonName: "intranet.example.org", dnsNames: ["intranet.example.org"] },
+    ]);
+    setup = await startTestReceiver((picked) => ({
+      SYSLOG_UDP_PORT: "0",
+      SYSLOG_TCP_PORT: "0",
+      SYSLOG_TLS_PORT: String(picked),
+      SYSLOG_TLS_CERT_FILE: join(dir, "server.pem"),
+      SYSLOG_TLS_KEY_FILE: join(dir, "server.key"),
+      SYSLOG_TLS_CA_FILE: join(dir, "ca.pem"),
+      SYSLOG_TLS_PERMITTED_PEERS: "mx-tls, *.mail.example.org",
+    }));
+  });
+
+  after(async () => {
+    await setup?.[Symbol.asyncDispose]();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads permitted peers (common name, wildcard subjectAltName) and refuses, counted, one the CA signed but the list does not name", async () => {
+    await sendTls(setup.port, dir, "intranet", "intranet").catch(() => undefined);
+    await sendTls(setup.port, dir, "client", "mx-tls");
+    await sendTls(setup.port, dir, "mx2", "mx2");
+    await setup.events.waitFor((m) => m.length >= 2, 5000, "the permitted peers' lines");
+    const text = await waitForMetrics(
+      setup.receiver.metricsPort,
+      (t) =>
+        sample(t, "postwatch_receiver_connections_refused_total", {
+          transport: "tls",
+          reason: "peer_not_permitted",
+        }) === 1,
+      5000,
+      "the intranet host refused",
+    );
+    assert.equal(sample(text, "postwatch_receiver_lines_total", { outcome: "postfix" }), 2);
+    assert.deepEqual(setup.events.messages.map((m) => m.data.host).sort(), ["mx-tls", "mx2"]);
   });
 });

@@ -25,6 +25,19 @@ describe("receiver config", () => {
       /SYSLOG_ALLOWED_SOURCES: "mx1\.example\.org" is not an IP address or CIDR range/,
     );
     assert.throws(
+      () =>
+        loadReceiverConfig({
+          ...NATS,
+          SYSLOG_TLS_CA_FILE: "/ca.pem",
+          SYSLOG_TLS_PERMITTED_PEERS: "mx1, mx*",
+        }),
+      /SYSLOG_TLS_PERMITTED_PEERS: "mx\*" is not a host name/,
+    );
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_TLS_PERMITTED_PEERS: "mx1.example.org" }),
+      /SYSLOG_TLS_PERMITTED_PEERS: needs SYSLOG_TLS_CA_FILE/,
+    );
+    assert.throws(
       () => loadReceiverConfig({ ...NATS, SYSLOG_MAX_CONNECTIONS: "0" }),
       /SYSLOG_MAX_CONNECTIONS: must be > 0/,
     );

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
 import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
+import { parsePeerPatterns } from "./peer-names.js";
 import { parseSourceRanges } from "./sources.js";
 
 export const receiverConfigSchema = z
@@ -16,19 +17,17 @@ export const receiverConfigSchema = z
     SYSLOG_TLS_KEY_FILE: z.string().optional(),
     /** When set, TLS clients must present a certificate signed by this CA. */
     SYSLOG_TLS_CA_FILE: z.string().optional(),
+    /** When set, a client certificate must also name one of these hosts (`*.domain` allowed). */
+    SYSLOG_TLS_PERMITTED_PEERS: z
+      .string()
+      .default("")
+      .transform((text, context) => parsedOr(parsePeerPatterns, text, context)),
     SYSLOG_MAX_MESSAGE_BYTES: env.positiveInt(64 * 1024),
     /** Addresses and CIDR ranges allowed to send; unset: anyone who reaches the ports. */
     SYSLOG_ALLOWED_SOURCES: z
       .string()
       .default("")
-      .transform((text, context) => {
-        try {
-          return parseSourceRanges(text);
-        } catch (error) {
-          context.addIssue({ code: "custom", message: (error as Error).message });
-          return z.NEVER;
-        }
-      }),
+      .transform((text, context) => parsedOr(parseSourceRanges, text, context)),
     /** Open TCP and TLS connections per listener; beyond it, new ones are refused (counted). */
     SYSLOG_MAX_CONNECTIONS: env.positiveInt(1024),
     /** UDP socket receive buffer (SO_RCVBUF), for bursts; capped by the kernel's net.core.rmem_max. */
@@ -60,7 +59,24 @@ export const receiverConfigSchema = z
         message: "required when SYSLOG_TLS_PORT is set",
       });
     }
+    if (config.SYSLOG_TLS_PERMITTED_PEERS.length > 0 && !config.SYSLOG_TLS_CA_FILE) {
+      context.addIssue({
+        code: "custom",
+        path: ["SYSLOG_TLS_PERMITTED_PEERS"],
+        message: "needs SYSLOG_TLS_CA_FILE: without client certificates there is no name to check",
+      });
+    }
   });
+
+/** A list setting read by `parse`, its error reported against the variable. */
+function parsedOr<T>(parse: (text: string) => T[], text: string, context: z.RefinementCtx): T[] {
+  try {
+    return parse(text);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+}
 
 export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
 

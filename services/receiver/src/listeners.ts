@@ -5,10 +5,11 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { SyslogFramer } from "../../../shared/src/syslog/framing.js";
 import type { ReceiverMetrics, Transport } from "./metrics.js";
+import { certificateNames, peerPermitted } from "./peer-names.js";
 import { readKernelUdpDrops } from "./udp-drops.js";
 
 export type FrameHandler = (frame: string, peerAddress: string, transport: Transport) => void;
@@ -33,20 +34,24 @@ type SourcePredicate = (address: string) => boolean;
  */
 function refusals(logger: Logger, transport: Transport, count: (reason: RefusalReason) => void) {
   const logged = new Set<RefusalReason>();
-  return (reason: RefusalReason, peer: string | undefined) => {
+  return (reason: RefusalReason, peer: string | undefined, detail: Record<string, unknown> = {}) => {
     count(reason);
     if (logged.has(reason)) return;
     logged.add(reason);
     logger.warn(
-      { transport, peer, reason },
-      reason === "source_not_allowed"
-        ? "syslog sender not in SYSLOG_ALLOWED_SOURCES: refused (first one; the rest are counted only)"
-        : "syslog connection refused: SYSLOG_MAX_CONNECTIONS reached (first one; the rest are counted only)",
+      { transport, peer, reason, ...detail },
+      `syslog sender refused: ${REFUSAL_CAUSE[reason]} (the first one is logged; all are counted)`,
     );
   };
 }
 
-type RefusalReason = "source_not_allowed" | "max_connections";
+const REFUSAL_CAUSE = {
+  source_not_allowed: "address not in SYSLOG_ALLOWED_SOURCES",
+  max_connections: "SYSLOG_MAX_CONNECTIONS reached",
+  peer_not_permitted: "certificate names no host in SYSLOG_TLS_PERMITTED_PEERS",
+} as const;
+
+type RefusalReason = keyof typeof REFUSAL_CAUSE;
 
 export async function listenUdp(options: {
   host: string;
@@ -113,7 +118,13 @@ export interface StreamListenerOptions {
   backpressure: Backpressure;
   metrics: ReceiverMetrics;
   logger: Logger;
-  tls?: { certFile: string; keyFile: string; caFile?: string };
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    caFile?: string;
+    /** Lower-case names or `*.domain` patterns (peer-names.ts); empty: any certificate the CA signed. */
+    permittedPeers: readonly string[];
+  };
 }
 
 export async function listenStream(options: StreamListenerOptions): Promise<Listener> {
@@ -122,10 +133,10 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
   const serve = (socket: Socket) => serveStream(socket, transport, options, sockets);
   // TLS runs over sockets this server accepted (handed to tls.Server as its docs allow), so the
   // source check and the connection cap come before any handshake work.
-  const secure = options.tls ? tlsLayer(options.tls, serve, options.logger) : undefined;
   const refuse = refusals(options.logger, transport, (reason) =>
     options.metrics.connectionsRefused.labels(transport, reason).inc(),
   );
+  const secure = options.tls ? tlsLayer(options.tls, serve, refuse, options.logger) : undefined;
   const server: Server = createServer((socket) => {
     if (!options.allows(socket.remoteAddress ?? "")) {
       refuse("source_not_allowed", socket.remoteAddress);
@@ -159,15 +170,25 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
 function tlsLayer(
   tls: NonNullable<StreamListenerOptions["tls"]>,
   serve: (socket: Socket) => void,
+  refuse: ReturnType<typeof refusals>,
   logger: Logger,
 ): TlsServer {
+  const permitted = tls.permittedPeers.length > 0 ? peerPermitted(tls.permittedPeers) : undefined;
   const server = createTlsServer(
     {
       cert: readFileSync(tls.certFile),
       key: readFileSync(tls.keyFile),
       ...(tls.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
     },
-    serve,
+    (socket: TLSSocket) => {
+      const names = permitted ? certificateNames(socket.getPeerCertificate()) : [];
+      if (permitted && !permitted(names)) {
+        refuse("peer_not_permitted", socket.remoteAddress, { certificateNames: names });
+        socket.destroy();
+        return;
+      }
+      serve(socket);
+    },
   );
   server.on("tlsClientError", (error: Error, socket: Socket) =>
     logger.warn(

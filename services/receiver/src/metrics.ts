@@ -72,7 +72,7 @@ export function createReceiverMetrics(registry: Registry) {
     }),
     connectionsRefused: new Counter({
       name: "postwatch_receiver_connections_refused_total",
-      help: "Syslog stream connections closed on arrival, by reason: source_not_allowed, max_connections.",
+      help: "Syslog stream connections closed on arrival, by reason: source_not_allowed, max_connections, peer_not_permitted (TLS).",
       labelNames: ["transport", "reason"],
       registers,
     }),

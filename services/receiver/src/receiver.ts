@@ -105,6 +105,7 @@ export async function createReceiver({
           certFile: config.SYSLOG_TLS_CERT_FILE,
           keyFile: config.SYSLOG_TLS_KEY_FILE,
           caFile: config.SYSLOG_TLS_CA_FILE,
+          permittedPeers: config.SYSLOG_TLS_PERMITTED_PEERS,
         },
       }),
     );
