@@ -44,6 +44,18 @@ function sendTls(port: number, dir: string, certificate?: string, host = "mx-tls
   });
 }
 
+/** A receiver with only a TLS listener, client certificates required (the CA in `dir`). */
+const startTlsReceiver = (dir: string, env: Record<string, string> = {}) =>
+  startTestReceiver((picked) => ({
+    SYSLOG_UDP_PORT: "0",
+    SYSLOG_TCP_PORT: "0",
+    SYSLOG_TLS_PORT: String(picked),
+    SYSLOG_TLS_CERT_FILE: join(dir, "server.pem"),
+    SYSLOG_TLS_KEY_FILE: join(dir, "server.key"),
+    SYSLOG_TLS_CA_FILE: join(dir, "ca.pem"),
+    ...env,
+  }));
+
 describe("syslog over TLS", () => {
   const dir = mkdtempSync(join(tmpdir(), "postwatch-tls-"));
   let setup: TestReceiver;
@@ -53,14 +65,7 @@ describe("syslog over TLS", () => {
 
   before(async () => {
     makeCertificates(dir);
-    setup = await startTestReceiver((picked) => ({
-      SYSLOG_UDP_PORT: "0",
-      SYSLOG_TCP_PORT: "0",
-      SYSLOG_TLS_PORT: String(picked),
-      SYSLOG_TLS_CERT_FILE: join(dir, "server.pem"),
-      SYSLOG_TLS_KEY_FILE: join(dir, "server.key"),
-      SYSLOG_TLS_CA_FILE: join(dir, "ca.pem"),
-    }));
+    setup = await startTlsReceiver(dir);
     ({ receiver, port, events } = setup);
   });
 
@@ -98,15 +103,7 @@ describe("syslog over TLS with SYSLOG_TLS_PERMITTED_PEERS", () => {
       { file: "mx2", commonName: "not-checked", dnsNames: ["mx2.mail.example.org"] },
       { file: "intranet", commonName: "intranet.example.org", dnsNames: ["intranet.example.org"] },
     ]);
-    setup = await startTestReceiver((picked) => ({
-      SYSLOG_UDP_PORT: "0",
-      SYSLOG_TCP_PORT: "0",
-      SYSLOG_TLS_PORT: String(picked),
-      SYSLOG_TLS_CERT_FILE: join(dir, "server.pem"),
-      SYSLOG_TLS_KEY_FILE: join(dir, "server.key"),
-      SYSLOG_TLS_CA_FILE: join(dir, "ca.pem"),
-      SYSLOG_TLS_PERMITTED_PEERS: "mx-tls, *.mail.example.org",
-    }));
+    setup = await startTlsReceiver(dir, { SYSLOG_TLS_PERMITTED_PEERS: "mx-tls, *.mail.example.org" });
   });
 
   after(async () => {
