@@ -185,6 +185,29 @@ describe("deployment files", () => {
       assert.ok(seen.has(name), `the chart sets ${name}`);
   });
 
+  it("Compose accepts the Compose file with .env.example's values", () => {
+    // The plugin (`docker compose`) where Docker is installed, else Debian's docker-compose; neither
+    // needs an engine for `config`.
+    const plugin = spawnSync("docker", ["compose", "version"], { encoding: "utf8", timeout: 10_000 });
+    const [command, ...prefix] = plugin.status === 0 ? ["docker", "compose"] : ["docker-compose"];
+    const config = spawnSync(
+      command as string,
+      [...prefix, "--env-file", "deploy/.env.example", "-f", "deploy/docker-compose.yml", "config"],
+      { cwd: ROOT, encoding: "utf8", timeout: 30_000 },
+    );
+    if (config.error && (config.error as NodeJS.ErrnoException).code === "ENOENT")
+      assert.fail("no Compose client: install Debian's docker-compose (or the docker compose plugin)");
+    assert.equal(config.status, 0, `compose config:\n${config.stderr}`);
+    for (const service of [
+      "postwatch-receiver",
+      "postwatch-detector",
+      "postwatch-alerter",
+      "nats",
+      "prometheus",
+    ])
+      assert.match(config.stdout, new RegExp(`^  ${service}:$`, "m"), `the Compose file runs ${service}`);
+  });
+
   it("promtool accepts the alerting rules and their unit tests pass", () => {
     const check = spawnSync(PROMTOOL, ["check", "rules", "deploy/prometheus/postwatch-rules.yml"], {
       cwd: ROOT,
