@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { engineKeysScenario } from "./engine-keys.js";
+import { liveScenario } from "./live.js";
 import { parseCorrelateScenario } from "./parse-correlate.js";
 import { formatResult, type ScenarioResult } from "./report.js";
 import { stagesScenario } from "./stages.js";
@@ -14,6 +15,7 @@ const SCENARIOS: readonly (() => Promise<ScenarioResult>)[] = [
   parseCorrelateScenario,
   stagesScenario,
   engineKeysScenario,
+  liveScenario,
 ];
 /** Source tree, not dist/: the results are meant to be read and committed. */
 const RESULTS_FILE = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { freePort } from "../helpers/ports.js";
+import { loopbackServiceEnv } from "../helpers/service-env.js";
 import { sendTcp } from "../helpers/syslog-client.js";
 import { firingAlerts, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
 
@@ -135,15 +136,12 @@ describe("the container image's runtime stage, without Docker", () => {
     syslogPort = await freePort();
     for (const name of ["receiver", "detector", "alerter"]) {
       const metricsPort = await freePort();
-      const child = runAsImage(stage, app, [...stage.entrypoint, name], {
-        NATS_URL: nats.url,
-        METRICS_HOST: "127.0.0.1",
-        METRICS_PORT: String(metricsPort),
-        SYSLOG_HOST: "127.0.0.1",
-        SYSLOG_TCP_PORT: String(syslogPort),
-        SYSLOG_UDP_PORT: "0",
-        WEBHOOK_URL: `${webhook.url}/hook`,
-      });
+      const child = runAsImage(
+        stage,
+        app,
+        [...stage.entrypoint, name],
+        loopbackServiceEnv({ natsUrl: nats.url, metricsPort, syslogPort, webhookUrl: `${webhook.url}/hook` }),
+      );
       const service = { name, child, metricsPort, log: "" };
       child.stdout?.on("data", (chunk: Buffer) => (service.log += chunk.toString()));
       child.stderr?.on("data", (chunk: Buffer) => (service.log += chunk.toString()));

@@ -7,6 +7,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** Date.now() when the body had arrived, for latency measurements. */
+  receivedAtMs: number;
 }
 
 export interface WebhookServer {
@@ -33,7 +35,12 @@ export async function startWebhookServer(): Promise<WebhookServer> {
       const status = script.shift() ?? 200;
       if (status === 200) {
         const text = Buffer.concat(chunks).toString("utf8");
-        requests.push({ path: request.url ?? "/", headers: request.headers, body: JSON.parse(text) });
+        requests.push({
+          path: request.url ?? "/",
+          headers: request.headers,
+          body: JSON.parse(text),
+          receivedAtMs: Date.now(),
+        });
       }
       response.writeHead(status, { "content-type": "text/plain" });
       response.end(status === 200 ? "ok" : "try again");
