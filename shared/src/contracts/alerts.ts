@@ -33,7 +33,10 @@ export const Alert = z.object({
   startsAt: z.string(),
   /** Event time of the last counted event; set on resolved alerts. */
   endsAt: z.string().optional(),
-  /** How many events the rule counted in the window when the alert was (re)evaluated. */
+  /**
+   * What the rule counted in its window (events, or distinct values for distinct rules): when it
+   * fired; on a resolved alert, the episode's highest.
+   */
   count: z.number().int(),
   threshold: z.number().int(),
   windowSeconds: z.number().int(),

@@ -27,7 +27,7 @@ export function buildAlert(
 ): Alert {
   const facts = factsOf(extension, detail, measures);
   const measure = rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
-  const count = alertState === "firing" ? measure : detail.lastMeasure;
+  const count = alertState === "firing" ? measure : detail.peakMeasure;
   const settings = rule.settings;
   const summary = rule.summary({
     ...facts,

@@ -66,6 +66,18 @@ describe("DetectionEngine lifecycle", () => {
     assert.equal(second.alerts[0]?.startsAt, new Date(T0 + 3_000_000).toISOString());
   });
 
+  it("reports the episode's peak count when it resolves, not the last straggler's", () => {
+    // Six attempts in five minutes, then one nine and a half minutes later, alone in its window.
+    const { alerts } = replay(
+      [0, 60, 120, 180, 240, 300, 870].map((at) => denied(at)),
+      { engine: engineWith(), endAt: 870 + 15 * MINUTE },
+    );
+    const resolved = alerts.find((alert) => alert.state === "resolved");
+    assert.equal(resolved?.count, 6);
+    assert.equal(resolved?.summary, "6 relay attempts from 198.51.100.9 in 10m on mx1");
+    assert.equal(resolved?.endsAt, new Date(T0 + 870_000).toISOString());
+  });
+
   it("does not resolve before the quiet period", () => {
     const engine = engineWith();
     const { alerts } = replay(

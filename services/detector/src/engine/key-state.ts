@@ -23,8 +23,11 @@ export const MAX_TUPLES = 4096;
 
 export class KeyDetail {
   firing = false;
-  /** The measure when the key was last evaluated, reported on resolve. */
-  lastMeasure = 0;
+  /**
+   * The measure at the last evaluation before firing; while firing, the episode's highest, which
+   * the resolved alert reports (the last evaluation's can be a lone straggler's 1).
+   */
+  peakMeasure = 0;
   lastCountedMs = 0;
   hosts: string[] = [];
   clientIps: string[] = [];

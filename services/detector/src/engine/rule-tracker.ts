@@ -243,7 +243,8 @@ export class RuleTracker {
     const detail = store.detail(slot);
     if (detail === undefined) return;
     const measures = this.measure(store, slot, atMs);
-    detail.lastMeasure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
+    const measure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
+    detail.peakMeasure = detail.firing ? Math.max(detail.peakMeasure, measure) : measure;
     if (!detail.firing && this.fires(store, slot, measures)) this.fire(store, slot, measures, alerts);
   }
 
