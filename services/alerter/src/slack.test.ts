@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { escapeMrkdwn, formatDuration, formatSlackBatch, formatSlackMessage } from "./slack.js";
+import { formatWindow } from "../../../shared/src/contracts/alerts.js";
+import { escapeMrkdwn, formatSlackBatch, formatSlackMessage } from "./slack.js";
 import { sampleAlert } from "./testing.js";
 
 type Block = { type: string; text?: { type: string; text: string }; fields?: { text: string }[] };
@@ -62,7 +63,7 @@ describe("Slack message", () => {
   });
 
   it("writes windows in the largest whole unit", () => {
-    assert.deepEqual([600, 3600, 86_400, 90].map(formatDuration), ["10m", "1h", "1d", "90s"]);
+    assert.deepEqual([600, 3600, 86_400, 90].map(formatWindow), ["10m", "1h", "1d", "90s"]);
   });
 });
 

@@ -3,7 +3,7 @@
  * (header 150 chars, section text 3000, at most 10 fields of 2000) so a large alert cannot be
  * rejected by Slack with `invalid_blocks`.
  */
-import type { Alert } from "../../../shared/src/contracts/alerts.js";
+import { type Alert, formatWindow } from "../../../shared/src/contracts/alerts.js";
 
 const SEVERITY_ICON: Record<Alert["severity"], string> = {
   critical: ":red_circle:",
@@ -17,13 +17,6 @@ export function escapeMrkdwn(text: string): string {
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-
-export function formatDuration(seconds: number): string {
-  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}
 
 export function alertTitle(alert: Alert): string {
   const state = alert.state === "resolved" ? "RESOLVED" : alert.severity.toUpperCase();
@@ -50,7 +43,7 @@ export function formatSlackMessage(alert: Alert): Record<string, unknown> {
   const fields = [
     {
       type: "mrkdwn",
-      text: `*Count*\n${alert.count} (threshold ${alert.threshold} in ${formatDuration(alert.windowSeconds)})`,
+      text: `*Count*\n${alert.count} (threshold ${alert.threshold} in ${formatWindow(alert.windowSeconds)})`,
     },
     { type: "mrkdwn", text: `*Since*\n${alert.startsAt}${alert.endsAt ? `\n*Until*\n${alert.endsAt}` : ""}` },
     listField("Mail servers", alert.hosts),

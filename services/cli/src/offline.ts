@@ -1,9 +1,8 @@
 /** The offline commands: parse, replay, trace, report. Same parsing and detection as the services, no NATS. */
-import type { Alert } from "../../../shared/src/contracts/alerts.js";
+import { type Alert, formatWindow } from "../../../shared/src/contracts/alerts.js";
 import { redactSecrets } from "../../../shared/src/postfix/secrets.js";
 import { formatReport, ReportBuilder } from "../../../shared/src/report/report.js";
 import { formatTrace, type LoggedEvent, traceQueueId } from "../../../shared/src/report/trace.js";
-import { formatDuration } from "../../alerter/src/slack.js";
 import { DetectionPipeline, EventTimeReplay } from "../../detector/src/pipeline.js";
 import { loadRules } from "../../detector/src/rules/index.js";
 import { forEachEvent, newInputStats } from "./input.js";
@@ -55,7 +54,7 @@ export function formatAlert(alert: Alert): string {
   const lines = [
     `${when}  ${alert.state.toUpperCase().padEnd(8)} ${alert.severity.padEnd(8)} ${alert.rule}  ${alert.key.type}=${alert.key.value}`,
     `    ${alert.summary}`,
-    `    count ${alert.count} (threshold ${alert.threshold} in ${formatDuration(alert.windowSeconds)}), hosts: ${alert.hosts.join(", ") || "-"}`,
+    `    count ${alert.count} (threshold ${alert.threshold} in ${formatWindow(alert.windowSeconds)}), hosts: ${alert.hosts.join(", ") || "-"}`,
   ];
   if (alert.related.clientIps.length > 0) lines.push(`    client IPs: ${alert.related.clientIps.join(", ")}`);
   if (alert.related.saslUsers.length > 0) lines.push(`    SASL users: ${alert.related.saslUsers.join(", ")}`);

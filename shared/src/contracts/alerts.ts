@@ -60,3 +60,14 @@ export type Alert = z.infer<typeof Alert>;
  */
 export const alertIdentity = (alert: Pick<Alert, "fingerprint" | "state" | "startsAt">): string =>
   `${alert.fingerprint}.${alert.state}.${alert.startsAt}`;
+
+/**
+ * An alert's window as people read it, the same in summaries, Slack and the CLI:
+ * 600 → `10m`, 3600 → `1h`, 86400 → `1d`, 90 → `90s`.
+ */
+export function formatWindow(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}

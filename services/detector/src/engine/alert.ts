@@ -1,10 +1,14 @@
 import { createHash } from "node:crypto";
-import { ALERT_SCHEMA_VERSION, type Alert, type AlertKey } from "../../../../shared/src/contracts/alerts.js";
+import {
+  ALERT_SCHEMA_VERSION,
+  type Alert,
+  type AlertKey,
+  formatWindow,
+} from "../../../../shared/src/contracts/alerts.js";
 import type { ExtensionState, Facts, KeyMeasures } from "./extension.js";
 import { UNNAMED_HOST } from "./fields.js";
 import type { KeyDetail } from "./key-state.js";
 import type { CompiledRule } from "./rule.js";
-import { formatDuration } from "./template.js";
 
 /** Stable across restarts and replays: the same rule and key always give the same fingerprint. */
 export function fingerprint(ruleId: string, key: AlertKey): string {
@@ -34,7 +38,7 @@ export function buildAlert(
     key: key.value,
     count,
     threshold: measures.threshold,
-    window: formatDuration(settings.windowSeconds),
+    window: formatWindow(settings.windowSeconds),
     hosts: detail.hosts.length > 0 ? detail.hosts : [UNNAMED_HOST],
   });
   const startMs = startSec < 0 ? detail.lastCountedMs : startSec * 1000;

@@ -18,11 +18,3 @@ export function compileTemplate(
       return value.length > 0 ? value.join(", ") : "none";
     });
 }
-
-/** 600 → `10m`, 21600 → `6h`, 86400 → `1d`, 90 → `90s`. */
-export function formatDuration(seconds: number): string {
-  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
-  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}
