@@ -202,7 +202,7 @@ async function runStep(
 
 /**
  * Writes `frames` at `rate` per second in small batches (Infinity: as fast as the socket drains),
- * calling `inject` once, after the batch that passes frame `injectAt`.
+ * calling `inject.send` once, right after the batch that passes frame `inject.at`.
  */
 async function sendPaced(
   socket: Socket,
