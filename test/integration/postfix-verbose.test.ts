@@ -1,6 +1,6 @@
 /**
  * A real Postfix with `-v` on smtpd, cleanup, qmgr and smtp, as an admin turns it on to debug: its
- * internal tracing (debug events, the rarest shapes counted as unparsed) must neither let a
+ * internal tracing (debug events; under 1% of lines left unparsed, counted) must neither let a
  * password through nor break the correlation.
  */
 import assert from "node:assert/strict";
@@ -44,6 +44,8 @@ describe("a real Postfix's log with -v on smtpd, cleanup, qmgr and smtp", () => 
     );
     assert.equal(stats.badHeader, 0);
     assert.ok((stats.byKind.debug ?? 0) > stats.lines / 2, "most of a -v log is tracing");
+    // Each -v shape this run writes is known (debug.ts); a new Postfix may add some, hence not 0.
+    assert.ok(unparsed <= stats.lines / 100, `${unparsed} of ${stats.lines} lines unparsed`);
     assert.ok(
       postfix.log().includes(`decoded response: ${WRONG}`),
       "smtpd -v logged the LOGIN password in clear",

@@ -7,7 +7,14 @@
 import { EVENT_SCHEMA_VERSION } from "../contracts/event-constants.js";
 import type { PostfixEvent } from "../contracts/events.js";
 import type { SyslogRecord } from "../syslog/record.js";
-import { debug, isClientlessDebug, parseConversation, parsePeerDetail, parseTlsSetup } from "./debug.js";
+import {
+  debug,
+  isClientlessDebug,
+  isVerboseTrace,
+  parseConversation,
+  parsePeerDetail,
+  parseTlsSetup,
+} from "./debug.js";
 import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmgrFrom } from "./delivery.js";
 import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning } from "./diagnostic.js";
 import { type Head, isQueueIdAt, withHead } from "./fields.js";
@@ -98,7 +105,12 @@ export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
     if (id !== "NOQUEUE") head.queueId = id;
     text = text.slice(idLength + 2);
   }
-  return parseMessage(head, text) ?? withHead(head, { kind: "unparsed", text: redactSecrets(text) });
+  return (
+    parseMessage(head, text) ??
+    (isVerboseTrace(text)
+      ? debug(head, text)
+      : withHead(head, { kind: "unparsed", text: redactSecrets(text) }))
+  );
 }
 
 function parseMessage(head: Head, text: string): PostfixEvent | null {
