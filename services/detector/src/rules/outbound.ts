@@ -28,7 +28,7 @@ export const compromisedSender: RuleDefinition = {
   keys: ["saslUsername"],
   facts: DOMAINS_AND_REJECTIONS,
   summary:
-    "SASL user {key} looks compromised: {count} recipients in {messages} messages over {distinct} domains in {window} " +
+    "SASL user {key} looks compromised: {count:recipient} in {messages:message} over {distinct:domain} in {window} " +
     "(baseline {baselineRecipients}), {bouncedRecipients} bounced, {deferredRecipients} deferred; top domains: {topRecipientDomains}; " +
     "remote rejections: {remoteRejections}",
   remediation:
@@ -47,7 +47,7 @@ export const localSenderFlood: RuleDefinition = {
   keys: ["localUid"],
   facts: [{ name: "senders", top: "sender" }, ...DOMAINS_AND_REJECTIONS],
   summary:
-    "Local uid {key} is sending mass mail through sendmail: {count} recipients in {messages} messages over {distinct} domains in {window} " +
+    "Local uid {key} is sending mass mail through sendmail: {count:recipient} in {messages:message} over {distinct:domain} in {window} " +
     "(baseline {baselineRecipients}), {bouncedRecipients} bounced; envelope senders: {senders}; top domains: {topRecipientDomains}; " +
     "remote rejections: {remoteRejections}",
   remediation:
@@ -68,7 +68,7 @@ export const outboundBlocked: RuleDefinition = {
   ],
   defaults: { severity: "warning", windowSeconds: 3600, threshold: 3, quietSeconds: 6 * 3600 },
   summary:
-    "Remote servers are blocking or rate-limiting mail from {key}: {count} refusals in {window} ({remoteRejections})",
+    "Remote servers are blocking or rate-limiting mail from {key}: {count:refusal} in {window} ({remoteRejections})",
   remediation:
     "Look up the sending IP on the blocklists named (Spamhaus, Microsoft SNDS, Google Postmaster Tools), find what " +
     "sent the mail that got it listed (see compromised_sender and the queue), fix SPF/DKIM/DMARC and PTR, then request delisting.",
@@ -82,7 +82,7 @@ export const bounceStorm: RuleDefinition = {
   weight: "nullSenderMessage",
   extension: trafficShare,
   defaults: { severity: "warning", windowSeconds: 3600, threshold: 50, quietSeconds: 3600 },
-  summary: "Bounce storm on {key}: {count} of {messages} messages in {window} have a null sender",
+  summary: "Bounce storm on {key}: {count} of {messages:message} in {window} have a null sender",
   remediation:
     "Reject unknown recipients at SMTP time instead of bouncing later (reject_unlisted_recipient, recipient " +
     "verification for relay domains), reject spoofed senders (SPF, postscreen), and look for a compromised sender behind the bounces.",

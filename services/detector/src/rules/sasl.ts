@@ -44,7 +44,7 @@ export const saslBruteforce: RuleDefinition = {
   // A key costs ~70 bytes until it nears the threshold: a million attacking addresses fit.
   defaults: { severity: "warning", windowSeconds: 600, threshold: 5, quietSeconds: 900, maxKeys: 1_000_000 },
   summary:
-    "SASL brute force from {key}: {count} failed logins in {window} on {hosts} (mechanisms: {mechanisms})",
+    "SASL brute force from {key}: {count:failed login} in {window} on {hosts} (mechanisms: {mechanisms})",
   remediation: BLOCK_IP_REMEDIATION,
 };
 
@@ -61,7 +61,7 @@ export const saslSlowBruteforce: RuleDefinition = {
     quietSeconds: 6 * 3600,
     maxKeys: 1_000_000,
   },
-  summary: "Slow SASL brute force from {key}: {count} failed logins in {window} on {hosts}",
+  summary: "Slow SASL brute force from {key}: {count:failed login} in {window} on {hosts}",
   remediation: `${BLOCK_IP_REMEDIATION} A slow attack stays under fail2ban's 10 minute window: add a long-window jail (e.g. findtime = 6h).`,
 };
 
@@ -85,7 +85,7 @@ export const saslSpray: RuleDefinition = {
     quietSeconds: 3600,
   },
   summary:
-    "Password spraying ({key}): {distinct} client IPs failed SASL logins in {window} ({events} failures) on {hosts}",
+    "Password spraying ({key}): {distinct:client IP} failed SASL logins in {window} ({events:failure}) on {hosts}",
   remediation:
     "Per-IP blocking will not stop this: require strong passwords or per-user lockout in the SASL backend, " +
     "restrict AUTH to submission ports and known networks, and check the related user names for weak passwords.",
@@ -112,7 +112,7 @@ export const authAfterFailures: RuleDefinition = {
     maxKeys: 1_000_000,
   },
   summary:
-    "Login succeeded for {key} after {count} failed attempts in {window} on {hosts}: password likely guessed",
+    "Login succeeded for {key} after {count:failed attempt} in {window} on {hosts}: password likely guessed",
   remediation:
     "Treat the account as compromised: reset its password, revoke its sessions, check what it sent " +
     "(grep the sasl_username in the mail log), and block the client IP.",

@@ -12,7 +12,7 @@ export const weakTls: RuleDefinition = {
   weight: "one",
   facts: [{ name: "peers", top: "tlsPeer" }],
   defaults: { severity: "warning", windowSeconds: DAY, threshold: 1, quietSeconds: DAY },
-  summary: "Weak TLS accepted on {key} ({count} sessions in {window}; peers: {peers})",
+  summary: "Weak TLS accepted on {key} ({count:session} in {window}; peers: {peers})",
   remediation:
     "Refuse legacy protocols and ciphers: `smtpd_tls_protocols = >=TLSv1.2`, `smtpd_tls_mandatory_protocols = >=TLSv1.2`, " +
     "`smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, RC4, 3DES, MD5` (same for smtp_tls_* outbound), and remove " +
@@ -28,7 +28,7 @@ export const credentialsInLogs: RuleDefinition = {
   facts: [{ name: "settings", top: "debugSetting" }],
   defaults: { severity: "critical", windowSeconds: DAY, threshold: 1, quietSeconds: DAY },
   summary:
-    "Debug logging on {key} writes SMTP sessions to the log, AUTH passwords included ({count} debug lines in {window}; from: {settings})",
+    "Debug logging on {key} writes SMTP sessions to the log, AUTH passwords included ({count:debug line} in {window}; from: {settings})",
   remediation:
     "Turn it back: `smtpd_tls_loglevel = 0` (or 1), empty `debug_peer_list`, no `-v` on smtpd in master.cf; " +
     "then `postfix reload`. Treat passwords of the users listed as exposed: rotate them and scrub or restrict old logs.",

@@ -10,7 +10,7 @@ export const relayProbe: RuleDefinition = {
   distinct: "recipientDomain",
   facts: [{ name: "rejectedRecipients", top: "rejectedRecipient" }],
   defaults: { severity: "info", windowSeconds: 3600, threshold: 5, quietSeconds: 3600 },
-  summary: "Relay probing from {key}: {count} relay attempts in {window} to {distinct} domains on {hosts}",
+  summary: "Relay probing from {key}: {count:relay attempt} in {window} to {distinct:domain} on {hosts}",
   remediation:
     "Nothing got through (the rejects prove relaying is closed); block the address if it persists, and keep " +
     "`smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination`.",
@@ -26,7 +26,7 @@ export const recipientHarvest: RuleDefinition = {
   thresholdOn: "distinct",
   facts: [{ name: "rejectedRecipients", top: "rejectedRecipient" }],
   defaults: { severity: "warning", windowSeconds: 3600, threshold: 10, quietSeconds: 3600 },
-  summary: "Recipient harvesting from {key}: {distinct} unknown recipients tried in {window} on {hosts}",
+  summary: "Recipient harvesting from {key}: {distinct:unknown recipient} tried in {window} on {hosts}",
   remediation:
     "Block the address; slow harvesters with `smtpd_hard_error_limit`/`smtpd_error_sleep_time` and postscreen, " +
     "and make sure unknown recipients are rejected the same way whether or not the domain exists.",
