@@ -1,5 +1,4 @@
 /** The receiver as a service: config → listeners + publisher, nothing else. */
-import { jetstream } from "@nats-io/jetstream";
 import type { ServiceDefinition } from "../../../shared/src/runtime/service.js";
 import { loadReceiverConfig, type ReceiverConfig } from "./config.js";
 import { createReceiver } from "./receiver.js";
@@ -12,7 +11,7 @@ export const receiverService: ServiceDefinition<ReceiverConfig> = {
       config,
       logger,
       registry,
-      jetstream: jetstream(nats.connection),
+      connection: nats.connection,
     });
     return { readiness: [receiver.readiness], drain: () => receiver.drain() };
   },

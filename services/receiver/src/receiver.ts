@@ -2,10 +2,11 @@
  * The receiver: syslog listeners → line parsing → bounded JetStream publisher.
  * `createReceiver` takes its dependencies explicitly; index.ts and the CLI wire them.
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { type LineContext, lineToEvent } from "../../../shared/src/pipeline/lines.js";
 import type { ReadinessCheck } from "../../../shared/src/runtime/http.js";
+import { PipelinedPublisher } from "../../../shared/src/runtime/jetstream-publish.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
 import type { ReceiverConfig } from "./config.js";
@@ -25,7 +26,7 @@ export interface ReceiverDependencies {
   config: ReceiverConfig;
   logger: Logger;
   registry: Registry;
-  jetstream: JetStreamClient;
+  connection: NatsConnection;
   /** Wall clock, for the year of BSD timestamps. Injected so tests can pin it. */
   now?: () => number;
 }
@@ -34,10 +35,11 @@ export async function createReceiver({
   config,
   logger,
   registry,
-  jetstream,
+  connection,
   now = Date.now,
 }: ReceiverDependencies): Promise<Receiver> {
   const metrics = createReceiverMetrics(registry);
+  const jetstream = new PipelinedPublisher(connection);
   const publisher = new EventPublisher(
     (subject, payload) => jetstream.publish(subject, payload),
     { maxQueue: config.RECEIVER_QUEUE_MAX_EVENTS, maxInFlight: 512, retryDelayMs: 1000 },
@@ -141,6 +143,7 @@ export async function createReceiver({
         );
         publisher.abandon();
       }
+      jetstream.close();
     },
   };
 }
