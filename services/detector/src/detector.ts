@@ -9,7 +9,7 @@ import type { Registry } from "prom-client";
 import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.js";
 import { EVENT_SCHEMA_VERSION, PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
-import { runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
+import { coalescedAcks, runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { type DetectorConfig, replicaSlotOf, ruleOverridesOf } from "./config.js";
 import { createDetectorMetrics } from "./metrics.js";
@@ -95,6 +95,7 @@ export async function createDetector(deps: {
     return queue;
   };
 
+  const acks = coalescedAcks();
   const consumer = await runDurableConsumer(
     connection,
     { stream: EVENTS_STREAM, durable, maxAckPending: 4096, ackWaitMs: 30_000 },
@@ -117,7 +118,7 @@ export async function createDetector(deps: {
         metrics.events.labels("processed").inc();
         observe(output.events);
         await publishAlerts(output.alerts);
-        message.ack();
+        acks.ack(message);
       }),
     logger,
   );
@@ -144,6 +145,7 @@ export async function createDetector(deps: {
       await consumer.stop();
       stopping = true;
       await queue;
+      acks.flush();
     },
   };
 }

@@ -75,3 +75,30 @@ export async function runDurableConsumer(
     },
   };
 }
+
+export interface CoalescedAcks {
+  ack(message: JsMsg): void;
+  /** Sends the acks still queued (at shutdown, before the connection closes). */
+  flush(): void;
+}
+
+/**
+ * Acks gathered over one turn of the event loop and sent together. nats.js writes whatever was
+ * queued within one microtask in one socket write, and a handler that awaits per message acks each
+ * from a microtask of its own: one write per ack, measured at 31% of the detector's CPU under load.
+ * An ack waits at most one turn longer; a crash in between redelivers, as a crash before acking did.
+ */
+export function coalescedAcks(): CoalescedAcks {
+  let batch: JsMsg[] = [];
+  const flush = () => {
+    const messages = batch;
+    batch = [];
+    for (const message of messages) message.ack();
+  };
+  return {
+    ack(message) {
+      if (batch.push(message) === 1) setImmediate(flush);
+    },
+    flush,
+  };
+}
