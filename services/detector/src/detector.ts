@@ -96,6 +96,7 @@ export async function createDetector(deps: {
   };
 
   const acks = coalescedAcks();
+  const processed = metrics.events.labels("processed");
   const consumer = await runDurableConsumer(
     connection,
     { stream: EVENTS_STREAM, durable, maxAckPending: 4096, ackWaitMs: 30_000 },
@@ -115,7 +116,7 @@ export async function createDetector(deps: {
           return;
         }
         const output = pipeline.process(decoded.event, now());
-        metrics.events.labels("processed").inc();
+        processed.inc();
         observe(output.events);
         await publishAlerts(output.alerts);
         acks.ack(message);
@@ -154,11 +155,13 @@ type Decoded =
   | { event: PostfixEvent }
   | { rejected: "invalid_json" | "unsupported_version" | "schema_mismatch"; detail: string };
 
+const utf8 = new TextDecoder();
+
 /** Producers may be newer or older than this detector: a version it does not know is counted, not guessed at. */
 function decodeEvent(data: Uint8Array): Decoded {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(data));
+    json = JSON.parse(utf8.decode(data));
   } catch (error) {
     return { rejected: "invalid_json", detail: (error as Error).message };
   }
