@@ -9,17 +9,22 @@
  * receiving them over TCP and writing them to a file, the job that sits in front of postwatch.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { open } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fixtureLines } from "../test/helpers/fixtures.js";
 import { sample } from "../test/helpers/metrics.js";
-import { freePort } from "../test/helpers/ports.js";
-import { startRsyslogd } from "../test/helpers/rsyslogd.js";
 import { firingAlerts } from "../test/helpers/webhook-server.js";
 import { writeLog } from "./jobs.js";
+import {
+  BATCH_INTERVAL_MS,
+  frame,
+  rsyslogLinesPerSecond,
+  SETTLE_TIMEOUT_MS,
+  sendPaced,
+  waitFor,
+} from "./live-load.js";
 import { type DeployedPipeline, type Service, startDeployedPipeline } from "./live-pipeline.js";
 import { megabytes, type ScenarioResult } from "./report.js";
 
@@ -36,10 +41,6 @@ const STEPS: readonly Step[] = [
   { rate: Number.POSITIVE_INFINITY, lines: 300_000 },
 ];
 const SEED_ADDRESS = "176.103.49.30";
-/** How long a step may take to be processed, or its alert to arrive, before it counts as failed. */
-const SETTLE_TIMEOUT_MS = 120_000;
-const BATCH_INTERVAL_MS = 10;
-const MAX_BATCH_LINES = 2_000;
 
 interface StepResult {
   /** Lines the receiver's socket took per second, while sending. */
@@ -128,7 +129,6 @@ export async function liveScenario(): Promise<ScenarioResult> {
   }
 }
 
-const frame = (line: string) => `<22>${line}\n`;
 const linesPerSecond = (perSecond: number | undefined) =>
   perSecond === undefined ? "-" : Math.round(perSecond).toLocaleString("en-US");
 const secondsOrTimeout = (ms: number | undefined) =>
@@ -201,38 +201,6 @@ async function runStep(
 }
 
 /**
- * Writes `frames` at `rate` per second in small batches (Infinity: as fast as the socket drains),
- * calling `inject.send` once, right after the batch that passes frame `inject.at`.
- */
-async function sendPaced(
-  socket: Socket,
-  frames: readonly string[],
-  rate: number,
-  inject?: { at: number; send: () => void },
-): Promise<void> {
-  const started = performance.now();
-  let sent = 0;
-  let pending = inject;
-  while (sent < frames.length) {
-    const due = Number.isFinite(rate)
-      ? Math.min(frames.length, Math.floor(((performance.now() - started) / 1000) * rate))
-      : frames.length;
-    const end = Math.min(due, sent + MAX_BATCH_LINES);
-    if (end > sent) {
-      const flushed = socket.write(frames.slice(sent, end).join(""));
-      sent = end;
-      if (pending && sent > pending.at) {
-        pending.send();
-        pending = undefined;
-      }
-      if (!flushed) await new Promise((resolve) => socket.once("drain", resolve));
-    } else {
-      await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
-    }
-  }
-}
-
-/**
  * Every line sent was received; every Postfix line was published or dropped (counted); the detector
  * processed every event published.
  */
@@ -273,61 +241,4 @@ function sumOf(text: string, name: string): number {
   for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm")))
     total += Number(match[1]);
   return total;
-}
-
-/** Polls `probe` every 50 ms until it gives a value, or SETTLE_TIMEOUT_MS passes (undefined). */
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined): Promise<T | undefined> {
-  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** rsyslog's imtcp → omfile on `frames`: lines/s from the first byte sent to the last line written. */
-async function rsyslogLinesPerSecond(frames: readonly string[], dir: string): Promise<number> {
-  const port = await freePort();
-  const out = join(dir, "rsyslog-out.log");
-  await using rsyslogd = await startRsyslogd({
-    config: [
-      'module(load="imtcp")',
-      `input(type="imtcp" port="${port}" address="127.0.0.1" ruleset="peer")`,
-      `ruleset(name="peer") { action(type="omfile" file="${out}") }`,
-    ].join("\n"),
-    readyPorts: [port],
-  });
-  const socket = connect(port, "127.0.0.1");
-  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-  const started = performance.now();
-  await sendPaced(socket, frames, Number.POSITIVE_INFINITY);
-  await new Promise<void>((resolve) => socket.end(resolve));
-  const writtenLines = lineCounter(out);
-  const written = await waitFor(async () => ((await writtenLines()) >= frames.length ? true : undefined));
-  if (written === undefined)
-    throw new Error(`rsyslog wrote fewer than ${frames.length} lines: ${rsyslogd.output()}`);
-  return (frames.length / (performance.now() - started)) * 1000;
-}
-
-/** Counts the line feeds of a growing file, reading only what was appended since the last call. */
-function lineCounter(path: string): () => Promise<number> {
-  let offset = 0;
-  let lines = 0;
-  return async () => {
-    const handle = await open(path).catch(() => undefined);
-    if (handle === undefined) return 0;
-    try {
-      const { size } = await handle.stat();
-      if (size > offset) {
-        const appended = Buffer.alloc(size - offset);
-        await handle.read(appended, 0, appended.length, offset);
-        for (let at = appended.indexOf(10); at !== -1; at = appended.indexOf(10, at + 1)) lines++;
-        offset = size;
-      }
-    } finally {
-      await handle.close();
-    }
-    return lines;
-  };
 }
