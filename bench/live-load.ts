@@ -2,8 +2,10 @@
  * The live scenario's tools: a sender that paces syslog frames over a socket, a bounded poll, and
  * the peer it is measured against, rsyslog receiving the same frames over TCP into a file.
  */
+
+import { createSocket } from "node:dgram";
 import { open } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { freePort } from "../test/helpers/ports.js";
@@ -17,15 +19,52 @@ export const SETTLE_TIMEOUT_MS = 120_000;
 /** A log line as rsyslog forwards it over TCP: mail.info, LF-framed. */
 export const frame = (line: string) => `<22>${line}\n`;
 
+/** Where paced frames go: one TCP connection, or one UDP datagram per frame. */
+export interface FrameSink {
+  /** Resolves once the frames are handed to the kernel (TCP: when the socket has room again). */
+  write(frames: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function tcpSink(port: number): Promise<FrameSink> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  return {
+    async write(frames) {
+      if (!socket.write(frames.join(""))) await new Promise((resolve) => socket.once("drain", resolve));
+    },
+    close: () => new Promise<void>((resolve) => socket.end(resolve)),
+  };
+}
+
+/** One datagram per frame, its LF kept (the receiver takes a trailing LF), as rsyslog's omfwd over UDP. */
+export async function udpSink(port: number): Promise<FrameSink> {
+  const socket = createSocket("udp4");
+  socket.connect(port, "127.0.0.1");
+  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  return {
+    async write(frames) {
+      let last: Promise<void> = Promise.resolve();
+      for (const datagram of frames) {
+        last = new Promise((resolve, reject) =>
+          socket.send(datagram, (error) => (error ? reject(error) : resolve())),
+        );
+      }
+      await last;
+    },
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
 /**
  * Writes `frames` at `rate` per second in batches every BATCH_INTERVAL_MS (Infinity: as fast as
- * the socket drains), calling `inject.send` once, right after the batch that passes `inject.at`.
+ * the sink takes them), calling `inject.send` once, right after the batch that passes `inject.at`.
  */
 export async function sendPaced(
-  socket: Socket,
+  sink: FrameSink,
   frames: readonly string[],
   rate: number,
-  inject?: { at: number; send: () => void },
+  inject?: { at: number; send: () => Promise<void> },
 ): Promise<void> {
   const started = performance.now();
   let sent = 0;
@@ -36,13 +75,13 @@ export async function sendPaced(
       : frames.length;
     const end = Math.min(due, sent + MAX_BATCH_LINES);
     if (end > sent) {
-      const flushed = socket.write(frames.slice(sent, end).join(""));
+      const written = sink.write(frames.slice(sent, end));
       sent = end;
       if (pending && sent > pending.at) {
-        pending.send();
+        await pending.send();
         pending = undefined;
       }
-      if (!flushed) await new Promise((resolve) => socket.once("drain", resolve));
+      await written;
     } else {
       await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
     }
@@ -74,11 +113,10 @@ export async function rsyslogLinesPerSecond(frames: readonly string[], dir: stri
     ].join("\n"),
     readyPorts: [port],
   });
-  const socket = connect(port, "127.0.0.1");
-  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const sink = await tcpSink(port);
   const started = performance.now();
-  await sendPaced(socket, frames, Number.POSITIVE_INFINITY);
-  await new Promise<void>((resolve) => socket.end(resolve));
+  await sendPaced(sink, frames, Number.POSITIVE_INFINITY);
+  await sink.close();
   const writtenLines = lineCounter(out);
   const written = await waitFor(async () => ((await writtenLines()) >= frames.length ? true : undefined));
   if (written === undefined)

@@ -59,6 +59,7 @@ export async function startDeployedPipeline(): Promise<DeployedPipeline> {
             syslogPort,
             webhookUrl: `${webhook.url}/hook`,
           }),
+          SYSLOG_UDP_PORT: String(syslogPort),
           LOG_LEVEL: "warn",
         },
         stdio: ["ignore", "pipe", "pipe"],

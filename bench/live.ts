@@ -9,7 +9,6 @@
  * receiving them over TCP and writing them to a file, the job that sits in front of postwatch.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -23,22 +22,28 @@ import {
   rsyslogLinesPerSecond,
   SETTLE_TIMEOUT_MS,
   sendPaced,
+  tcpSink,
+  udpSink,
   waitFor,
 } from "./live-load.js";
 import { type DeployedPipeline, type Service, startDeployedPipeline } from "./live-pipeline.js";
 import { megabytes, type ScenarioResult } from "./report.js";
 
 interface Step {
+  transport: "tcp" | "udp";
   /** Lines offered per second; Infinity: as fast as the connection takes them. */
   rate: number;
   lines: number;
 }
 
+/** The last step is the full-speed one the peer is measured against. */
 const STEPS: readonly Step[] = [
-  { rate: 1_000, lines: 15_000 },
-  { rate: 5_000, lines: 75_000 },
-  { rate: 20_000, lines: 300_000 },
-  { rate: Number.POSITIVE_INFINITY, lines: 300_000 },
+  { transport: "tcp", rate: 1_000, lines: 15_000 },
+  { transport: "tcp", rate: 5_000, lines: 75_000 },
+  { transport: "tcp", rate: 20_000, lines: 300_000 },
+  { transport: "udp", rate: 5_000, lines: 75_000 },
+  { transport: "udp", rate: 20_000, lines: 300_000 },
+  { transport: "tcp", rate: Number.POSITIVE_INFINITY, lines: 300_000 },
 ];
 const SEED_ADDRESS = "176.103.49.30";
 
@@ -47,8 +52,10 @@ interface StepResult {
   sentPerSecond: number;
   /** Lines per second from the first sent to the detector done with the last. */
   endToEndPerSecond: number | undefined;
+  /** Lines sent that never became events: not received, or dropped by the receiver. */
   lost: number;
-  dropped: number;
+  /** How many of the lost the receiver counted (UDP kernel drops, queue-full drops). */
+  counted: number;
   drainedAfterMs: number | undefined;
   alertLatencyMs: number | undefined;
   peakResident: Record<Service, number>;
@@ -78,6 +85,7 @@ export async function liveScenario(): Promise<ScenarioResult> {
     return {
       title: "Live: the deployed pipeline under load, with a brute force in the traffic",
       columns: [
+        "transport",
         "offered lines/s",
         "sent lines/s",
         "end to end lines/s",
@@ -91,11 +99,14 @@ export async function liveScenario(): Promise<ScenarioResult> {
         ...results.map((result, i) => {
           const step = STEPS[i] as Step;
           return [
+            step.transport.toUpperCase(),
             Number.isFinite(step.rate) ? step.rate.toLocaleString("en-US") : "max",
             linesPerSecond(result.sentPerSecond),
             linesPerSecond(result.endToEndPerSecond),
             step.lines.toLocaleString("en-US"),
-            `${result.lost + result.dropped}`,
+            result.lost === 0
+              ? "0"
+              : `${result.lost.toLocaleString("en-US")} (${result.counted.toLocaleString("en-US")} counted)`,
             secondsOrTimeout(result.drainedAfterMs),
             secondsOrTimeout(result.alertLatencyMs),
             (["receiver", "detector", "alerter"] as const)
@@ -104,6 +115,7 @@ export async function liveScenario(): Promise<ScenarioResult> {
           ];
         }),
         [
+          "TCP",
           "max (rsyslog imtcp → file, peer)",
           "-",
           linesPerSecond(peer),
@@ -116,9 +128,9 @@ export async function liveScenario(): Promise<ScenarioResult> {
       ],
       notes: [
         "postwatch runs as deployed: a private nats-server (JetStream, file store) and `postwatch receiver`, `detector` and `alerter` as three processes, posting to a local webhook; the sender is in the bench process. All of it shares this machine's cores, the sender included.",
-        `Each step sends its lines over one TCP connection (LF framing, as rsyslog forwards), paced in ${BATCH_INTERVAL_MS} ms batches; the 96 lines of seed 002's brute force, stamped with the current time and from a new address each step, go out halfway.`,
+        `Each step sends its lines over one TCP connection (LF framing, as rsyslog forwards) or as one UDP datagram each, paced in ${BATCH_INTERVAL_MS} ms batches; the 96 lines of seed 002's brute force, stamped with the current time and from a new address each step, go out halfway.`,
         "sent: lines the receiver's socket took per second while the step ran; end to end: lines over the time from the first sent to the detector done with the last.",
-        "lost: lines sent but not counted by the receiver, plus events it dropped (queue full); TCP backpressure should keep it at 0.",
+        "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
         "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline).",
         "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice and the alerter's grouping wait (ALERTER_GROUP_WAIT_MS, 1 s from the first alert of a group).",
         `At max rate postwatch processed ${linesPerSecond(max.endToEndPerSecond)} lines/s end to end: ${max.endToEndPerSecond === undefined ? "-" : (max.endToEndPerSecond / peer).toFixed(2)}× rsyslog receiving the same lines over TCP and writing them to a file, the peer it sits behind. A busy Postfix server logs tens to hundreds of lines a second.`,
@@ -160,21 +172,20 @@ async function runStep(
       .catch(() => undefined);
   }, 1000);
   try {
-    const socket = connect(pipeline.syslogPort, "127.0.0.1");
-    await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    const sink = await (step.transport === "tcp" ? tcpSink : udpSink)(pipeline.syslogPort);
     const frames = lines.map(frame);
     const injection = bruteForceFrames(address);
     const started = performance.now();
     let injectedAtMs = 0;
-    await sendPaced(socket, frames, step.rate, {
+    await sendPaced(sink, frames, step.rate, {
       at: Math.floor(frames.length / 2),
-      send: () => {
-        socket.write(injection.join(""));
+      send: async () => {
+        await sink.write(injection);
         injectedAtMs = Date.now();
       },
     });
     const sentMs = performance.now() - started;
-    await new Promise<void>((resolve) => socket.end(resolve));
+    await sink.close();
     const sent = frames.length + injection.length;
     const lastSentAt = performance.now();
     const settled = await waitFor(async () => {
@@ -189,8 +200,8 @@ async function runStep(
     return {
       sentPerSecond: (frames.length / sentMs) * 1000,
       endToEndPerSecond: drainedAfterMs === undefined ? undefined : (sent / (sentMs + drainedAfterMs)) * 1000,
-      lost: Math.max(0, sent - (after.frames - before.frames)),
-      dropped: after.dropped - before.dropped,
+      lost: Math.max(0, sent - (after.frames - before.frames)) + (after.dropped - before.dropped),
+      counted: after.kernelDrops - before.kernelDrops + (after.dropped - before.dropped),
       drainedAfterMs,
       alertLatencyMs: alert === undefined ? undefined : alert.receivedAtMs - injectedAtMs,
       peakResident,
@@ -201,20 +212,23 @@ async function runStep(
 }
 
 /**
- * Every line sent was received; every Postfix line was published or dropped (counted); the detector
+ * Every line sent was received or counted as dropped by the kernel; every Postfix line was published or dropped (counted); the detector
  * processed every event published.
  */
 function caughtUp(before: Counts, now: Counts, sent: number): boolean {
   const delta = (key: keyof Counts) => now[key] - before[key];
   return (
-    delta("frames") >= sent &&
+    delta("frames") + delta("kernelDrops") >= sent &&
     delta("published") + delta("dropped") >= delta("postfix") &&
     delta("processed") >= delta("published")
   );
 }
 
 interface Counts {
+  /** Frames received, TCP and UDP. */
   frames: number;
+  /** UDP datagrams the kernel dropped before the receiver could read them. */
+  kernelDrops: number;
   postfix: number;
   published: number;
   dropped: number;
@@ -227,7 +241,8 @@ async function counts(pipeline: DeployedPipeline): Promise<Counts> {
     pipeline.metrics("detector"),
   ]);
   return {
-    frames: sample(receiver, "postwatch_receiver_frames_received_total", { transport: "tcp" }),
+    frames: sumOf(receiver, "postwatch_receiver_frames_received_total"),
+    kernelDrops: sample(receiver, "postwatch_receiver_udp_kernel_drops_total"),
     postfix: sample(receiver, "postwatch_receiver_lines_total", { outcome: "postfix" }),
     published: sumOf(receiver, "postwatch_receiver_events_published_total"),
     dropped: sumOf(receiver, "postwatch_receiver_events_dropped_total"),
