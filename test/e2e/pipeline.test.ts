@@ -3,6 +3,7 @@
  * detector → alerter → a local HTTP server standing in for Slack and a generic webhook.
  */
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
@@ -15,6 +16,7 @@ const SEED_ATTACKER = "176.103.49.30";
 const UDP_ATTACKER = "198.51.100.23";
 /** The base64 AUTH PLAIN payload from seed 002: it holds a password and must never leave the receiver. */
 const SEED_AUTH_PAYLOAD = "AGFkbWluQGZpcGljay5jb20Ad2lsb";
+const WEBHOOK_SECRET = "e2e-webhook-secret-0123456789";
 
 describe("pipeline end to end", () => {
   let pipeline: TestPipeline;
@@ -24,7 +26,7 @@ describe("pipeline end to end", () => {
   const bruteForce = fixtureLines("sasl-bruteforce-seed002.log");
 
   before(async () => {
-    pipeline = await startTestPipeline({ slack: true });
+    pipeline = await startTestPipeline({ slack: true, env: { WEBHOOK_SECRET } });
     ({ webhook, services, syslogPort } = pipeline);
   });
 
@@ -88,6 +90,21 @@ describe("pipeline end to end", () => {
     const [alert] = alertsFor(UDP_ATTACKER)(requests).map((r) => r.body as Alert);
     assert.equal(alert?.rule, "sasl_bruteforce");
     assert.deepEqual(alert?.hosts, ["mx1"]);
+  });
+
+  it("signs every generic webhook request over its exact body and time, and not Slack's", () => {
+    const hooks = webhook.requests.filter((r) => r.path === "/hook");
+    assert.ok(hooks.length > 0);
+    for (const request of hooks) {
+      const timestamp = String(request.headers["x-postwatch-timestamp"]);
+      const expected = createHmac("sha256", WEBHOOK_SECRET)
+        .update(`${timestamp}.${request.rawBody}`)
+        .digest("hex");
+      assert.equal(request.headers["x-postwatch-signature"], `sha256=${expected}`);
+      assert.ok(Math.abs(Date.now() / 1000 - Number(timestamp)) < 120, "the timestamp is the sending time");
+    }
+    for (const request of webhook.requests.filter((r) => r.path === "/slack"))
+      assert.equal(request.headers["x-postwatch-signature"], undefined);
   });
 
   it("never lets the AUTH PLAIN payload reach a webhook", () => {

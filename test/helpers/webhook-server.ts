@@ -7,6 +7,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The body as it arrived, for checks that need its exact bytes (signatures). */
+  rawBody: string;
   /** Date.now() when the body had arrived, for latency measurements. */
   receivedAtMs: number;
 }
@@ -39,6 +41,7 @@ export async function startWebhookServer(): Promise<WebhookServer> {
           path: request.url ?? "/",
           headers: request.headers,
           body: JSON.parse(text),
+          rawBody: text,
           receivedAtMs: Date.now(),
         });
       }

@@ -16,9 +16,10 @@ import type { AlerterConfig } from "./config.js";
 import { AlertDispatcher, type Sink } from "./dispatcher.js";
 import { postJson } from "./http-sink.js";
 import { createAlerterMetrics } from "./metrics.js";
+import { signatureHeaders } from "./signature.js";
 import { alertTitle, formatSlackBatch } from "./slack.js";
 
-export function configuredSinks(config: AlerterConfig, logger: Logger): Sink[] {
+export function configuredSinks(config: AlerterConfig, logger: Logger, now: () => number = Date.now): Sink[] {
   const sinks: Sink[] = [];
   const timeout = config.WEBHOOK_TIMEOUT_MS;
   if (config.SLACK_WEBHOOK_URL) {
@@ -31,8 +32,10 @@ export function configuredSinks(config: AlerterConfig, logger: Logger): Sink[] {
   }
   if (config.WEBHOOK_URL) {
     const url = config.WEBHOOK_URL;
+    const secret = config.WEBHOOK_SECRET;
+    const sign = secret ? (body: string) => signatureHeaders(secret, body, now()) : undefined;
     // The generic webhook's body is exactly one alert (docs/contracts.md), so one request each.
-    sinks.push({ name: "webhook", grouping: "each", send: ([alert]) => postJson(url, alert, timeout) });
+    sinks.push({ name: "webhook", grouping: "each", send: ([alert]) => postJson(url, alert, timeout, sign) });
   }
   if (sinks.length === 0) {
     sinks.push({
@@ -61,12 +64,13 @@ export async function createAlerter(deps: {
 }): Promise<AlerterService> {
   const { config, logger, registry, connection, now = Date.now } = deps;
   const metrics = createAlerterMetrics(registry);
-  const sinks = configuredSinks(config, logger);
+  const sinks = configuredSinks(config, logger, now);
   logger.info(
     {
       sinks: sinks.map((s) => s.name),
       slack: config.SLACK_WEBHOOK_URL ? describeUrl(config.SLACK_WEBHOOK_URL) : undefined,
       webhook: config.WEBHOOK_URL ? describeUrl(config.WEBHOOK_URL) : undefined,
+      webhookSigned: config.WEBHOOK_SECRET !== undefined,
     },
     "alert sinks configured",
   );

@@ -8,13 +8,20 @@ export type PostOutcome =
   | { type: "retry"; reason: string; retryAfterMs?: number }
   | { type: "permanent"; reason: string };
 
-export async function postJson(url: string, body: unknown, timeoutMs: number): Promise<PostOutcome> {
+/** `sign` adds headers computed from the exact body sent (signature.ts). */
+export async function postJson(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  sign?: (text: string) => Record<string, string>,
+): Promise<PostOutcome> {
+  const text = JSON.stringify(body);
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "postwatch" },
-      body: JSON.stringify(body),
+      headers: { "content-type": "application/json", "user-agent": "postwatch", ...sign?.(text) },
+      body: text,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: "error",
     });
