@@ -17,6 +17,7 @@ const UDP_ATTACKER = "198.51.100.23";
 /** The base64 AUTH PLAIN payload from seed 002: it holds a password and must never leave the receiver. */
 const SEED_AUTH_PAYLOAD = "AGFkbWluQGZpcGljay5jb20Ad2lsb";
 const WEBHOOK_SECRET = "e2e-webhook-secret-0123456789";
+const WEBHOOK_AUTHORIZATION = "Splunk e2e-hec-token";
 
 describe("pipeline end to end", () => {
   let pipeline: TestPipeline;
@@ -26,7 +27,7 @@ describe("pipeline end to end", () => {
   const bruteForce = fixtureLines("sasl-bruteforce-seed002.log");
 
   before(async () => {
-    pipeline = await startTestPipeline({ slack: true, env: { WEBHOOK_SECRET } });
+    pipeline = await startTestPipeline({ slack: true, env: { WEBHOOK_SECRET, WEBHOOK_AUTHORIZATION } });
     ({ webhook, services, syslogPort } = pipeline);
   });
 
@@ -92,10 +93,11 @@ describe("pipeline end to end", () => {
     assert.deepEqual(alert?.hosts, ["mx1"]);
   });
 
-  it("signs every generic webhook request over its exact body and time, and not Slack's", () => {
+  it("signs every generic webhook request over its exact body and time, with its Authorization, and not Slack's", () => {
     const hooks = webhook.requests.filter((r) => r.path === "/hook");
     assert.ok(hooks.length > 0);
     for (const request of hooks) {
+      assert.equal(request.headers.authorization, WEBHOOK_AUTHORIZATION);
       const timestamp = String(request.headers["x-postwatch-timestamp"]);
       const expected = createHmac("sha256", WEBHOOK_SECRET)
         .update(`${timestamp}.${request.rawBody}`)
@@ -103,8 +105,10 @@ describe("pipeline end to end", () => {
       assert.equal(request.headers["x-postwatch-signature"], `sha256=${expected}`);
       assert.ok(Math.abs(Date.now() / 1000 - Number(timestamp)) < 120, "the timestamp is the sending time");
     }
-    for (const request of webhook.requests.filter((r) => r.path === "/slack"))
+    for (const request of webhook.requests.filter((r) => r.path === "/slack")) {
       assert.equal(request.headers["x-postwatch-signature"], undefined);
+      assert.equal(request.headers.authorization, undefined);
+    }
   });
 
   it("never lets the AUTH PLAIN payload reach a webhook", () => {

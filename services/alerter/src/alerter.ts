@@ -33,9 +33,20 @@ export function configuredSinks(config: AlerterConfig, logger: Logger, now: () =
   if (config.WEBHOOK_URL) {
     const url = config.WEBHOOK_URL;
     const secret = config.WEBHOOK_SECRET;
-    const sign = secret ? (body: string) => signatureHeaders(secret, body, now()) : undefined;
+    const authorization = config.WEBHOOK_AUTHORIZATION;
+    const headersFor =
+      secret || authorization
+        ? (body: string) => ({
+            ...(authorization ? { authorization } : {}),
+            ...(secret ? signatureHeaders(secret, body, now()) : {}),
+          })
+        : undefined;
     // The generic webhook's body is exactly one alert (docs/contracts.md), so one request each.
-    sinks.push({ name: "webhook", grouping: "each", send: ([alert]) => postJson(url, alert, timeout, sign) });
+    sinks.push({
+      name: "webhook",
+      grouping: "each",
+      send: ([alert]) => postJson(url, alert, timeout, headersFor),
+    });
   }
   if (sinks.length === 0) {
     sinks.push({
@@ -71,6 +82,7 @@ export async function createAlerter(deps: {
       slack: config.SLACK_WEBHOOK_URL ? describeUrl(config.SLACK_WEBHOOK_URL) : undefined,
       webhook: config.WEBHOOK_URL ? describeUrl(config.WEBHOOK_URL) : undefined,
       webhookSigned: config.WEBHOOK_SECRET !== undefined,
+      webhookAuthorized: config.WEBHOOK_AUTHORIZATION !== undefined,
     },
     "alert sinks configured",
   );

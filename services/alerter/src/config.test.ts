@@ -26,5 +26,11 @@ describe("alerter config", () => {
       () => loadAlerterConfig({ ...NATS, WEBHOOK_SECRET: "0123456789abcdef0123" }),
       /WEBHOOK_SECRET: signs WEBHOOK_URL's requests: set WEBHOOK_URL too/,
     );
+    assert.throws(
+      () => loadAlerterConfig({ ...NATS, WEBHOOK_AUTHORIZATION: "Bearer tok-123456" }),
+      (error: Error) =>
+        /WEBHOOK_AUTHORIZATION: is sent with WEBHOOK_URL's requests/.test(error.message) &&
+        !error.message.includes("tok-123456"),
+    );
   });
 });

@@ -7,6 +7,8 @@ export const alerterConfigSchema = z
     ...natsConfig(),
     SLACK_WEBHOOK_URL: env.url(["https:", "http:"]).optional(),
     WEBHOOK_URL: env.url(["https:", "http:"]).optional(),
+    /** Sent as the generic webhook's Authorization header (`Bearer <token>`, `Splunk <token>`). */
+    WEBHOOK_AUTHORIZATION: z.string().optional(),
     /** When set, each generic webhook request is signed with it (signature.ts). */
     WEBHOOK_SECRET: z
       .string()
@@ -25,6 +27,12 @@ export const alerterConfigSchema = z
     ALERTER_GROUP_MAX: env.positiveInt(50),
   })
   .superRefine((config, context) => {
+    if (config.WEBHOOK_AUTHORIZATION && !config.WEBHOOK_URL)
+      context.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_AUTHORIZATION"],
+        message: "is sent with WEBHOOK_URL's requests: set WEBHOOK_URL too",
+      });
     if (config.WEBHOOK_SECRET && !config.WEBHOOK_URL)
       context.addIssue({
         code: "custom",

@@ -8,19 +8,19 @@ export type PostOutcome =
   | { type: "retry"; reason: string; retryAfterMs?: number }
   | { type: "permanent"; reason: string };
 
-/** `sign` adds headers computed from the exact body sent (signature.ts). */
+/** `headersFor` adds headers, computed from the exact body sent when they sign it (signature.ts). */
 export async function postJson(
   url: string,
   body: unknown,
   timeoutMs: number,
-  sign?: (text: string) => Record<string, string>,
+  headersFor?: (text: string) => Record<string, string>,
 ): Promise<PostOutcome> {
   const text = JSON.stringify(body);
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "postwatch", ...sign?.(text) },
+      headers: { "content-type": "application/json", "user-agent": "postwatch", ...headersFor?.(text) },
       body: text,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: "error",

@@ -39,7 +39,7 @@ function definedOnly(env: Env): Record<string, string> {
 }
 
 /** Webhook URLs carry their token, NATS URLs may carry a password: a bad one is named, never echoed. */
-const SECRET_VARIABLE = /URL|PASSWORD|TOKEN|SECRET|CREDS/;
+const SECRET_VARIABLE = /URL|PASSWORD|TOKEN|SECRET|CREDS|AUTHORIZATION/;
 
 export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
   // An empty variable means "unset", as in most twelve-factor tools.
