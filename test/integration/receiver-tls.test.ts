@@ -2,10 +2,12 @@
  * Syslog over TLS (RFC 5425): rsyslog's gtls driver speaks octet-counted frames over a TLS stream.
  * The receiver must read them with its certificate, and, when a CA is configured, refuse a client
  * that shows no certificate signed by it; with SYSLOG_TLS_PERMITTED_PEERS, also one whose
- * certificate names no permitted host.
+ * certificate names no permitted host; a certificate renewed in place is served to new connections
+ * without a restart.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,7 +15,7 @@ import { connect as tlsConnect } from "node:tls";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { makeCertificates } from "../helpers/certificates.js";
-import { sample, waitForMetrics } from "../helpers/metrics.js";
+import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
 import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
 import type { StreamReader } from "../helpers/stream-reader.js";
 
@@ -128,5 +130,83 @@ describe("syslog over TLS with SYSLOG_TLS_PERMITTED_PEERS", () => {
     );
     assert.equal(sample(text, "postwatch_receiver_lines_total", { outcome: "postfix" }), 2);
     assert.deepEqual(setup.events.messages.map((m) => m.data.host).sort(), ["mx-tls", "mx2"]);
+  });
+});
+
+describe("syslog over TLS: a renewed certificate", () => {
+  const first = mkdtempSync(join(tmpdir(), "postwatch-tls-first-"));
+  const renewed = mkdtempSync(join(tmpdir(), "postwatch-tls-renewed-"));
+  const live = mkdtempSync(join(tmpdir(), "postwatch-tls-live-"));
+  let setup: TestReceiver;
+
+  /** The SHA-256 fingerprint of the certificate a new connection is served. */
+  const servedCertificate = () =>
+    new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: "127.0.0.1", port: setup.port, rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? "");
+        socket.end();
+      });
+      socket.on("error", reject);
+    });
+  const fingerprintOf = (dir: string) =>
+    new X509Certificate(readFileSync(join(dir, "server.pem"))).fingerprint256;
+  const install = (dir: string) => {
+    copyFileSync(join(dir, "server.pem"), join(live, "tls.crt"));
+    copyFileSync(join(dir, "server.key"), join(live, "tls.key"));
+  };
+  const metric = async (name: string, labels: Record<string, string> = {}) =>
+    sample(await scrape(setup.receiver.metricsPort), name, labels);
+
+  before(async () => {
+    makeCertificates(first);
+    makeCertificates(renewed);
+    install(first);
+    setup = await startTestReceiver((picked) => ({
+      SYSLOG_UDP_PORT: "0",
+      SYSLOG_TCP_PORT: "0",
+      SYSLOG_TLS_PORT: String(picked),
+      SYSLOG_TLS_CERT_FILE: join(live, "tls.crt"),
+      SYSLOG_TLS_KEY_FILE: join(live, "tls.key"),
+      SYSLOG_TLS_RELOAD_SECONDS: "1",
+    }));
+  });
+
+  after(async () => {
+    await setup?.[Symbol.asyncDispose]();
+    for (const dir of [first, renewed, live]) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the renewed certificate to new connections without a restart, and exports its expiry", async () => {
+    assert.equal(await servedCertificate(), fingerprintOf(first));
+    const notAfter = (dir: string) =>
+      Date.parse(new X509Certificate(readFileSync(join(dir, "server.pem"))).validTo) / 1000;
+    assert.equal(
+      await metric("postwatch_receiver_tls_certificate_expiry_timestamp_seconds"),
+      notAfter(first),
+    );
+
+    install(renewed);
+    await waitForMetrics(
+      setup.receiver.metricsPort,
+      (t) => sample(t, "postwatch_receiver_tls_reloads_total", { result: "ok" }) === 1,
+      5000,
+      "the renewed files loaded",
+    );
+    assert.equal(await servedCertificate(), fingerprintOf(renewed));
+    assert.equal(
+      await metric("postwatch_receiver_tls_certificate_expiry_timestamp_seconds"),
+      notAfter(renewed),
+    );
+  });
+
+  it("keeps serving the working certificate when the new files cannot be used", async () => {
+    writeFileSync(join(live, "tls.crt"), "not a certificate\n");
+    await waitForMetrics(
+      setup.receiver.metricsPort,
+      (t) => sample(t, "postwatch_receiver_tls_reloads_total", { result: "failed" }) === 1,
+      5000,
+      "the bad files refused",
+    );
+    assert.equal(await servedCertificate(), fingerprintOf(renewed));
   });
 });

@@ -17,6 +17,12 @@ export const receiverConfigSchema = z
     SYSLOG_TLS_KEY_FILE: z.string().optional(),
     /** When set, TLS clients must present a certificate signed by this CA. */
     SYSLOG_TLS_CA_FILE: z.string().optional(),
+    /** How often the certificate files are checked for renewal (cert-manager, ACME); 0: never. */
+    SYSLOG_TLS_RELOAD_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds" })
+      .int("must be a whole number")
+      .min(0, "must be 0 (never) or more")
+      .default(60),
     /** When set, a client certificate must also name one of these hosts (`*.domain` allowed). */
     SYSLOG_TLS_PERMITTED_PEERS: z
       .string()

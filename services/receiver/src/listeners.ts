@@ -3,13 +3,13 @@
  * connection). Transports only move bytes; framing is SyslogFramer's and parsing the caller's.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { SyslogFramer } from "../../../shared/src/syslog/framing.js";
 import type { ReceiverMetrics, Transport } from "./metrics.js";
 import { certificateNames, peerPermitted } from "./peer-names.js";
+import { readTlsCredentials, type TlsFiles, watchTlsCredentials } from "./tls-credentials.js";
 import { readKernelUdpDrops } from "./udp-drops.js";
 
 export type FrameHandler = (frame: string, peerAddress: string, transport: Transport) => void;
@@ -118,10 +118,9 @@ export interface StreamListenerOptions {
   backpressure: Backpressure;
   metrics: ReceiverMetrics;
   logger: Logger;
-  tls?: {
-    certFile: string;
-    keyFile: string;
-    caFile?: string;
+  tls?: TlsFiles & {
+    /** How often the files are checked for renewal; 0: never. */
+    reloadSeconds: number;
     /** Lower-case names or `*.domain` patterns (peer-names.ts); empty: any certificate the CA signed. */
     permittedPeers: readonly string[];
   };
@@ -136,12 +135,12 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
   const refuse = refusals(options.logger, transport, (reason) =>
     options.metrics.connectionsRefused.labels(transport, reason).inc(),
   );
-  const secure = options.tls ? tlsLayer(options.tls, serve, refuse, options.logger) : undefined;
+  const secure = options.tls ? tlsLayer(options.tls, serve, refuse, options) : undefined;
   const server: Server = createServer((socket) => {
     if (!options.allows(socket.remoteAddress ?? "")) {
       refuse("source_not_allowed", socket.remoteAddress);
       socket.destroy();
-    } else if (secure) secure.emit("connection", socket);
+    } else if (secure) secure.server.emit("connection", socket);
     else serve(socket);
   });
   server.maxConnections = options.maxConnections;
@@ -160,6 +159,7 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
     port,
     close: () =>
       new Promise((resolve) => {
+        secure?.stop();
         server.close(() => resolve());
         // rsyslog keeps its connection open forever; end it so close() completes.
         for (const socket of sockets) socket.end();
@@ -171,15 +171,13 @@ function tlsLayer(
   tls: NonNullable<StreamListenerOptions["tls"]>,
   serve: (socket: Socket) => void,
   refuse: ReturnType<typeof refusals>,
-  logger: Logger,
-): TlsServer {
+  { logger, metrics }: StreamListenerOptions,
+): { server: TlsServer; stop: () => void } {
   const permitted = tls.permittedPeers.length > 0 ? peerPermitted(tls.permittedPeers) : undefined;
+  const credentials = readTlsCredentials(tls);
+  metrics.tlsCertificateExpiry.set(credentials.notAfterMs / 1000);
   const server = createTlsServer(
-    {
-      cert: readFileSync(tls.certFile),
-      key: readFileSync(tls.keyFile),
-      ...(tls.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
-    },
+    { ...credentials.context, ...(tls.caFile ? { requestCert: true, rejectUnauthorized: true } : {}) },
     (socket: TLSSocket) => {
       const names = permitted ? certificateNames(socket.getPeerCertificate()) : [];
       if (permitted && !permitted(names)) {
@@ -196,7 +194,31 @@ function tlsLayer(
       "TLS syslog client failed the handshake",
     ),
   );
-  return server;
+  const stop =
+    tls.reloadSeconds > 0
+      ? watchTlsCredentials(
+          tls,
+          tls.reloadSeconds * 1000,
+          (renewed) => {
+            // New handshakes use it; connections already open keep theirs.
+            server.setSecureContext(renewed.context);
+            metrics.tlsCertificateExpiry.set(renewed.notAfterMs / 1000);
+            metrics.tlsReloads.labels("ok").inc();
+            logger.info(
+              { subject: renewed.subject, notAfter: new Date(renewed.notAfterMs).toISOString() },
+              "TLS certificate files changed: loaded for new connections",
+            );
+          },
+          (error) => {
+            metrics.tlsReloads.labels("failed").inc();
+            logger.error(
+              { error: error.message },
+              "TLS certificate files changed but cannot be used: keeping the old ones",
+            );
+          },
+        )
+      : () => undefined;
+  return { server, stop };
 }
 
 function serveStream(

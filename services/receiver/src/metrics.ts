@@ -76,6 +76,17 @@ export function createReceiverMetrics(registry: Registry) {
       labelNames: ["transport", "reason"],
       registers,
     }),
+    tlsCertificateExpiry: new Gauge({
+      name: "postwatch_receiver_tls_certificate_expiry_timestamp_seconds",
+      help: "When the syslog listener's TLS certificate expires (Unix time): alert well before it.",
+      registers,
+    }),
+    tlsReloads: new Counter({
+      name: "postwatch_receiver_tls_reloads_total",
+      help: "TLS certificate files that changed and were loaded (ok) or could not be used (failed; the old ones stay).",
+      labelNames: ["result"],
+      registers,
+    }),
     tcpConnections: new Gauge({
       name: "postwatch_receiver_connections",
       help: "Open syslog stream connections.",

@@ -108,6 +108,7 @@ export async function createReceiver({
           keyFile: config.SYSLOG_TLS_KEY_FILE,
           caFile: config.SYSLOG_TLS_CA_FILE,
           permittedPeers: config.SYSLOG_TLS_PERMITTED_PEERS,
+          reloadSeconds: config.SYSLOG_TLS_RELOAD_SECONDS,
         },
       }),
     );
