@@ -67,10 +67,12 @@ echo "== helm template (default values)"
 for kind in ServiceAccount Secret Service Deployment; do
   grep -q "^kind: $kind\$" "$OUT/default.yaml" || { echo "default render has no $kind" >&2; exit 1; }
 done
-if grep -q "^kind: ServiceMonitor" "$OUT/default.yaml"; then
-  echo "the ServiceMonitor must be off by default" >&2
-  exit 1
-fi
+for kind in ServiceMonitor NetworkPolicy; do
+  if grep -q "^kind: $kind" "$OUT/default.yaml"; then
+    echo "the $kind must be off by default" >&2
+    exit 1
+  fi
+done
 echo "   $(grep -c '^kind:' "$OUT/default.yaml") objects: $(grep '^kind:' "$OUT/default.yaml" | sort | uniq -c | awk '{printf "%s %s, ", $1, $3}')"
 
 for values in "$CHART"/ci/*-values.yaml; do
@@ -79,6 +81,15 @@ for values in "$CHART"/ci/*-values.yaml; do
   "$HELM_BIN" template postwatch "$CHART" --namespace mail --kube-version "$KUBE_VERSION" -f "$values" \
     >"$OUT/$name.yaml"
   echo "   $(grep -c '^kind:' "$OUT/$name.yaml") objects: $(grep '^kind:' "$OUT/$name.yaml" | sort | uniq -c | awk '{printf "%s %s, ", $1, $3}')"
+done
+
+# A NetworkPolicy rule with no ports opens every port: with no syslog listener, none is written.
+echo "== NetworkPolicy rules always name their ports"
+"$HELM_BIN" template postwatch "$CHART" --set networkPolicy.enabled=true \
+  --set receiver.syslog.udpPort=0 --set receiver.syslog.tcpPort=0 >"$OUT/no-listener.yaml"
+for file in "$OUT/no-listener.yaml" "$OUT"/*-values.yaml; do
+  awk '/- ports:$/ { getline next_line; if (next_line !~ /- (\{ )?port/) { print FILENAME": a rule without ports"; bad = 1 } }
+       END { exit bad }' "$file" || exit 1
 done
 
 # The chart's guards: these values must be refused with a message naming the problem.
