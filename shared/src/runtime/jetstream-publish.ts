@@ -28,8 +28,6 @@ interface Pending {
 export interface PipelinedPublishOptions {
   /** A publish not acknowledged within this time is rejected (as js.publish's default, 5 s). */
   timeoutMs?: number;
-  /** Clock, for the timeouts; injected by tests. */
-  now?: () => number;
 }
 
 export class PipelinedPublisher {
@@ -38,7 +36,6 @@ export class PipelinedPublisher {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private readonly timeoutMs: number;
-  private readonly now: () => number;
   private nextId = 0;
   private closed = false;
 
@@ -47,7 +44,6 @@ export class PipelinedPublisher {
     options: PipelinedPublishOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.now = options.now ?? Date.now;
     this.subscription = connection.subscribe(`${this.inbox}.*`, {
       callback: (error, message) => (error ? this.failAll(error) : this.settle(message)),
     });
@@ -60,7 +56,7 @@ export class PipelinedPublisher {
     if (this.closed) return Promise.reject(new JetStreamPublishError("publisher closed"));
     const id = (this.nextId++).toString(36);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { sentAtMs: this.now(), resolve, reject });
+      this.pending.set(id, { sentAtMs: Date.now(), resolve, reject });
       try {
         this.connection.publish(subject, payload, { reply: `${this.inbox}.${id}` });
       } catch (error) {
@@ -101,7 +97,7 @@ export class PipelinedPublisher {
 
   /** Oldest first (a Map keeps insertion order), stopping at the first still in time. */
   private expire(): void {
-    const cutoff = this.now() - this.timeoutMs;
+    const cutoff = Date.now() - this.timeoutMs;
     for (const [id, entry] of this.pending) {
       if (entry.sentAtMs > cutoff) return;
       this.pending.delete(id);
