@@ -1,8 +1,10 @@
 /** The `postwatch` command as an admin meets it: real child processes, real files, exit codes and output. */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startTestNats } from "../helpers/nats-server.js";
@@ -46,6 +48,44 @@ describe("postwatch command line", () => {
     assert.ok(oneLine(stderr), stderr);
     assert.match(stderr, /SLACK_WEBHOOK_URL/);
     assert.match(stderr, /LOG_LEVEL/);
+  });
+
+  it("prints the settings each service would start with, the config file's included, secrets hidden", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "postwatch-config-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "postwatch.json");
+    writeFileSync(file, JSON.stringify({ SYSLOG_ALLOWED_SOURCES: "192.0.2.0/24", ALERTER_GROUP_MAX: 20 }));
+    const { code, stdout } = postwatch(["config"], {
+      POSTWATCH_CONFIG_FILE: file,
+      NATS_URL: "nats://admin:n4ts-pass@nats.example:4222",
+      SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T000/B000/sl4ck-token",
+      WEBHOOK_URL: "https://siem.example.net/hook",
+      WEBHOOK_SECRET: "w3bhook-secret-0123456789",
+      DETECTOR_RULES: '{"sasl_bruteforce":{"threshold":10}}',
+    });
+    assert.equal(code, 0);
+    const settings = JSON.parse(stdout);
+    assert.deepEqual(Object.keys(settings), ["receiver", "detector", "alerter"]);
+    assert.deepEqual(settings.receiver.SYSLOG_ALLOWED_SOURCES, ["192.0.2.0/24"]);
+    assert.equal(settings.receiver.SYSLOG_TCP_PORT, 5514, "defaults applied");
+    assert.equal(settings.alerter.ALERTER_GROUP_MAX, 20, "from the config file");
+    assert.deepEqual(settings.detector.NATS_URL, ["nats.example:4222 (rest hidden)"]);
+    assert.equal(settings.alerter.SLACK_WEBHOOK_URL, "hooks.slack.com (rest hidden)");
+    assert.equal(settings.alerter.WEBHOOK_SECRET, "(set, hidden)");
+    for (const secret of ["n4ts-pass", "sl4ck-token", "w3bhook-secret"])
+      assert.ok(!stdout.includes(secret), secret);
+  });
+
+  it("config fails on a bad value as the service would, and names an unknown service", () => {
+    const bad = postwatch(["config", "receiver"], { SYSLOG_ALLOWED_SOURCES: "mx1.example.org" });
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /SYSLOG_ALLOWED_SOURCES: "mx1\.example\.org" is not an IP address or CIDR range/,
+    );
+    const unknown = postwatch(["config", "mailer"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown service "mailer" \(services: receiver, detector, alerter\)/);
   });
 
   it("requires NATS_URL for a single service", () => {

@@ -7,6 +7,7 @@ import { NatsServerMissingError } from "../../../shared/src/runtime/embedded-nat
 import { NatsUnavailableError } from "../../../shared/src/runtime/nats.js";
 import { stopOnSignals } from "../../../shared/src/runtime/service.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
+import { configCommand } from "./config-command.js";
 import { parseCommand, replayCommand, reportCommand, traceCommand } from "./offline.js";
 import { runAll, runOne, SERVICES, type ServiceName } from "./online.js";
 
@@ -26,6 +27,8 @@ Usage:
   postwatch report [--top N] FILE...
                                    SASL accounts by volume with their IPs and bounce reasons,
                                    failing clients, and pflogsumm-style totals
+  postwatch config [SERVICE...]    print the settings each service would start with (defaults, the
+                                   config file and the environment applied; secrets hidden)
   postwatch help | --help | --version
 
 Configuration is read from environment variables (see README.md), optionally from the JSON file
@@ -61,6 +64,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       stopOnSignals(services);
       return "running";
     }
+    case "config": {
+      const unknown = rest.find((name) => !(name in SERVICES));
+      if (unknown !== undefined)
+        throw new UsageError(`unknown service "${unknown}" (services: ${Object.keys(SERVICES).join(", ")})`);
+      return configCommand(rest as ServiceName[], readConfigSources(env), out);
+    }
     case "parse":
       return parseCommand(rest, out);
     case "replay": {
@@ -92,7 +101,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     default:
       throw new UsageError(
-        `unknown command "${command}" (commands: start, ${Object.keys(SERVICES).join(", ")}, replay, parse, trace, report)`,
+        `unknown command "${command}" (commands: start, ${Object.keys(SERVICES).join(", ")}, config, replay, parse, trace, report)`,
       );
   }
 }

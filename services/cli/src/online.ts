@@ -23,7 +23,7 @@ export function runOne(name: ServiceName, env: Env): Promise<RunningServices> {
 }
 
 /** Placeholder used only to validate the rest of the config before a private nats-server exists. */
-const VALIDATION_NATS_URL = "nats://127.0.0.1:4222";
+export const VALIDATION_NATS_URL = "nats://127.0.0.1:4222";
 
 /** Downstream first, so nothing the receiver publishes waits for a consumer that is still starting. */
 const START_ORDER = [alerterService, detectorService, receiverService] as ServiceDefinition[];

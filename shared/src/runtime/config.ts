@@ -41,6 +41,8 @@ function definedOnly(env: Env): Record<string, string> {
 /** Webhook URLs carry their token, NATS URLs may carry a password: a bad one is named, never echoed. */
 const SECRET_VARIABLE = /URL|PASSWORD|TOKEN|SECRET|CREDS|AUTHORIZATION/;
 
+export const isSecretVariable = (name: string): boolean => SECRET_VARIABLE.test(name);
+
 export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
   // An empty variable means "unset", as in most twelve-factor tools.
   const present: Record<string, string> = {};
@@ -52,7 +54,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): z.output
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? "config");
-    const given = SECRET_VARIABLE.test(variable) ? undefined : present[variable];
+    const given = isSecretVariable(variable) ? undefined : present[variable];
     return `${variable}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(given)})`}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
