@@ -13,7 +13,7 @@ import type { ReceiverConfig } from "./config.js";
 import { type Listener, listenStream, listenUdp } from "./listeners.js";
 import { createReceiverMetrics } from "./metrics.js";
 import { EventPublisher } from "./publisher.js";
-import { sourceFilter } from "./sources.js";
+import { openToEveryone, sourceFilter } from "./sources.js";
 
 export interface Receiver {
   readonly listeners: readonly Listener[];
@@ -111,6 +111,13 @@ export async function createReceiver({
           reloadSeconds: config.SYSLOG_TLS_RELOAD_SECONDS,
         },
       }),
+    );
+  }
+  if (openToEveryone(config.SYSLOG_HOST, config.SYSLOG_ALLOWED_SOURCES)) {
+    // Anyone who reaches the port can write lines that raise alerts, or bury real ones.
+    logger.warn(
+      { host: config.SYSLOG_HOST },
+      "syslog listeners take lines from every address: set SYSLOG_ALLOWED_SOURCES to the mail servers' addresses",
     );
   }
   const results = await Promise.allSettled(starting);

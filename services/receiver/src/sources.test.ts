@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSourceRanges, sourceFilter } from "./sources.js";
+import { openToEveryone, parseSourceRanges, sourceFilter } from "./sources.js";
 
 describe("SYSLOG_ALLOWED_SOURCES", () => {
   it("reads addresses and CIDR ranges, comma- or space-separated", () => {
@@ -37,6 +37,16 @@ describe("SYSLOG_ALLOWED_SOURCES", () => {
     for (const peer of ["192.0.2.11", "203.0.113.5", "::ffff:203.0.113.5", "2001:db9::1", "unknown", ""]) {
       assert.equal(allows(peer), false, peer);
     }
+  });
+
+  it("tells when listeners take lines from the whole network", () => {
+    const none: ReturnType<typeof parseSourceRanges> = [];
+    assert.equal(openToEveryone("0.0.0.0", none), true);
+    assert.equal(openToEveryone("::", none), true);
+    assert.equal(openToEveryone("192.0.2.1", none), true);
+    assert.equal(openToEveryone("0.0.0.0", parseSourceRanges("192.0.2.0/24")), false);
+    for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+      assert.equal(openToEveryone(host, none), false, host);
   });
 
   it("allows everyone when no range is given", () => {

@@ -47,3 +47,13 @@ export function sourceFilter(ranges: readonly SourceRange[]): (address: string) 
     return version !== 0 && allowed.check(address, version === 6 ? "ipv6" : "ipv4");
   };
 }
+
+const isLoopback = sourceFilter(parseSourceRanges("127.0.0.0/8, ::1"));
+
+/**
+ * Whether listeners on `host` take lines from anywhere on the network: reachable beyond this
+ * machine (`0.0.0.0`, `::` or an interface address) and no SYSLOG_ALLOWED_SOURCES.
+ */
+export function openToEveryone(host: string, ranges: readonly SourceRange[]): boolean {
+  return ranges.length === 0 && host !== "localhost" && !isLoopback(host);
+}
