@@ -8,6 +8,7 @@ import { runAll } from "../../services/cli/src/online.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { startTestNats, type TestNats } from "./nats-server.js";
 import { freePort } from "./ports.js";
+import { loopbackServiceEnv } from "./service-env.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
 
 export interface TestPipeline {
@@ -25,13 +26,14 @@ export async function startTestPipeline(
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
   const services = await runAll({
-    ...nats.env,
-    SYSLOG_HOST: "127.0.0.1",
-    SYSLOG_TCP_PORT: String(syslogPort),
+    ...nats.env, // a testcontainers NATS adds its user and password
+    ...loopbackServiceEnv({
+      natsUrl: nats.url,
+      metricsPort: 0,
+      syslogPort,
+      webhookUrl: `${webhook.url}/hook`,
+    }),
     SYSLOG_UDP_PORT: String(syslogPort),
-    METRICS_HOST: "127.0.0.1",
-    METRICS_PORT: "0",
-    WEBHOOK_URL: `${webhook.url}/hook`,
     ...(options.slack ? { SLACK_WEBHOOK_URL: `${webhook.url}/slack` } : {}),
     ALERTER_RETRY_BASE_MS: "100",
     LOG_LEVEL: "silent",

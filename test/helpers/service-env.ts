@@ -1,10 +1,11 @@
 /**
- * The environment of one postwatch service in a process of its own on loopback, as the image test
- * and the live bench run receiver, detector and alerter side by side: every service gets the same
- * settings and reads the ones it knows.
+ * The environment of postwatch's services on loopback, as the tests and the live bench run them
+ * (each in a process of its own, or all in one): every service gets the same settings and reads
+ * the ones it knows.
  */
 export function loopbackServiceEnv(options: {
   natsUrl: string;
+  /** 0: one the system picks. */
   metricsPort: number;
   /** The receiver's TCP port; UDP is off. */
   syslogPort: number;
