@@ -136,12 +136,15 @@ describe("the container image's runtime stage, without Docker", () => {
     syslogPort = await freePort();
     for (const name of ["receiver", "detector", "alerter"]) {
       const metricsPort = await freePort();
-      const child = runAsImage(
-        stage,
-        app,
-        [...stage.entrypoint, name],
-        loopbackServiceEnv({ natsUrl: nats.url, metricsPort, syslogPort, webhookUrl: `${webhook.url}/hook` }),
-      );
+      const child = runAsImage(stage, app, [...stage.entrypoint, name], {
+        ...nats.env, // a testcontainers NATS adds its user and password
+        ...loopbackServiceEnv({
+          natsUrl: nats.url,
+          metricsPort,
+          syslogPort,
+          webhookUrl: `${webhook.url}/hook`,
+        }),
+      });
       const service = { name, child, metricsPort, log: "" };
       child.stdout?.on("data", (chunk: Buffer) => (service.log += chunk.toString()));
       child.stderr?.on("data", (chunk: Buffer) => (service.log += chunk.toString()));
