@@ -130,11 +130,11 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
   const transport: Transport = options.tls ? "tls" : "tcp";
   const sockets = new Set<Socket>();
   const serve = (socket: Socket) => serveStream(socket, transport, options, sockets);
-  // TLS runs over sockets this server accepted (handed to tls.Server as its docs allow), so the
-  // source check and the connection cap come before any handshake work.
   const refuse = refusals(options.logger, transport, (reason) =>
     options.metrics.connectionsRefused.labels(transport, reason).inc(),
   );
+  // TLS runs over sockets this server accepted (handed to tls.Server as its docs allow), so the
+  // source check and the connection cap come before any handshake work.
   const secure = options.tls ? tlsLayer(options.tls, serve, refuse, options) : undefined;
   const server: Server = createServer((socket) => {
     if (!options.allows(socket.remoteAddress ?? "")) {
@@ -146,9 +146,14 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
   server.maxConnections = options.maxConnections;
   server.on("drop", (peer) => refuse("max_connections", peer?.remoteAddress));
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    // A port that cannot be bound must not leave the certificate watcher running.
+    const failed = (error: Error) => {
+      secure?.stop();
+      reject(error);
+    };
+    server.once("error", failed);
     server.listen(options.port, options.host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });
