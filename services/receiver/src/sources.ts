@@ -16,10 +16,7 @@ export interface SourceRange {
  * Throws an Error naming the item it cannot read.
  */
 export function parseSourceRanges(text: string): SourceRange[] {
-  const items = text
-    .split(/[\s,]+/)
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
+  const items = text.split(/[\s,]+/).filter((item) => item !== "");
   return items.map((item) => {
     const [address = "", prefixText, extra] = item.split("/");
     const version = isIP(address);
