@@ -27,18 +27,19 @@ export const alerterConfigSchema = z
     ALERTER_GROUP_MAX: env.positiveInt(50),
   })
   .superRefine((config, context) => {
-    if (config.WEBHOOK_AUTHORIZATION && !config.WEBHOOK_URL)
-      context.addIssue({
-        code: "custom",
-        path: ["WEBHOOK_AUTHORIZATION"],
-        message: "is sent with WEBHOOK_URL's requests: set WEBHOOK_URL too",
-      });
-    if (config.WEBHOOK_SECRET && !config.WEBHOOK_URL)
-      context.addIssue({
-        code: "custom",
-        path: ["WEBHOOK_SECRET"],
-        message: "signs WEBHOOK_URL's requests: set WEBHOOK_URL too",
-      });
+    // Settings of the generic webhook mean nothing without it.
+    const companions = [
+      ["WEBHOOK_AUTHORIZATION", "is sent with"],
+      ["WEBHOOK_SECRET", "signs"],
+    ] as const;
+    for (const [variable, role] of companions) {
+      if (config[variable] && !config.WEBHOOK_URL)
+        context.addIssue({
+          code: "custom",
+          path: [variable],
+          message: `${role} WEBHOOK_URL's requests: set WEBHOOK_URL too`,
+        });
+    }
   });
 
 export type AlerterConfig = z.output<typeof alerterConfigSchema>;
