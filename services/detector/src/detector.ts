@@ -3,6 +3,7 @@
  * their identity as JetStream message ID (so a re-derived alert is dropped as a duplicate), plus a
  * one-second tick that resolves quiet keys. An event is acked only after its alerts are stored.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
@@ -59,18 +60,13 @@ export async function createDetector(deps: {
   const js = jetstream(connection);
   const warmupSeconds = Math.min(config.DETECTOR_WARMUP_MAX_SECONDS, longestWindowSeconds(rules));
   await warmUp(connection, pipeline, { durable, fromMs: now() - warmupSeconds * 1000, logger });
-  let stopping = false;
+  // Aborted first thing at drain, so a publish retry loop never holds up consumer.stop().
+  const stopping = new AbortController();
   const rejectionsLogged = new Set<string>();
 
   const publishAlerts = async (alerts: readonly Alert[]) => {
     for (const alert of alerts) {
-      await publishUntilStored(
-        js,
-        alert,
-        () => stopping,
-        logger,
-        () => metrics.publishErrors.inc(),
-      );
+      await publishUntilStored(js, alert, stopping.signal, logger, () => metrics.publishErrors.inc());
       metrics.alerts.labels(alert.rule, alert.state).inc();
       logger.info(
         {
@@ -125,11 +121,12 @@ export async function createDetector(deps: {
   );
 
   const tick = setInterval(() => {
-    void serially(async () => {
+    // A resolve not stored at shutdown is derived again after the restart, from the same state.
+    serially(async () => {
       const output = pipeline.tick(now());
       observe(output.events);
       await publishAlerts(output.alerts);
-    });
+    }).catch(() => undefined);
   }, TICK_MS);
   const jsm = await jetstreamManager(connection);
   const lagPoll = setInterval(() => {
@@ -141,11 +138,11 @@ export async function createDetector(deps: {
 
   return {
     async drain() {
+      stopping.abort();
       clearInterval(tick);
       clearInterval(lagPoll);
       await consumer.stop();
-      stopping = true;
-      await queue;
+      await queue.catch(() => undefined);
       acks.flush();
     },
   };
@@ -174,10 +171,15 @@ function decodeEvent(data: Uint8Array): Decoded {
     : { rejected: "schema_mismatch", detail: result.error.message.slice(0, 300) };
 }
 
+/** Thrown instead of storing an alert at shutdown: its event stays unacked and is redelivered. */
+class ShuttingDown extends Error {
+  override readonly name = "ShuttingDown";
+}
+
 async function publishUntilStored(
   js: JetStreamClient,
   alert: Alert,
-  stopping: () => boolean,
+  stopping: AbortSignal,
   logger: Logger,
   onError: () => void,
 ): Promise<void> {
@@ -187,19 +189,22 @@ async function publishUntilStored(
       return;
     } catch (error) {
       onError();
-      if (stopping()) {
-        logger.error(
-          { rule: alert.rule, fingerprint: alert.fingerprint },
-          "alert not stored: shutting down while JetStream is unavailable",
-        );
-        return;
-      }
       if (attempt === 1)
         logger.warn(
           { error: (error as Error).message },
           "alert publish failed; retrying until JetStream stores it",
         );
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+      const stopped = await sleep(Math.min(5000, 250 * 2 ** attempt), undefined, { signal: stopping }).then(
+        () => false,
+        () => true,
+      );
+      if (stopped) {
+        logger.error(
+          { rule: alert.rule, fingerprint: alert.fingerprint },
+          "alert not stored: shutting down while JetStream is unavailable; its event will be redelivered",
+        );
+        throw new ShuttingDown("alert not stored at shutdown");
+      }
     }
   }
 }

@@ -33,6 +33,9 @@ export interface ServiceDefinition<C extends CommonServiceConfig = CommonService
   start(config: C, context: ServiceContext): Promise<ServiceHandle>;
 }
 
+/** How long each service, and then the NATS connection, may take to drain before it is cut off. */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
 export interface RunningServices {
   readonly metricsPort: number;
   readonly logger: Logger;
@@ -48,8 +51,9 @@ export async function runServices(
   // biome-ignore lint/suspicious/noExplicitAny: each definition carries its own config type
   definitions: readonly ServiceDefinition<any>[],
   env: Env,
-  options: { processName: string; onStopped?: () => Promise<void> },
+  options: { processName: string; onStopped?: () => Promise<void>; shutdownDeadlineMs?: number },
 ): Promise<RunningServices> {
+  const deadlineMs = options.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
   const configs = definitions.map((d) => d.loadConfig(env) as CommonServiceConfig);
   const first = configs[0] as CommonServiceConfig;
   const logger = createLogger({ level: first.LOG_LEVEL, service: options.processName });
@@ -98,8 +102,14 @@ export async function runServices(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      for (const handle of [...handles].reverse()) await handle.drain();
-      await nats.connection.drain().catch(() => undefined);
+      for (const [index, handle] of [...handles.entries()].reverse())
+        await withinDeadline(
+          handle.drain(),
+          deadlineMs,
+          logger,
+          (definitions[index] as ServiceDefinition).name,
+        );
+      await withinDeadline(nats.connection.drain(), deadlineMs, logger, "NATS connection");
       await server.close();
       await options.onStopped?.();
       logger.info("postwatch stopped");
@@ -107,6 +117,31 @@ export async function runServices(
     return stopping;
   };
   return { metricsPort: server.port, logger, handles, stop };
+}
+
+/**
+ * Waits for one part's drain, at most `deadlineMs`: a stop that cannot finish (a server that
+ * never answers) is logged and left behind rather than holding the process. A drain that fails is
+ * logged too, and the next part still stops.
+ */
+async function withinDeadline(
+  drain: Promise<void>,
+  deadlineMs: number,
+  logger: Logger,
+  part: string,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), deadlineMs);
+  });
+  try {
+    if ((await Promise.race([drain, deadline])) === "late")
+      logger.error({ part, deadlineMs }, "drain did not finish in time; stopping anyway");
+  } catch (error) {
+    logger.error({ part, error: (error as Error).message }, "drain failed; stopping anyway");
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Stops on the first SIGINT or SIGTERM; a second one exits at once. */
