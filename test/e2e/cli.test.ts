@@ -1,12 +1,13 @@
 /** The `postwatch` command as an admin meets it: real child processes, real files, exit codes and output. */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { buildProgram } from "../../services/cli/src/program.js";
 import { startTestNats } from "../helpers/nats-server.js";
 
 const MAIN = fileURLToPath(new URL("../../services/cli/src/main.js", import.meta.url));
@@ -20,6 +21,15 @@ function postwatch(args: string[], env: Record<string, string> = {}, input?: str
     timeout: 30_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The commands as the program declares them, so a command added later is held to the same rules. */
+function commandNames(): string[] {
+  const program = buildProgram(
+    { env: {}, out: () => undefined, stdinIsTerminal: false, version: "" },
+    () => undefined,
+  );
+  return program.commands.map((command) => command.name()).filter((name) => name !== "help");
 }
 
 const oneLine = (text: string) => text.trimEnd().split("\n").length === 1;
@@ -213,5 +223,68 @@ describe("postwatch command line", () => {
     assert.equal(postwatch(["frobnicate"]).code, 2);
     assert.equal(postwatch(["trace"]).code, 2);
     assert.equal(postwatch(["--help"]).code, 0);
+  });
+
+  describe("every command", () => {
+    const names = commandNames();
+    it("includes the service and offline commands", () => {
+      for (const name of [
+        "start",
+        "receiver",
+        "detector",
+        "alerter",
+        "config",
+        "replay",
+        "parse",
+        "trace",
+        "report",
+      ])
+        assert.ok(names.includes(name), name);
+    });
+
+    for (const name of names) {
+      it(`${name} --help prints its usage and an example, exits 0 and starts nothing`, (t) => {
+        const dataDir = join(mkdtempSync(join(tmpdir(), "postwatch-help-")), "nats");
+        t.after(() => rmSync(dirname(dataDir), { recursive: true, force: true }));
+        // Everything a service needs to really start, so only --help can keep it from starting.
+        const { code, stdout, stderr } = postwatch([name, "--help"], {
+          POSTWATCH_DATA_DIR: dataDir,
+          NATS_URL: name === "start" ? "" : "nats://127.0.0.1:1",
+          SYSLOG_HOST: "127.0.0.1",
+          METRICS_PORT: "0",
+        });
+        assert.equal(code, 0, stderr);
+        assert.equal(stderr, "");
+        assert.match(stdout, new RegExp(`^Usage: postwatch ${name} `));
+        assert.match(stdout, /\nExamples?:\n {2}\S/);
+        assert.ok(!existsSync(dataDir), "no private nats-server was started");
+      });
+
+      it(`${name} answers an unknown option with one line and exit status 2`, () => {
+        const { code, stdout, stderr } = postwatch([name, "--no-such-option"]);
+        assert.equal(code, 2);
+        assert.equal(stdout, "");
+        assert.ok(oneLine(stderr), stderr);
+        assert.match(
+          stderr,
+          new RegExp(`^postwatch: unknown option '--no-such-option' \\(see postwatch ${name} --help\\)`),
+        );
+      });
+    }
+  });
+
+  it("names the rule and the setting of a typo in --rules", () => {
+    const { code, stderr } = postwatch([
+      "replay",
+      "--rules",
+      '{"sasl_bruteforce":{"treshold":3}}',
+      `${FIXTURES}sasl-bruteforce-seed002.log`,
+    ]);
+    assert.equal(code, 2);
+    assert.ok(oneLine(stderr), stderr);
+    assert.match(
+      stderr,
+      /^postwatch: --rules: rule sasl_bruteforce: unknown setting "treshold" \(settings: .*threshold/,
+    );
   });
 });

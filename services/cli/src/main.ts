@@ -1,121 +1,45 @@
 #!/usr/bin/env node
-/** `postwatch`: the one entry point. Commands are wired here; their work lives in online.ts and offline.ts. */
+/** `postwatch`: the process around the command line. Exit status 0 done, 1 runtime error, 2 usage error. */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { CommanderError } from "commander";
 import { ConfigError, readConfigSources } from "../../../shared/src/runtime/config.js";
 import { NatsServerMissingError } from "../../../shared/src/runtime/embedded-nats.js";
 import { NatsUnavailableError } from "../../../shared/src/runtime/nats.js";
-import { stopOnSignals } from "../../../shared/src/runtime/service.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
-import { configCommand } from "./config-command.js";
-import { parseCommand, replayCommand, reportCommand, traceCommand } from "./offline.js";
-import { runAll, runOne, SERVICES, type ServiceName } from "./online.js";
+import { buildProgram, type Outcome, UsageError } from "./program.js";
 
-const HELP = `postwatch — live security monitor for Postfix
-
-Usage:
-  postwatch start                  the whole pipeline on this machine: receiver, detector, alerter,
-                                   and a private nats-server (from PATH) unless NATS_URL is set
-  postwatch receiver               syslog listeners → NATS JetStream (NATS_URL required)
-  postwatch detector               events → correlation and rules → alerts (NATS_URL required)
-  postwatch alerter                alerts → Slack / webhook (NATS_URL required)
-  postwatch replay [--json] [--rules JSON] FILE...|-
-                                   run the detection rules over mail logs offline and print the alerts
-                                   (--json: one object { "alerts": [...], "stats": {...} })
-  postwatch parse [FILE...|-]      print one JSON event per Postfix line (NDJSON); stdin by default
-  postwatch trace QUEUEID FILE...  the whole story of one message, across bounces and content filters
-  postwatch report [--top N] FILE...
-                                   SASL accounts by volume with their IPs and bounce reasons,
-                                   failing clients, and pflogsumm-style totals
-  postwatch config [SERVICE...]    print the settings each service would start with (defaults, the
-                                   config file and the environment applied; secrets hidden)
-  postwatch help | --help | --version
-
-Configuration is read from environment variables (see README.md), optionally from the JSON file
-named by POSTWATCH_CONFIG_FILE. A bad value stops the service at start with a message naming it.
-`;
-
-type Write = (text: string) => void;
-const out: Write = (text) => {
-  process.stdout.write(text);
-};
-
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | "running"> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      out(HELP);
-      return command === undefined ? 2 : 0;
-    case "--version":
-      out(`${version()}\n`);
-      return 0;
-    case "start": {
-      const services = await runAll(readConfigSources(env));
-      stopOnSignals(services);
-      return "running";
-    }
-    case "receiver":
-    case "detector":
-    case "alerter": {
-      const services = await runOne(command as ServiceName, readConfigSources(env));
-      stopOnSignals(services);
-      return "running";
-    }
-    case "config": {
-      const unknown = rest.find((name) => !(name in SERVICES));
-      if (unknown !== undefined)
-        throw new UsageError(`unknown service "${unknown}" (services: ${Object.keys(SERVICES).join(", ")})`);
-      return configCommand(rest as ServiceName[], readConfigSources(env), out);
-    }
-    case "parse":
-      return parseCommand(rest, out);
-    case "replay": {
-      const { values, positionals } = parseArgs({
-        args: [...rest],
-        allowPositionals: true,
-        options: { json: { type: "boolean", default: false }, rules: { type: "string" } },
-      });
-      return replayCommand(
-        positionals,
-        { json: values.json ?? false, rules: values.rules ? parseJsonOption("--rules", values.rules) : {} },
-        out,
-      );
-    }
-    case "trace": {
-      const [queueId, ...files] = rest;
-      if (!queueId || files.length === 0) throw new UsageError("usage: postwatch trace QUEUEID FILE...");
-      return traceCommand(queueId, files, out);
-    }
-    case "report": {
-      const { values, positionals } = parseArgs({
-        args: [...rest],
-        allowPositionals: true,
-        options: { top: { type: "string", default: "10" } },
-      });
-      const top = Number(values.top);
-      if (!Number.isInteger(top) || top < 1) throw new UsageError("--top must be a whole number ≥ 1");
-      return reportCommand(positionals, { top }, out);
-    }
-    default:
-      throw new UsageError(
-        `unknown command "${command}" (commands: start, ${Object.keys(SERVICES).join(", ")}, config, replay, parse, trace, report)`,
-      );
-  }
-}
-
-class UsageError extends Error {
-  override readonly name = "UsageError";
-}
-
-function parseJsonOption(option: string, text: string): unknown {
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  let outcome: Outcome = 0;
+  const program = buildProgram(
+    {
+      // Read lazily: `--help` must work even when the config file is broken.
+      get env() {
+        return readConfigSources(env);
+      },
+      out: (text) => {
+        process.stdout.write(text);
+      },
+      stdinIsTerminal: process.stdin.isTTY === true,
+      version: version(),
+    },
+    (result) => {
+      outcome = result;
+    },
+  );
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`${option} must be JSON, e.g. '{"sasl_bruteforce":{"threshold":10}}'`);
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // Help and --version asked for: 0. Help shown because no command was given, or any other
+    // mistake commander found: a usage error.
+    if (error.exitCode === 0) return 0;
+    if (error.code === "commander.help") return 2;
+    const command = program.commands.find((c) => c.name() === argv[0])?.name();
+    throw new UsageError(
+      `${error.message.replace(/^error: /, "")} (see postwatch ${command ? `${command} ` : ""}--help)`,
+    );
   }
+  return outcome;
 }
 
 function version(): string {

@@ -156,6 +156,14 @@ describe("buildReport", () => {
     assert.doesNotMatch(text, /uid 0 \(local sendmail\)/, "only the top 2 accounts");
     assert.match(text, /3 SASL failures .* 176\.103\.49\.30 {2}users tried: admin@fipick\.com/);
   });
+
+  it("bounds each account's IPs by --top too, naming how many more there are", () => {
+    const [first] = report.senderAccounts;
+    assert.ok(first);
+    const clientIps = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"];
+    const text = formatReport({ ...report, senderAccounts: [{ ...first, clientIps }] }, { top: 2 });
+    assert.match(text, /^ {9}from 192\.0\.2\.1, 192\.0\.2\.2 and 3 more$/m);
+  });
 });
 
 function aliceOf(report: ReturnType<typeof buildReport>) {

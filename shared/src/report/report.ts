@@ -366,7 +366,7 @@ function formatAccounts(report: Report, top: number): string[] {
     const ratio = `${Math.round(a.bounceRatio * 100)}% bounced`;
     lines.push(
       `${padNumber(a.recipients)} rcpts ${padNumber(a.recipientDomains, 5)} domains ${padNumber(a.messages, 6)} msgs  ${ratio.padStart(12)}  ${a.account}`,
-      `         from ${a.clientIps.length > 0 ? a.clientIps.join(", ") : "(client not in the log)"}`,
+      `         from ${a.clientIps.length > 0 ? firstOf(a.clientIps, top) : "(client not in the log)"}`,
     );
     for (const { reason, count } of a.rejectionReasons.slice(0, 3))
       lines.push(`${padNumber(count, 13)}x ${reason}`);
@@ -378,10 +378,16 @@ function formatFailing(report: Report, top: number): string[] {
   const lines = ["", `Top failing clients (top ${top})`, "------------"];
   if (report.failingClients.length === 0) return [...lines, " none"];
   for (const c of report.failingClients.slice(0, top)) {
-    const users = c.attemptedUsers.length > 0 ? `  users tried: ${c.attemptedUsers.join(", ")}` : "";
+    const users = c.attemptedUsers.length > 0 ? `  users tried: ${firstOf(c.attemptedUsers, top)}` : "";
     lines.push(
       `${padNumber(c.saslFailures)} SASL failures ${padNumber(c.rejects, 6)} rejects  ${c.ip}${users}`,
     );
   }
   return lines;
+}
+
+/** `--top` bounds every list, so a sender behind 250 IPs stays one readable line. */
+function firstOf(items: readonly string[], top: number): string {
+  const shown = items.slice(0, top).join(", ");
+  return items.length > top ? `${shown} and ${items.length - top} more` : shown;
 }

@@ -44,7 +44,10 @@ describe("rule loading", () => {
     const issues = issuesOf(() => loadRules({ sasl_bruteforse: {}, sasl_spray: { treshold: 3 } }));
     assert.equal(issues.length, 2);
     assert.match(issues[0] ?? "", /^rule sasl_bruteforse: unknown rule/);
-    assert.match(issues[1] ?? "", /^rule sasl_spray: treshold: /);
+    assert.match(
+      issues[1] ?? "",
+      /^rule sasl_spray: unknown setting "treshold" \(settings: enabled, .*threshold/,
+    );
   });
 
   it("rejects a non-object configuration", () => {

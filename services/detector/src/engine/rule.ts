@@ -128,6 +128,8 @@ export function compileRule(
   if (!parsed.success) {
     throw new RuleConfigError(
       parsed.error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys" && issue.path.length === 0)
+          return `${where}: unknown setting ${issue.keys.map((key) => JSON.stringify(key)).join(", ")} (settings: ${Object.keys(schema.shape).join(", ")})`;
         const field = [...issue.path, ...("keys" in issue ? issue.keys : [])].join(".");
         return `${where}: ${field || "(settings)"}: ${issue.message}`;
       }),
