@@ -38,6 +38,11 @@ const Base = z.object({
   instance: z.string().optional(),
   pid: z.number().int().nullable(),
   queueId: z.string().optional(),
+  /**
+   * The line as Postfix logged it after `program[pid]: `, redacted as the parser redacts text and
+   * cut at 300 characters: what alert samples show, so that grep finds them in mail.log.
+   */
+  line: z.string().optional(),
 });
 
 const Client = z.object({ client: Endpoint });

@@ -5,6 +5,7 @@
 import type { PostfixEvent } from "../contracts/events.js";
 import { isoTimeMs } from "../postfix/iso-time.js";
 import { parsePostfix } from "../postfix/parse.js";
+import { redactSecrets } from "../postfix/secrets.js";
 import { parseSyslogLine } from "../syslog/parse.js";
 import type { ZoneOffset } from "../syslog/time.js";
 
@@ -28,11 +29,17 @@ const EMPTY: LineOutcome = Object.freeze({ type: "empty" });
 const BAD_HEADER: LineOutcome = Object.freeze({ type: "bad_header" });
 const NOT_POSTFIX: LineOutcome = Object.freeze({ type: "not_postfix" });
 
+/** An event's `line` is cut here: enough for an alert sample, and hostile 64 KiB lines stay small. */
+export const EVENT_LINE_CHARS = 300;
+
 export function lineToEvent(line: string, context: LineContext): LineOutcome {
   if (line.length === 0 || line === "\n") return EMPTY;
   const record = parseSyslogLine(line, context);
   if (record === null) return BAD_HEADER;
   if (record.hostname === "") record.hostname = context.fallbackHost;
   const event = parsePostfix(record);
-  return event === null ? NOT_POSTFIX : { type: "event", event, atMs: isoTimeMs(record.timestamp) };
+  if (event === null) return NOT_POSTFIX;
+  // Redacted before it is cut, so that a cut cannot hide a credential's shape from the redaction.
+  event.line = redactSecrets(record.message.trimStart()).slice(0, EVENT_LINE_CHARS);
+  return { type: "event", event, atMs: isoTimeMs(record.timestamp) };
 }

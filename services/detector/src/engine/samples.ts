@@ -1,6 +1,8 @@
 /**
- * One short line per event for alert samples, rebuilt from event fields. Events carry no secrets
- * (the parser redacts AUTH payloads), and nothing here adds any.
+ * One short line per event for alert samples: the line as Postfix logged it (the event's redacted
+ * `line`), so that grep finds it in mail.log; rebuilt from event fields for the events no single
+ * line made (the correlator's message summaries) or that came without one. Events carry no
+ * secrets (the parser redacts AUTH payloads), and nothing here adds any.
  */
 import type { Endpoint, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { shorten } from "./fields.js";
@@ -9,6 +11,7 @@ const SAMPLE_CHARS = 240;
 
 export function describeEvent(event: PostfixEvent): string {
   const origin = `${event.ts} ${event.host || "-"} ${event.program}[${event.pid ?? "-"}]:`;
+  if (event.line !== undefined) return shorten(`${origin} ${event.line}`, SAMPLE_CHARS);
   return shorten(`${origin} ${event.kind} ${details(event)}`, SAMPLE_CHARS);
 }
 

@@ -72,6 +72,19 @@ describe("golden: recorded attacks fire their rule", () => {
     assert.deepEqual(brute?.related.saslUsers, ["admin@fipick.com"]);
   });
 
+  it("samples are the lines as logged, so grep finds them in the log", () => {
+    const log = readFileSync(new URL("sasl-bruteforce-seed002.log", FIXTURES), "utf8");
+    const alerts = replayFixture("sasl-bruteforce-seed002.log");
+    const brute = alerts.find((a) => a.rule === "sasl_bruteforce" && a.state === "firing");
+    assert.equal(brute?.samples.length, 3);
+    for (const sample of brute?.samples ?? []) {
+      // `<ts> <host> postfix/smtpd[pid]: <the line after the tag>`
+      const [, origin, logged] = /^\S+ \S+ (\S+): (.*)$/.exec(sample) ?? [];
+      assert.match(logged ?? "", /SASL PLAIN authentication failed/, sample);
+      assert.ok(log.includes(`${origin}: ${logged}`), `not in the log as logged: ${sample}`);
+    }
+  });
+
   it("sasl_slow_bruteforce: one failure every 15 minutes for 6 hours, and no fast alert", () => {
     const alerts = replayFixture("rules/sasl-slow-bruteforce.log");
     assert.deepEqual(firing(alerts), ["sasl_slow_bruteforce client_ip:192.0.2.77"]);
