@@ -61,7 +61,7 @@ describe("pipeline end to end", () => {
     // The seed also trips weak_tls and credentials_in_logs at the same moment: Slack gets one digest.
     type SlackMessage = { text: string; blocks: unknown[] };
     const isBruteForce = (r: { body: unknown }) =>
-      /\*sasl_bruteforce\* `176\.103\.49\.30`/.test(JSON.stringify(r.body));
+      /sasl_bruteforce · 176\.103\.49\.30/.test(JSON.stringify(r.body));
     const slack = await webhook.waitFor("/slack", (r) => r.some(isBruteForce), 5000);
     const message = slack.find(isBruteForce)?.body as SlackMessage;
     assert.match(message.text, /^3 postwatch alerts: /);

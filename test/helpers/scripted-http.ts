@@ -11,6 +11,8 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Destroy the socket instead of answering (a network error for the client). */
   drop?: boolean;
+  /** Never answer: the client waits until its own timeout. */
+  hang?: boolean;
 }
 
 export interface ScriptedRequest {
@@ -20,6 +22,8 @@ export interface ScriptedRequest {
   body: unknown;
   at: number;
   answer: Answer;
+  /** When the client gave up on a hanging request (closed its connection). */
+  closedAt?: number;
 }
 
 export type Responder = (request: Omit<ScriptedRequest, "answer">) => Answer;
@@ -55,7 +59,12 @@ export async function startScriptedHttpServer(): Promise<ScriptedHttpServer> {
       }
       const seen = { path: request.url ?? "/", headers: request.headers, text, body, at: Date.now() };
       const answer = responder(seen);
-      requests.push({ ...seen, answer });
+      const recorded: ScriptedRequest = { ...seen, answer };
+      requests.push(recorded);
+      if (answer.hang) {
+        request.socket.once("close", () => (recorded.closedAt = Date.now()));
+        return;
+      }
       if (answer.drop) {
         request.socket.destroy();
         return;

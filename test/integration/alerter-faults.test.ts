@@ -4,7 +4,6 @@
  * case uses its own fingerprint, and the endpoint's answers are scripted per fingerprint.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -13,6 +12,7 @@ import { runOne } from "../../services/cli/src/online.js";
 import { Alert, alertIdentity } from "../../shared/src/contracts/alerts.js";
 import { alertSubject } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
+import { spawnAlerter } from "../helpers/alerter-process.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import {
@@ -116,6 +116,13 @@ describe("alerter against failing sinks", () => {
       [500, 500, 200],
     );
     assert.equal((hook[2]?.body as Alert | undefined)?.fingerprint, alert.fingerprint);
+    // Slack waits ALERTER_GROUP_WAIT_MS for more alerts to group; the webhook does not.
+    await http.waitFor(
+      (r) => isSlack(r) && carries(alert.fingerprint)(r),
+      (r) => r.length > 0,
+      5000,
+      "Slack's copy",
+    );
     await settle(400);
     const all = http.requests.filter(carries(alert.fingerprint));
     assert.equal(delivered(all.filter(isHook)).length, 1, "webhook delivered once");
@@ -142,15 +149,14 @@ describe("alerter against failing sinks", () => {
   });
 
   it("(c) gives up on a 400 at once and counts it as failed", async () => {
-    const before = sample(await scrape(alerter.metricsPort), "postwatch_alerter_alerts_total", {
-      outcome: "failed",
-    });
+    const failed = { sink: "webhook", outcome: "failed" };
+    const before = sample(await scrape(alerter.metricsPort), "postwatch_alerter_alerts_total", failed);
     const alert = makeAlert("fp-c-400-permanent");
     script(alert.fingerprint, "hook", [{ status: 400 }, { status: 400 }, { status: 400 }]);
     await publish(alert);
     await waitForMetrics(
       alerter.metricsPort,
-      (text) => sample(text, "postwatch_alerter_alerts_total", { outcome: "failed" }) === before + 1,
+      (text) => sample(text, "postwatch_alerter_alerts_total", failed) === before + 1,
       5000,
       'postwatch_alerter_alerts_total{outcome="failed"} to count the alert',
     );
@@ -158,24 +164,29 @@ describe("alerter against failing sinks", () => {
     const hook = http.requests.filter((r) => isHook(r) && carries(alert.fingerprint)(r));
     assert.equal(hook.length, 1, "a 400 is not retried");
     const metrics = await scrape(alerter.metricsPort);
-    assert.equal(sample(metrics, "postwatch_alerter_alerts_total", { outcome: "failed" }), before + 1);
+    assert.equal(sample(metrics, "postwatch_alerter_alerts_total", failed), before + 1);
     assert.ok(
       sample(metrics, "postwatch_alerter_sink_requests_total", { sink: "webhook", result: "permanent" }) >= 1,
     );
   });
 
   it("(d) delivers an alert published twice under different message IDs once", async () => {
-    const before = sample(await scrape(alerter.metricsPort), "postwatch_alerter_alerts_total", {
-      outcome: "duplicate",
-    });
+    const duplicates = (text: string) =>
+      ["slack", "webhook"].map((sink) =>
+        sample(text, "postwatch_alerter_alerts_total", { sink, outcome: "duplicate" }),
+      );
+    const [slackBefore, hookBefore] = duplicates(await scrape(alerter.metricsPort));
     const alert = makeAlert("fp-d-published-twice");
     await publish(alert, `${alertIdentity(alert)}#1`);
     await publish(alert, `${alertIdentity(alert)}#2`);
     await waitForMetrics(
       alerter.metricsPort,
-      (text) => sample(text, "postwatch_alerter_alerts_total", { outcome: "duplicate" }) === before + 1,
+      (text) => {
+        const [slack, hook] = duplicates(text);
+        return slack === (slackBefore ?? 0) + 1 && hook === (hookBefore ?? 0) + 1;
+      },
       5000,
-      "the second copy to be recognised as a duplicate",
+      "each destination to count the second copy as a duplicate",
     );
     await settle(200);
     const all = http.requests.filter(carries(alert.fingerprint));
@@ -194,32 +205,23 @@ describe("alerter against failing sinks", () => {
       "the webhook delivery on the third try",
     );
     assert.equal(hook.length, 3);
+    await http.waitFor(
+      (r) => isSlack(r) && carries(alert.fingerprint)(r),
+      (r) => r.length > 0,
+      5000,
+      "Slack's copy",
+    );
     await settle(300);
     const slack = http.requests.filter((r) => isSlack(r) && carries(alert.fingerprint)(r));
     assert.equal(slack.length, 1, "Slack already had it; a webhook retry must not post it again");
   });
 
   it("(f) never writes a webhook URL to its log, whatever happens to a delivery", async () => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [new URL("../../services/cli/src/main.js", import.meta.url).pathname, "alerter"],
-      {
-        // One alert per Slack request, so each scripted answer reaches its own alert (no digest).
-        env: { ...env(), LOG_LEVEL: "trace", ALERTER_GROUP_MAX: "1", PATH: process.env.PATH ?? "" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let log = "";
-    child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-    child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    // One alert per Slack request, so each scripted answer reaches its own alert (no digest).
+    const child = spawnAlerter({ ...env(), LOG_LEVEL: "trace", ALERTER_GROUP_MAX: "1" });
     try {
+      await child.running();
       const deadline = Date.now() + 10_000;
-      while (!log.includes("postwatch running")) {
-        assert.ok(child.exitCode === null, `alerter exited: ${log}`);
-        assert.ok(Date.now() < deadline, `alerter not running within 10 s: ${log}`);
-        await settle(25);
-      }
       // The in-process alerter shares the durable consumer; stop it so the child handles these.
       await alerter.stop();
       const cases = [
@@ -238,19 +240,17 @@ describe("alerter against failing sinks", () => {
         8000,
         "three of the four alerts delivered to the webhook",
       );
-      while (!log.includes("alert delivery given up")) {
-        assert.ok(Date.now() < deadline + 5000, `no "given up" line: ${log}`);
+      while (!child.log().includes("alert delivery given up")) {
+        assert.ok(Date.now() < deadline + 5000, `no "given up" line: ${child.log()}`);
         await settle(25);
       }
+      const log = child.log();
       assert.match(log, /alert delivery failed; will retry/);
       assert.match(log, /alert delivered/);
       for (const secret of [SLACK_PATH, HOOK_PATH, "slacksecrettoken", "hooksecrettoken", "T0SLACKTEAM"])
         assert.ok(!log.includes(secret), `the log holds ${secret}:\n${log}`);
     } finally {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
+      await child.kill("SIGTERM");
     }
   });
 

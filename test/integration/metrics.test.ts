@@ -64,7 +64,7 @@ describe("/metrics of the whole pipeline", () => {
           total &&
         sample(text, "postwatch_detector_events_total", { outcome: "processed" }) ===
           sample(text, "postwatch_receiver_lines_total", { outcome: "postfix" }) &&
-        sample(text, "postwatch_alerter_alerts_total", { outcome: "delivered" }) > 0,
+        sample(text, "postwatch_alerter_alerts_total", { sink: "webhook", outcome: "delivered" }) > 0,
       15_000,
       "the traffic to pass through all three services",
     );

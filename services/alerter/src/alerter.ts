@@ -1,64 +1,41 @@
 /**
- * The alerter: a durable consumer of the alert stream. Alerts arriving together are batched for a
- * moment (ALERTER_GROUP_WAIT_MS) and handed to the dispatcher; each alert message is acked only once
- * every sink accepted it (or it was a duplicate, or it was given up on).
+ * The alerter: one durable consumer of the alert stream per destination, each feeding that
+ * destination's own queue (sink-queue.ts), so a destination that hangs or fails delays only
+ * itself. An alert message is acked once its destination is done with it: delivered, a duplicate,
+ * not routed there, or given up. Until then it is kept from redelivery, and a crash hands it out
+ * again after ALERTER_REDELIVERY_SECONDS; the delivery log then skips what was already taken.
  */
-
-import type { JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, type JsMsg, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { Alert } from "../../../shared/src/contracts/alerts.js";
-import { ALERTER_DURABLE, ALERTS_STREAM } from "../../../shared/src/contracts/subjects.js";
-import { type RunningConsumer, runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
+import {
+  ALERTS_STREAM,
+  alerterDurable,
+  LEGACY_ALERTER_DURABLE,
+} from "../../../shared/src/contracts/subjects.js";
+import {
+  type ConsumerStart,
+  type RunningConsumer,
+  runDurableConsumer,
+} from "../../../shared/src/runtime/consumer.js";
 import { describeUrl, type Logger } from "../../../shared/src/runtime/log.js";
-import { Batcher } from "./batcher.js";
-import type { AlerterConfig } from "./config.js";
-import { AlertDispatcher, type Sink } from "./dispatcher.js";
-import { postJson } from "./http-sink.js";
-import { createAlerterMetrics } from "./metrics.js";
-import { signatureHeaders } from "./signature.js";
-import { alertTitle, formatSlackBatch } from "./slack.js";
+import { type AlerterConfig, configuredDestinations } from "./config.js";
+import { openDeliveryLog } from "./delivery-log.js";
+import { type AlerterMetrics, createAlerterMetrics } from "./metrics.js";
+import { neutraliseAlert } from "./neutral-text.js";
+import { type SinkOutcome, SinkQueue, type SinkQueueOptions } from "./sink-queue.js";
+import { destinationSink, logSink, type Sink } from "./sinks.js";
+
+/** A destination seen for the first time gets the alerts of the last hour, not the stream's 30 days. */
+const NEW_DESTINATION_BACKLOG_MS = 3600_000;
+/** Alerts a destination holds in flight; beyond it, JetStream waits for that destination alone. */
+const MAX_IN_FLIGHT = 1000;
 
 export function configuredSinks(config: AlerterConfig, logger: Logger, now: () => number = Date.now): Sink[] {
-  const sinks: Sink[] = [];
-  const timeout = config.WEBHOOK_TIMEOUT_MS;
-  if (config.SLACK_WEBHOOK_URL) {
-    const url = config.SLACK_WEBHOOK_URL;
-    sinks.push({
-      name: "slack",
-      grouping: "grouped",
-      send: (alerts) => postJson(url, formatSlackBatch(alerts), timeout),
-    });
-  }
-  if (config.WEBHOOK_URL) {
-    const url = config.WEBHOOK_URL;
-    const secret = config.WEBHOOK_SECRET;
-    const authorization = config.WEBHOOK_AUTHORIZATION;
-    const headersFor =
-      secret || authorization
-        ? (body: string) => ({
-            ...(authorization ? { authorization } : {}),
-            ...(secret ? signatureHeaders(secret, body, now()) : {}),
-          })
-        : undefined;
-    // The generic webhook's body is exactly one alert (docs/contracts.md), so one request each.
-    sinks.push({
-      name: "webhook",
-      grouping: "each",
-      send: ([alert]) => postJson(url, alert, timeout, headersFor),
-    });
-  }
-  if (sinks.length === 0) {
-    sinks.push({
-      name: "log",
-      grouping: "each",
-      send: async ([alert]) => {
-        if (alert) logger.warn({ alert }, alertTitle(alert));
-        return { type: "delivered", status: 0 };
-      },
-    });
-  }
-  return sinks;
+  const destinations = configuredDestinations(config);
+  if (destinations.length === 0) return [logSink(logger)];
+  return destinations.map((destination) => destinationSink(destination, config.WEBHOOK_TIMEOUT_MS, now));
 }
 
 export interface AlerterService {
@@ -78,99 +55,171 @@ export async function createAlerter(deps: {
   const sinks = configuredSinks(config, logger, now);
   logger.info(
     {
+      destinations: configuredDestinations(config).map((d) => ({
+        name: d.name,
+        type: d.type,
+        host: describeUrl(d.url),
+        minSeverity: d.minSeverity,
+        ...(d.rules ? { rules: d.rules } : {}),
+        ...(d.type === "webhook"
+          ? { signed: d.secret !== undefined, authorized: d.authorization !== undefined }
+          : {}),
+      })),
       sinks: sinks.map((s) => s.name),
-      slack: config.SLACK_WEBHOOK_URL ? describeUrl(config.SLACK_WEBHOOK_URL) : undefined,
-      webhook: config.WEBHOOK_URL ? describeUrl(config.WEBHOOK_URL) : undefined,
-      webhookSigned: config.WEBHOOK_SECRET !== undefined,
-      webhookAuthorized: config.WEBHOOK_AUTHORIZATION !== undefined,
     },
     "alert sinks configured",
   );
-  const dispatcher = new AlertDispatcher(
-    sinks,
-    {
-      dedupWindowMs: config.ALERTER_DEDUP_SECONDS * 1000,
-      maxAttempts: config.ALERTER_MAX_ATTEMPTS,
-      baseRetryDelayMs: config.ALERTER_RETRY_BASE_MS,
-      maxRetryDelayMs: config.ALERTER_RETRY_MAX_MS,
-      now,
-    },
-    {
-      sinkResult: (sink, result, seconds) => {
-        metrics.sinkRequests.labels(sink, result).inc();
-        metrics.sinkDuration.labels(sink).observe(seconds);
-      },
-    },
-  );
-
-  const deliver = async (batch: { alert: Alert; message: JsMsg }[]) => {
-    const outcomes = await dispatcher.dispatch(
-      batch.map(({ alert, message }) => ({ alert, attempt: message.info.deliveryCount })),
-    );
-    for (const [index, { alert, message }] of batch.entries()) {
-      const outcome = outcomes[index];
-      if (!outcome) continue;
-      metrics.alertsOutcome.labels(outcome.type).inc();
-      const context = { rule: alert.rule, state: alert.state, fingerprint: alert.fingerprint };
-      switch (outcome.type) {
-        case "delivered":
-          logger.info({ ...context, batch: batch.length }, "alert delivered");
-          message.ack();
-          break;
-        case "duplicate":
-          logger.debug(context, "alert already delivered; skipped");
-          message.ack();
-          break;
-        case "retry":
-          logger.warn(
-            { ...context, reasons: outcome.reasons, retryInMs: outcome.delayMs },
-            "alert delivery failed; will retry",
-          );
-          message.nak(outcome.delayMs);
-          break;
-        case "failed":
-          logger.error(
-            { ...context, reasons: outcome.reasons, attempts: message.info.deliveryCount },
-            "alert delivery given up",
-          );
-          message.term("delivery failed");
-          break;
-      }
-    }
+  const deliveries = await openDeliveryLog(connection, config.ALERTER_DEDUP_SECONDS * 1000);
+  const start = await startOfNewConsumers(connection, now);
+  const options: SinkQueueOptions = {
+    groupWaitMs: config.ALERTER_GROUP_WAIT_MS,
+    groupMax: config.ALERTER_GROUP_MAX,
+    maxAttempts: config.ALERTER_MAX_ATTEMPTS,
+    baseRetryDelayMs: config.ALERTER_RETRY_BASE_MS,
+    maxRetryDelayMs: config.ALERTER_RETRY_MAX_MS,
   };
-  const batcher = new Batcher(config.ALERTER_GROUP_WAIT_MS, config.ALERTER_GROUP_MAX, deliver, (error) =>
-    logger.error(
-      { error: (error as Error).message },
-      "alert batch delivery failed; the alerts will be redelivered",
+  const running = await Promise.all(
+    sinks.map((sink) =>
+      runDestination(sink, { connection, logger, metrics, options, deliveries, start, config }),
     ),
   );
+  // Every destination now has its own consumer; the single one of older versions would only hold
+  // its undelivered alerts forever.
+  await jetstreamManager(connection)
+    .then((jsm) => jsm.consumers.delete(ALERTS_STREAM, LEGACY_ALERTER_DURABLE))
+    .catch(() => undefined);
+  return {
+    sinks: sinks.map((s) => s.name),
+    async stop() {
+      await Promise.all(running.map((destination) => destination.stop()));
+    },
+  };
+}
+
+/**
+ * Where a destination's new consumer starts: where the single consumer of older versions had got
+ * to, or an hour back.
+ */
+async function startOfNewConsumers(connection: NatsConnection, now: () => number): Promise<ConsumerStart> {
+  const jsm = await jetstreamManager(connection);
+  try {
+    const legacy = await jsm.consumers.info(ALERTS_STREAM, LEGACY_ALERTER_DURABLE);
+    return { policy: DeliverPolicy.StartSequence, seq: legacy.ack_floor.stream_seq + 1 };
+  } catch {
+    return { policy: DeliverPolicy.StartTime, time: new Date(now() - NEW_DESTINATION_BACKLOG_MS) };
+  }
+}
+
+async function runDestination(
+  sink: Sink,
+  deps: {
+    connection: NatsConnection;
+    logger: Logger;
+    metrics: AlerterMetrics;
+    options: SinkQueueOptions;
+    deliveries: Awaited<ReturnType<typeof openDeliveryLog>>;
+    start: ConsumerStart;
+    config: AlerterConfig;
+  },
+): Promise<{ stop(): Promise<void> }> {
+  const { logger, metrics, config } = deps;
+  const destination = sink.name;
+  const outcomes = metrics.alertsOutcome;
+  const queue = new SinkQueue(sink, deps.deliveries, deps.options, {
+    request: (result, seconds) => {
+      metrics.sinkRequests.labels(destination, result).inc();
+      metrics.sinkDuration.labels(destination).observe(seconds);
+    },
+    retry: (alerts, reasons, delayMs) => {
+      outcomes.labels(destination, "retry").inc(alerts.length);
+      logger.warn(
+        {
+          destination,
+          alerts: alerts.length,
+          fingerprints: alerts.map((a) => a.fingerprint),
+          reasons,
+          retryInMs: delayMs,
+        },
+        "alert delivery failed; will retry",
+      );
+    },
+    recordFailed: (error) =>
+      logger.error(
+        { destination, error: (error as Error).message },
+        "alert delivered but not recorded; a restart now would send it again",
+      ),
+  });
+  // Messages a destination still owes are kept from redelivery while it retries.
+  const inFlight = new Set<JsMsg>();
+  const redeliveryMs = config.ALERTER_REDELIVERY_SECONDS * 1000;
+  const keepAlive = setInterval(() => {
+    for (const message of inFlight) message.working();
+  }, redeliveryMs / 3);
+
+  const settle = (message: JsMsg, alert: Alert) => (outcome: SinkOutcome) => {
+    inFlight.delete(message);
+    outcomes.labels(destination, outcome.type).inc();
+    const context = { destination, rule: alert.rule, state: alert.state, fingerprint: alert.fingerprint };
+    switch (outcome.type) {
+      case "delivered":
+        logger.info(context, "alert delivered");
+        break;
+      case "duplicate":
+      case "resolved_unseen":
+      case "filtered":
+        logger.debug({ ...context, outcome: outcome.type }, "alert not sent");
+        break;
+      case "failed":
+        logger.error(
+          { ...context, reasons: outcome.reasons, attempts: outcome.attempts },
+          "alert delivery given up",
+        );
+        break;
+      case "deferred":
+        logger.warn(
+          { ...context, error: outcome.reason },
+          "delivery records unreadable; the alert will come again",
+        );
+        message.nak(config.ALERTER_RETRY_BASE_MS);
+        return;
+    }
+    // Given-up alerts are acked too: a terminated message comes back on some server versions.
+    message.ack();
+  };
 
   const consumer: RunningConsumer = await runDurableConsumer(
-    connection,
-    { stream: ALERTS_STREAM, durable: ALERTER_DURABLE, maxAckPending: 256, ackWaitMs: 60_000 },
+    deps.connection,
+    {
+      stream: ALERTS_STREAM,
+      durable: alerterDurable(destination),
+      maxAckPending: MAX_IN_FLIGHT,
+      ackWaitMs: redeliveryMs,
+      start: deps.start,
+    },
     async (message) => {
       let alert: Alert;
       try {
-        alert = Alert.parse(message.json());
+        alert = neutraliseAlert(Alert.parse(message.json()));
       } catch (error) {
-        metrics.alertsInvalid.inc();
+        metrics.alertsInvalid.labels(destination).inc();
         logger.error(
-          { seq: message.seq, error: (error as Error).message.slice(0, 500) },
+          { destination, seq: message.seq, error: (error as Error).message.slice(0, 500) },
           "dropped a message that is not a valid alert",
         );
-        message.term("invalid alert");
+        message.ack();
         return;
       }
-      metrics.alertsReceived.labels(alert.rule, alert.state).inc();
-      batcher.add({ alert, message });
+      metrics.alertsReceived.labels(destination, alert.rule, alert.state).inc();
+      inFlight.add(message);
+      queue.add({ alert, settle: settle(message, alert) });
     },
     logger,
   );
   return {
-    sinks: sinks.map((s) => s.name),
     async stop() {
       await consumer.stop();
-      await batcher.drain();
+      await queue.stop();
+      clearInterval(keepAlive);
     },
   };
 }

@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatWindow } from "../../../shared/src/contracts/alerts.js";
-import { escapeMrkdwn, formatSlackBatch, formatSlackMessage } from "./slack.js";
+import { escapeEntities, formatSlackBatch, formatSlackMessage } from "./slack.js";
 import { sampleAlert } from "./testing.js";
 
-type Block = { type: string; text?: { type: string; text: string }; fields?: { text: string }[] };
+type TextObject = { type: string; text: string; emoji?: boolean };
+type Block = { type: string; text?: TextObject; fields?: TextObject[]; elements?: TextObject[] };
+
+const textObjects = (message: Record<string, unknown>): TextObject[] =>
+  (message.blocks as Block[]).flatMap((b) => [
+    ...(b.text ? [b.text] : []),
+    ...(b.fields ?? []),
+    ...(b.elements ?? []),
+  ]);
+
+/** A user name as an attacker would choose it: close the code block, print a fake all-clear. */
+const HOSTILE_USER =
+  "x```\n*RESOLVED: false alarm, no action needed* _ok_ ~no~ :white_check_mark: <!channel>```";
 
 describe("Slack message", () => {
   it("puts the rule and key in the notification text and a header block", () => {
@@ -22,7 +34,7 @@ describe("Slack message", () => {
     const alert = sampleAlert({ rule: "local_sender_flood", key: { type: "local_uid", value: "33" } });
     assert.match(String(formatSlackMessage(alert).text), /^\[WARNING\] local_sender_flood: uid 33: /);
     const digest = formatSlackBatch([alert, sampleAlert()]) as { blocks: Block[] };
-    assert.match(JSON.stringify(digest.blocks), /\*local_sender_flood\* `uid 33`/);
+    assert.match(JSON.stringify(digest.blocks), /local_sender_flood · uid 33/);
   });
 
   it("marks resolved alerts and leaves the remediation out", () => {
@@ -35,11 +47,35 @@ describe("Slack message", () => {
   });
 
   it("escapes Slack control characters from log-derived text", () => {
-    assert.equal(escapeMrkdwn("<x@y> & <!channel>"), "&lt;x@y&gt; &amp; &lt;!channel&gt;");
+    assert.equal(escapeEntities("<x@y> & <!channel>"), "&lt;x@y&gt; &amp; &lt;!channel&gt;");
     const message = JSON.stringify(
       formatSlackMessage(sampleAlert({ summary: "from=<a@b.example> <!here>" })),
     );
     assert.ok(!message.includes("<!here>"));
+  });
+
+  it("shows log-derived text as plain text only: a hostile user name formats nothing", () => {
+    const alert = sampleAlert({
+      key: { type: "sasl_user", value: HOSTILE_USER },
+      summary: `SASL brute force against ${HOSTILE_USER}`,
+      related: { clientIps: ["176.103.49.30"], saslUsers: [HOSTILE_USER] },
+      facts: { users: [HOSTILE_USER] },
+      samples: [
+        `2026-02-23T11:57:45.000Z mx1 postfix/smtpd[1]: warning: x: SASL LOGIN authentication failed: ${HOSTILE_USER}`,
+      ],
+    });
+    for (const message of [formatSlackMessage(alert), formatSlackBatch([alert, sampleAlert()])]) {
+      const objects = textObjects(message);
+      const carrying = objects.filter((o) => o.text.includes("RESOLVED: false alarm"));
+      assert.ok(carrying.length > 0, "the user name is shown");
+      for (const object of carrying) {
+        assert.equal(object.type, "plain_text", `formatted as ${object.type}: ${object.text}`);
+        assert.equal(object.emoji, false, "no :emoji: codes either");
+      }
+      for (const object of objects.filter((o) => o.type === "mrkdwn"))
+        assert.doesNotMatch(object.text, /```|RESOLVED|channel|white_check_mark/, object.text);
+      assert.ok(!JSON.stringify(message).includes("<!channel>"));
+    }
   });
 
   it("stays within Slack's block limits for huge alerts", () => {
@@ -72,18 +108,46 @@ describe("Slack digest for a batch", () => {
     assert.deepEqual(formatSlackBatch([sampleAlert()]), formatSlackMessage(sampleAlert()));
   });
 
-  it("lists a wave of alerts in one message, counted by rule and state", () => {
-    const wave = Array.from({ length: 45 }, (_, i) =>
+  it("lists a wave of alerts in one message, counted by rule and state, the rest as a count", () => {
+    const wave = Array.from({ length: 59 }, (_, i) =>
       sampleAlert({ fingerprint: `f${i}`, key: { type: "client_ip", value: `198.18.7.${i}` } }),
     );
     const message = formatSlackBatch([...wave, sampleAlert({ rule: "relay_probe", state: "resolved" })]) as {
       text: string;
       blocks: Block[];
     };
-    assert.equal(message.text, "46 postwatch alerts: 45 sasl_bruteforce firing, 1 relay_probe resolved");
-    assert.ok(message.blocks.length <= 50);
+    assert.equal(message.text, "60 postwatch alerts: 59 sasl_bruteforce firing, 1 relay_probe resolved");
+    assert.equal(message.blocks.length, 50);
     const text = JSON.stringify(message);
-    assert.ok(text.includes("198.18.7.0") && text.includes("198.18.7.39"));
-    assert.ok(text.includes("and 6 more"));
+    assert.ok(text.includes("198.18.7.0") && text.includes("198.18.7.47") && !text.includes("198.18.7.48 "));
+    assert.match(text, /…and 12 more: 11 sasl_bruteforce firing, 1 relay_probe resolved/);
+  });
+
+  it("keeps each alert's what-to-do, facts and latest log line, within Slack's limits", () => {
+    const wave = Array.from({ length: 50 }, (_, i) =>
+      sampleAlert({
+        fingerprint: `f${i}`,
+        key: { type: "client_ip", value: `198.18.7.${i}` },
+        summary: "s".repeat(400),
+        remediation: `Block 198.18.7.${i} at the firewall. ${"r".repeat(300)}`,
+        facts: { mechanisms: ["PLAIN (5)"], services: ["submission (5)"] },
+        samples: ["an older line", `2026-02-23T11:57:45.000Z mx1 postfix/smtpd[${i}]: the latest line`],
+      }),
+    );
+    const message = formatSlackBatch(wave) as { blocks: Block[] };
+    assert.ok(message.blocks.length <= 50);
+    const sections = message.blocks.filter((b) => b.type === "section");
+    assert.equal(sections.length, 48);
+    let total = 0;
+    for (const [i, section] of sections.entries()) {
+      const text = section.text?.text ?? "";
+      total += text.length;
+      assert.ok(text.length <= 3000);
+      assert.match(text, new RegExp(`What to do: Block 198\\.18\\.7\\.${i} at the firewall`));
+      assert.match(text, /mechanisms: PLAIN \(5\) · services: submission \(5\)/);
+      assert.match(text, new RegExp(`postfix/smtpd\\[${i}\\]: the latest line`));
+      assert.ok(!text.includes("an older line"));
+    }
+    assert.ok(total < 40_000, `${total} characters: over Slack's 40,000`);
   });
 });

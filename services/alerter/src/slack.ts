@@ -1,22 +1,64 @@
 /**
- * Alert → Slack incoming-webhook payload (Block Kit). Pure. Slack's limits are respected here
- * (header 150 chars, section text 3000, at most 10 fields of 2000) so a large alert cannot be
- * rejected by Slack with `invalid_blocks`.
+ * Alert → Slack incoming-webhook payload (Block Kit). Pure.
+ *
+ * Everything an alert quotes from the logs (keys, summaries, users, samples) goes into `plain_text`
+ * objects, which Slack shows as written: a user name holding ``` or `*RESOLVED*` cannot close a
+ * code block or print bold text. `mrkdwn` carries only postwatch's own labels. Slack's limits are
+ * kept (50 blocks, header 150 characters, section text 3,000, 10 fields of 2,000) so that no alert
+ * is refused with `invalid_blocks`.
  */
 import { type Alert, formatWindow } from "../../../shared/src/contracts/alerts.js";
 
-const SEVERITY_ICON: Record<Alert["severity"], string> = {
-  critical: ":red_circle:",
-  warning: ":large_orange_circle:",
-  info: ":large_blue_circle:",
-};
+const SEVERITY_ICON: Record<Alert["severity"], string> = { critical: "🔴", warning: "🟠", info: "🔵" };
+const SEVERITY_ORDER: Record<Alert["severity"], number> = { critical: 0, warning: 1, info: 2 };
+const RESOLVED_ICON = "✅";
 
-/** Slack mrkdwn treats &, < and > as control characters. */
-export function escapeMrkdwn(text: string): string {
+const MAX_BLOCKS = 50;
+const MAX_SECTION = 3000;
+const MAX_FIELD = 2000;
+const MAX_HEADER = 150;
+/** Kept under Slack's 40,000 characters a message, whatever the number of alerts in a digest. */
+const MAX_DIGEST_TEXT = 36_000;
+
+/** Slack reads &, < and > as the start of an entity, a link or a mention, in every text object. */
+export function escapeEntities(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+/** Cut to `max` without leaving half an entity behind. */
+const cut = (escaped: string, max: number) =>
+  escaped.length <= max ? escaped : `${escaped.slice(0, max - 1).replace(/&[a-z]{0,3}$/, "")}…`;
+
+const clipEscaped = (text: string, max: number) => cut(escapeEntities(text), max);
+
+/**
+ * Lines joined within `budget` characters: short lines whole, the longest cut to an equal share
+ * of what the short ones leave, so that a long summary cannot push out the line after it.
+ */
+function fitLines(lines: readonly string[], budget: number): string {
+  const escaped = lines.map(escapeEntities);
+  let room = budget - (lines.length - 1);
+  let cap = room;
+  const lengths = escaped.map((line) => line.length).sort((a, b) => a - b);
+  for (const [i, length] of lengths.entries()) {
+    const share = Math.floor(room / (lengths.length - i));
+    if (length > share) {
+      cap = share;
+      break;
+    }
+    room -= length;
+  }
+  return escaped.map((line) => cut(line, cap)).join("\n");
+}
+
+/** Text shown as written: no formatting, no `:emoji:` codes, no mentions. */
+const plain = (text: string, max = MAX_SECTION) => ({
+  type: "plain_text",
+  text: clipEscaped(text, max),
+  emoji: false,
+});
+/** postwatch's own words in bold; never called with text from a log. */
+const label = (words: string) => ({ type: "mrkdwn", text: `*${words}*` });
 
 export function alertTitle(alert: Alert): string {
   const state = alert.state === "resolved" ? "RESOLVED" : alert.severity.toUpperCase();
@@ -28,98 +70,118 @@ function keyLabel(key: Alert["key"]): string {
   return key.type === "local_uid" ? `uid ${key.value}` : key.value;
 }
 
-function listField(label: string, values: readonly string[]): { type: "mrkdwn"; text: string } | null {
-  if (values.length === 0) return null;
-  return { type: "mrkdwn", text: clip(`*${label}*\n${escapeMrkdwn(values.join(", "))}`, 2000) };
-}
+const iconOf = (alert: Alert) => (alert.state === "resolved" ? RESOLVED_ICON : SEVERITY_ICON[alert.severity]);
 
-function factText(value: string | number | readonly string[]): string {
-  return Array.isArray(value) ? value.join(", ") : String(value);
+const factText = (value: Alert["facts"][string]) => (Array.isArray(value) ? value.join(", ") : String(value));
+
+/** Label and value side by side, as Slack lays out a section's fields in two columns. */
+function fieldSections(pairs: readonly (readonly [string, string])[]): Record<string, unknown>[] {
+  const sections: Record<string, unknown>[] = [];
+  for (let i = 0; i < pairs.length; i += 5) {
+    const fields = pairs.slice(i, i + 5).flatMap(([name, value]) => [label(name), plain(value, MAX_FIELD)]);
+    sections.push({ type: "section", fields });
+  }
+  return sections;
 }
 
 export function formatSlackMessage(alert: Alert): Record<string, unknown> {
-  const icon = alert.state === "resolved" ? ":white_check_mark:" : SEVERITY_ICON[alert.severity];
   const title = alertTitle(alert);
-  const fields = [
-    {
-      type: "mrkdwn",
-      text: `*Count*\n${alert.count} (threshold ${alert.threshold} in ${formatWindow(alert.windowSeconds)})`,
-    },
-    { type: "mrkdwn", text: `*Since*\n${alert.startsAt}${alert.endsAt ? `\n*Until*\n${alert.endsAt}` : ""}` },
-    listField("Mail servers", alert.hosts),
-    listField("Client IPs", alert.related.clientIps),
-    listField("SASL users", alert.related.saslUsers),
-  ].filter((f) => f !== null);
-  const facts = Object.entries(alert.facts)
-    .map(([name, value]) => `• *${escapeMrkdwn(name)}*: ${escapeMrkdwn(factText(value))}`)
-    .join("\n");
-  const blocks: Record<string, unknown>[] = [
-    {
-      type: "header",
-      text: { type: "plain_text", text: clip(`${alert.state === "resolved" ? "✅" : "🚨"} ${title}`, 150) },
-    },
-    { type: "section", text: { type: "mrkdwn", text: clip(`${icon} ${escapeMrkdwn(alert.summary)}`, 3000) } },
-    { type: "section", fields: fields.slice(0, 10) },
+  const window = `${alert.count} (threshold ${alert.threshold} in ${formatWindow(alert.windowSeconds)})`;
+  const when = alert.endsAt ? `${alert.startsAt}\nuntil ${alert.endsAt}` : alert.startsAt;
+  const listed = [
+    ["Mail servers", alert.hosts],
+    ["Client IPs", alert.related.clientIps],
+    ["SASL users", alert.related.saslUsers],
+  ] as const;
+  const overview: [string, string][] = [
+    ["Count", window],
+    ["Since", when],
+    ...listed
+      .filter(([, values]) => values.length > 0)
+      .map(([name, values]): [string, string] => [name, values.join(", ")]),
   ];
-  if (facts) blocks.push({ type: "section", text: { type: "mrkdwn", text: clip(facts, 3000) } });
+  const facts = Object.entries(alert.facts).map(([name, value]): [string, string] => [name, factText(value)]);
+  const blocks: Record<string, unknown>[] = [
+    { type: "header", text: plain(`${alert.state === "resolved" ? "✅" : "🚨"} ${title}`, MAX_HEADER) },
+    { type: "section", text: plain(`${iconOf(alert)} ${alert.summary}`) },
+    ...fieldSections(overview),
+    ...fieldSections(facts),
+  ];
   if (alert.state === "firing" && alert.remediation) {
-    blocks.push({
-      type: "section",
-      text: { type: "mrkdwn", text: clip(`*What to do*\n${escapeMrkdwn(alert.remediation)}`, 3000) },
-    });
+    blocks.push(
+      { type: "section", text: label("What to do") },
+      { type: "section", text: plain(alert.remediation) },
+    );
   }
   if (alert.samples.length > 0) {
-    const samples = alert.samples.map((s) => escapeMrkdwn(s)).join("\n");
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: clip(`\`\`\`${samples}\`\`\``, 3000) } });
+    blocks.push(
+      { type: "section", text: label("Log lines") },
+      { type: "section", text: plain(alert.samples.join("\n")) },
+    );
   }
-  blocks.push({
-    type: "context",
-    elements: [{ type: "mrkdwn", text: `postwatch · fingerprint \`${alert.fingerprint}\`` }],
-  });
-  // `text` is the notification and screen-reader fallback; Slack parses it as mrkdwn too, so a
+  blocks.push({ type: "context", elements: [plain(`postwatch · fingerprint ${alert.fingerprint}`)] });
+  // `text` is the notification and screen-reader fallback; Slack reads it as mrkdwn, so a
   // log-derived `<!channel>` in a summary must not become a mention.
-  return { text: escapeMrkdwn(`${title}: ${alert.summary}`), blocks };
+  return {
+    text: clipEscaped(`${title}: ${alert.summary}`, MAX_SECTION),
+    blocks: blocks.slice(0, MAX_BLOCKS),
+  };
 }
 
-/** Slack allows 50 blocks a message; a grouped message lists this many alerts in full lines. */
-const MAX_LISTED = 40;
+/** A digest lists this many alerts, one section each, between its header and the overflow line. */
+const MAX_LISTED = MAX_BLOCKS - 2;
+
+/** Most urgent first, so that what overflows is what matters least. */
+const byUrgency = (a: Alert, b: Alert) =>
+  Number(a.state === "resolved") - Number(b.state === "resolved") ||
+  SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];
+
+const countByRule = (alerts: readonly Alert[]) => {
+  const counts = new Map<string, number>();
+  for (const alert of alerts) {
+    const group = `${alert.rule} ${alert.state}`;
+    counts.set(group, (counts.get(group) ?? 0) + 1);
+  }
+  return [...counts].map(([group, n]) => `${n} ${group}`).join(", ");
+};
 
 /**
- * One message for a batch: a single alert as formatSlackMessage renders it, several as a digest
- * (one line each, grouped by rule and state) so a wave of alerts stays one notification.
+ * One alert of a digest: the key, the summary, what to do, its facts and its latest log line, in
+ * `budget` characters.
+ */
+function digestEntry(alert: Alert, budget: number): Record<string, unknown> {
+  const lines = [`${iconOf(alert)} ${alert.rule} · ${keyLabel(alert.key)} (${alert.state})`, alert.summary];
+  if (alert.state === "firing" && alert.remediation) lines.push(`What to do: ${alert.remediation}`);
+  const facts = Object.entries(alert.facts).map(([name, value]) => `${name}: ${factText(value)}`);
+  if (facts.length > 0) lines.push(facts.join(" · "));
+  const sample = alert.samples.at(-1);
+  if (sample) lines.push(`› ${sample}`);
+  return { type: "plain_text", text: fitLines(lines, budget), emoji: false };
+}
+
+/**
+ * One message for a batch: a single alert as formatSlackMessage renders it; several as a digest
+ * that keeps, for each alert, what to do, its facts and a log line, so an attack wave is one
+ * notification that still tells the whole story. Alerts beyond Slack's 50 blocks are counted.
  */
 export function formatSlackBatch(alerts: readonly Alert[]): Record<string, unknown> {
   const [only] = alerts;
   if (alerts.length === 1 && only) return formatSlackMessage(only);
+  const sorted = [...alerts].sort(byUrgency);
+  const listed = sorted.slice(0, MAX_LISTED);
+  const rest = sorted.slice(MAX_LISTED);
   const critical = alerts.some((a) => a.state === "firing" && a.severity === "critical");
-  const byRule = new Map<string, Alert[]>();
-  for (const alert of alerts) {
-    const group = `${alert.rule} ${alert.state}`;
-    byRule.set(group, [...(byRule.get(group) ?? []), alert]);
-  }
-  const counts = [...byRule].map(([group, members]) => `${members.length} ${group}`).join(", ");
-  const title = `${alerts.length} postwatch alerts: ${counts}`;
-  const lines = alerts.slice(0, MAX_LISTED).map((alert) => {
-    const icon = alert.state === "resolved" ? ":white_check_mark:" : SEVERITY_ICON[alert.severity];
-    return clip(
-      `${icon} *${alert.rule}* \`${escapeMrkdwn(keyLabel(alert.key))}\` ${escapeMrkdwn(alert.summary)}`,
-      2900,
-    );
-  });
+  const title = `${alerts.length} postwatch alerts: ${countByRule(alerts)}`;
+  const budget = Math.min(MAX_SECTION, Math.floor(MAX_DIGEST_TEXT / listed.length));
   const blocks: Record<string, unknown>[] = [
-    { type: "header", text: { type: "plain_text", text: clip(`${critical ? "🚨" : "🔔"} ${title}`, 150) } },
-    ...lines.map((text) => ({ type: "section", text: { type: "mrkdwn", text } })),
+    { type: "header", text: plain(`${critical ? "🚨" : "🔔"} ${title}`, MAX_HEADER) },
+    ...listed.map((alert) => ({ type: "section", text: digestEntry(alert, budget) })),
   ];
-  if (alerts.length > MAX_LISTED) {
+  if (rest.length > 0) {
     blocks.push({
       type: "context",
-      elements: [
-        {
-          type: "mrkdwn",
-          text: `…and ${alerts.length - MAX_LISTED} more: see the webhook or \`postwatch_detector_alerts_total\``,
-        },
-      ],
+      elements: [plain(`…and ${rest.length} more: ${countByRule(rest)}`)],
     });
   }
-  return { text: escapeMrkdwn(title), blocks };
+  return { text: clipEscaped(title, MAX_SECTION), blocks };
 }

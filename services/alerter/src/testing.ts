@@ -1,5 +1,6 @@
 /** Test-only: a valid alert with overridable fields. */
 import type { Alert } from "../../../shared/src/contracts/alerts.js";
+import { type DeliveryLog, deliveryKey } from "./delivery-log.js";
 
 export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
   return {
@@ -22,5 +23,17 @@ export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
       "2026-02-23T11:57:45.000Z mx1 postfix/smtpd[32451]: sasl_auth_failed PLAIN from unknown[176.103.49.30]",
     ],
     ...overrides,
+  };
+}
+
+/** Test-only: the delivery log's contract kept in memory (delivery-log.ts keeps it in JetStream KV). */
+export function memoryDeliveryLog(): DeliveryLog & { keys: Set<string> } {
+  const keys = new Set<string>();
+  return {
+    keys,
+    has: async (destination, notice) => keys.has(deliveryKey(destination, notice)),
+    record: async (destination, notices) => {
+      for (const notice of notices) keys.add(deliveryKey(destination, notice));
+    },
   };
 }

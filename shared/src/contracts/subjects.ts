@@ -18,4 +18,7 @@ export const EVENTS_WILDCARD = `${EVENTS_SUBJECT_PREFIX}.>`;
 export const ALERTS_WILDCARD = `${ALERTS_SUBJECT_PREFIX}.>`;
 
 export const DETECTOR_DURABLE = "postwatch-detector";
-export const ALERTER_DURABLE = "postwatch-alerter";
+/** The alerter reads the alert stream once per destination, each at its own pace. */
+export const alerterDurable = (destination: string): string => `postwatch-alerter-${destination}`;
+/** The one consumer the alerter had before destinations had their own; removed at start. */
+export const LEGACY_ALERTER_DURABLE = "postwatch-alerter";

@@ -38,8 +38,11 @@ function definedOnly(env: Env): Record<string, string> {
   return out;
 }
 
-/** Webhook URLs carry their token, NATS URLs may carry a password: a bad one is named, never echoed. */
-const SECRET_VARIABLE = /URL|PASSWORD|TOKEN|SECRET|CREDS|AUTHORIZATION/;
+/**
+ * Webhook URLs carry their token, NATS URLs may carry a password, the alerter's destinations hold
+ * webhook URLs: a bad one is named, never echoed.
+ */
+const SECRET_VARIABLE = /URL|PASSWORD|TOKEN|SECRET|CREDS|AUTHORIZATION|DESTINATIONS/;
 
 export const isSecretVariable = (name: string): boolean => SECRET_VARIABLE.test(name);
 
@@ -55,7 +58,11 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): z.output
   const problems = result.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? "config");
     const given = isSecretVariable(variable) ? undefined : present[variable];
-    return `${variable}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(given)})`}`;
+    // A value that is a JSON list names the element and field: ALERTER_DESTINATIONS[1].url
+    const within = issue.path
+      .slice(1)
+      .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`));
+    return `${variable}${within.join("")}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(given)})`}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
 }

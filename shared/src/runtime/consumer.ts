@@ -14,7 +14,20 @@ export interface DurableConsumerSpec {
   maxAckPending: number;
   /** How long the server waits for an ack before redelivering. */
   ackWaitMs: number;
+  /** Where a consumer created now starts reading; the whole stream by default. */
+  start?: ConsumerStart;
 }
+
+export type ConsumerStart =
+  | { policy: typeof DeliverPolicy.StartSequence; seq: number }
+  | { policy: typeof DeliverPolicy.StartTime; time: Date };
+
+const startConfig = (start: ConsumerStart | undefined) => {
+  if (start === undefined) return { deliver_policy: DeliverPolicy.All };
+  return start.policy === DeliverPolicy.StartSequence
+    ? { deliver_policy: start.policy, opt_start_seq: start.seq }
+    : { deliver_policy: start.policy, opt_start_time: start.time.toISOString() };
+};
 
 export interface RunningConsumer {
   /** Stops pulling; resolves when the message being handled is finished. */
@@ -29,7 +42,7 @@ export async function ensureDurableConsumer(
   const config = {
     durable_name: spec.durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...startConfig(spec.start),
     max_ack_pending: spec.maxAckPending,
     ack_wait: nanos(spec.ackWaitMs),
     ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
