@@ -1,10 +1,10 @@
 /**
  * `postwatch start` exactly as `npm start` runs it: a child process with no NATS_URL, so it starts
- * its own nats-server; the seed's brute force over TCP reaches the webhook; SIGTERM stops it all,
- * the private nats-server included.
+ * its own nats-server; a second start in the same folder is refused; the seed's brute force over
+ * TCP reaches the webhook; SIGTERM stops it all, the private nats-server included.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,6 +56,22 @@ describe("postwatch start", () => {
     }
     const natsPids = readdirSync(join(dataDir, "ports")).map((f) => Number(/_(\d+)\.ports$/.exec(f)?.[1]));
     assert.equal(natsPids.length, 1, "one private nats-server");
+
+    // A second start in the same folder must not open the same JetStream store.
+    const second = spawnSync(process.execPath, [MAIN, "start"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        POSTWATCH_DATA_DIR: dataDir,
+        SYSLOG_TCP_PORT: "0",
+        SYSLOG_UDP_PORT: "0",
+        METRICS_PORT: "0",
+      },
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`store ${dataDir} is in use by postwatch pid ${child.pid}`));
+    assert.equal(readdirSync(join(dataDir, "ports")).length, 1, "no second nats-server on the store");
 
     await sendTcp(
       syslogPort,

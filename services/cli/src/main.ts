@@ -5,6 +5,7 @@ import { CommanderError } from "commander";
 import { ConfigError, readConfigSources } from "../../../shared/src/runtime/config.js";
 import { NatsServerMissingError } from "../../../shared/src/runtime/embedded-nats.js";
 import { NatsUnavailableError } from "../../../shared/src/runtime/nats.js";
+import { StoreLockedError } from "../../../shared/src/runtime/store-lock.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
 import { buildProgram, type Outcome, UsageError } from "./program.js";
 
@@ -55,6 +56,7 @@ const EXPECTED_ERRORS = [
   RuleConfigError,
   NatsServerMissingError,
   NatsUnavailableError,
+  StoreLockedError,
   UsageError,
 ];
 

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { lockStore } from "./store-lock.js";
 
 export class NatsServerMissingError extends Error {
   override readonly name = "NatsServerMissingError";
@@ -56,6 +57,7 @@ export async function startEmbeddedNats(options: {
 }): Promise<EmbeddedNats> {
   const binary = findNatsServer(options.env);
   if (!binary) throw new NatsServerMissingError();
+  const lock = lockStore(options.storeDir);
   const portsDir = join(options.storeDir, "ports");
   mkdirSync(portsDir, { recursive: true });
   const args = [
@@ -70,11 +72,19 @@ export async function startEmbeddedNats(options: {
     portsDir,
   ];
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  if (child.pid !== undefined) lock.recordNatsPid(child.pid);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      lock.release();
+      resolve(code);
+    }),
+  );
+  // A binary that cannot be spawned emits "error" and never "exit".
+  child.once("error", () => lock.release());
 
   const port = await waitForPortsFile(
     portsDir,
