@@ -128,4 +128,19 @@ describe("receiver: allowed sources and connection limit", () => {
     assert.ok(!hosts().includes("over-limit"), "nothing from the refused connection was read");
     held[1]?.destroy();
   });
+
+  it("frees a TLS connection's slot when it closes", async () => {
+    for (let n = 0; n < 4; n++) assert.equal(await sendTls(tlsPort, LISTED, line(`tls-${n}`)), undefined);
+    await setup.events.waitFor(
+      (m) => m.filter((e) => e.data.host.startsWith("tls-")).length === 4,
+      5000,
+      "four TLS connections in turn under a cap of two",
+    );
+    await waitForMetrics(
+      metricsPort(),
+      (t) => sample(t, "postwatch_receiver_connections", { transport: "tls" }) === 0,
+      5000,
+      "no TLS connection left open",
+    );
+  });
 });

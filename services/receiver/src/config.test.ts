@@ -9,6 +9,9 @@ describe("receiver config", () => {
     const config = loadReceiverConfig(NATS);
     assert.deepEqual(config.SYSLOG_ALLOWED_SOURCES, []);
     assert.equal(config.SYSLOG_MAX_CONNECTIONS, 1024);
+    assert.equal(config.SYSLOG_MAX_CONNECTIONS_PER_SOURCE, 32);
+    assert.equal(config.SYSLOG_IDLE_TIMEOUT_SECONDS, 3600);
+    assert.equal(config.SYSLOG_FRAME_TIMEOUT_SECONDS, 30);
   });
 
   it("reads the allowed sources as ranges", () => {
@@ -40,6 +43,22 @@ describe("receiver config", () => {
     assert.throws(
       () => loadReceiverConfig({ ...NATS, SYSLOG_MAX_CONNECTIONS: "0" }),
       /SYSLOG_MAX_CONNECTIONS: must be > 0/,
+    );
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_PREFERRED_SOURCES: "mx1" }),
+      /SYSLOG_PREFERRED_SOURCES: "mx1" is not an IP address/,
+    );
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_IDLE_TIMEOUT_SECONDS: "-1" }),
+      /SYSLOG_IDLE_TIMEOUT_SECONDS: must be 0 \(never\) or more/,
+    );
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_FRAME_TIMEOUT_SECONDS: "soon" }),
+      /SYSLOG_FRAME_TIMEOUT_SECONDS: must be a number of seconds/,
+    );
+    assert.throws(
+      () => loadReceiverConfig({ ...NATS, SYSLOG_MAX_CONNECTIONS_PER_SOURCE: "0" }),
+      /SYSLOG_MAX_CONNECTIONS_PER_SOURCE: must be > 0/,
     );
   });
 });

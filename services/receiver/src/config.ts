@@ -18,11 +18,7 @@ export const receiverConfigSchema = z
     /** When set, TLS clients must present a certificate signed by this CA. */
     SYSLOG_TLS_CA_FILE: z.string().optional(),
     /** How often the certificate files are checked for renewal (cert-manager, ACME); 0: never. */
-    SYSLOG_TLS_RELOAD_SECONDS: z.coerce
-      .number({ error: "must be a number of seconds" })
-      .int("must be a whole number")
-      .min(0, "must be 0 (never) or more")
-      .default(60),
+    SYSLOG_TLS_RELOAD_SECONDS: seconds(60, "never"),
     /** When set, a client certificate must also name one of these hosts (`*.domain` allowed). */
     SYSLOG_TLS_PERMITTED_PEERS: z
       .string()
@@ -34,8 +30,22 @@ export const receiverConfigSchema = z
       .string()
       .default("")
       .transform((text, context) => parsedOr(parseSourceRanges, text, context)),
-    /** Open TCP and TLS connections per listener; beyond it, new ones are refused (counted). */
+    /** Open TCP and TLS connections per listener; at the cap, see admission.ts for who gets one. */
     SYSLOG_MAX_CONNECTIONS: env.positiveInt(1024),
+    /** Open connections one address may hold per listener (more behind NAT: raise it there). */
+    SYSLOG_MAX_CONNECTIONS_PER_SOURCE: env.positiveInt(32),
+    /** Mail servers served first when connections run short; they also never count as strangers. */
+    SYSLOG_PREFERRED_SOURCES: z
+      .string()
+      .default("")
+      .transform((text, context) => parsedOr(parseSourceRanges, text, context)),
+    /**
+     * A connection that sends nothing for this long is closed; 0: never. rsyslog reconnects before
+     * its next line, so a long quiet spell costs nothing; a stranger holding a slot does.
+     */
+    SYSLOG_IDLE_TIMEOUT_SECONDS: seconds(3600, "never"),
+    /** A frame must be complete this long after its first byte (slow-loris senders); 0: no limit. */
+    SYSLOG_FRAME_TIMEOUT_SECONDS: seconds(30, "no limit"),
     /** UDP socket receive buffer (SO_RCVBUF), for bursts; capped by the kernel's net.core.rmem_max. */
     SYSLOG_UDP_RECEIVE_BUFFER_BYTES: z.coerce
       .number({ error: "must be a number of bytes" })
@@ -73,6 +83,15 @@ export const receiverConfigSchema = z
       });
     }
   });
+
+/** A whole number of seconds, where 0 means `zero` (never, no limit). */
+function seconds(fallback: number, zero: string) {
+  return z.coerce
+    .number({ error: "must be a number of seconds" })
+    .int("must be a whole number")
+    .min(0, `must be 0 (${zero}) or more`)
+    .default(fallback);
+}
 
 /** A list setting read by `parse`, its error reported against the variable. */
 function parsedOr<T>(parse: (text: string) => T[], text: string, context: z.RefinementCtx): T[] {

@@ -1,18 +1,14 @@
 /**
- * Syslog transports: UDP (one datagram = one message), TCP and TLS streams (RFC 6587 framing per
- * connection). Transports only move bytes; framing is SyslogFramer's and parsing the caller's.
+ * Syslog over UDP (one datagram = one message), and what every listener shares: the frame handler
+ * and the counted, once-logged refusals. TCP and TLS streams are stream-listener.ts's.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import type { Logger } from "../../../shared/src/runtime/log.js";
-import { SyslogFramer } from "../../../shared/src/syslog/framing.js";
 import type { ReceiverMetrics, Transport } from "./metrics.js";
-import { certificateNames, peerPermitted } from "./peer-names.js";
-import { readTlsCredentials, type TlsFiles, watchTlsCredentials } from "./tls-credentials.js";
 import { readKernelUdpDrops } from "./udp-drops.js";
 
-export type FrameHandler = (frame: string, peerAddress: string, transport: Transport) => void;
+/** Returns whether the frame became a Postfix event (its sender then counts as a known source). */
+export type FrameHandler = (frame: string, peerAddress: string, transport: Transport) => boolean;
 
 export interface Backpressure {
   readonly saturated: boolean;
@@ -26,13 +22,14 @@ export interface Listener {
 }
 
 /** Who may send, from SYSLOG_ALLOWED_SOURCES (sources.ts). */
-type SourcePredicate = (address: string) => boolean;
+export type SourcePredicate = (address: string) => boolean;
 
 /**
- * Counts each refusal and logs the first of each reason with the peer, so that an admin whose
- * server's lines never arrive finds why in the log; the counter keeps the tally after that.
+ * Counts each refusal or forced close and logs the first of each reason with the peer, so that an
+ * admin whose server's lines never arrive finds why in the log; the counter keeps the tally after
+ * that, so that a scan or a flood cannot flood the log.
  */
-function refusals(logger: Logger, transport: Transport, count: (reason: RefusalReason) => void) {
+export function refusals(logger: Logger, transport: Transport, count: (reason: RefusalReason) => void) {
   const logged = new Set<RefusalReason>();
   return (reason: RefusalReason, peer: string | undefined, detail: Record<string, unknown> = {}) => {
     count(reason);
@@ -40,18 +37,25 @@ function refusals(logger: Logger, transport: Transport, count: (reason: RefusalR
     logged.add(reason);
     logger.warn(
       { transport, peer, reason, ...detail },
-      `syslog sender refused: ${REFUSAL_CAUSE[reason]} (the first one is logged; all are counted)`,
+      `syslog ${REFUSAL_CAUSE[reason]} (the first one is logged; all are counted)`,
     );
   };
 }
 
 const REFUSAL_CAUSE = {
-  source_not_allowed: "address not in SYSLOG_ALLOWED_SOURCES",
-  max_connections: "SYSLOG_MAX_CONNECTIONS reached",
-  peer_not_permitted: "certificate names no host in SYSLOG_TLS_PERMITTED_PEERS",
+  source_not_allowed: "sender refused: address not in SYSLOG_ALLOWED_SOURCES",
+  max_connections:
+    "sender refused: SYSLOG_MAX_CONNECTIONS reached, and no idle connection of a lesser sender to close",
+  max_connections_per_source:
+    "sender refused: it already holds SYSLOG_MAX_CONNECTIONS_PER_SOURCE connections",
+  peer_not_permitted: "sender refused: certificate names no host in SYSLOG_TLS_PERMITTED_PEERS",
+  idle_timeout: "connection closed: nothing received for SYSLOG_IDLE_TIMEOUT_SECONDS",
+  frame_timeout: "connection closed: a frame still unfinished after SYSLOG_FRAME_TIMEOUT_SECONDS",
+  evicted: "connection closed: its slot went to a preferred or known sender (SYSLOG_MAX_CONNECTIONS reached)",
+  handshake_failed: "connection closed: the TLS handshake failed or timed out",
 } as const;
 
-type RefusalReason = keyof typeof REFUSAL_CAUSE;
+export type RefusalReason = keyof typeof REFUSAL_CAUSE;
 
 export async function listenUdp(options: {
   host: string;
@@ -84,6 +88,7 @@ export async function listenUdp(options: {
       oversize.inc();
       return;
     }
+    // A UDP source address proves nothing, so a datagram never makes its sender a known source.
     options.onFrame(datagram.toString("utf8"), peer.address, "udp");
   });
   socket.on("error", (error) => options.logger.error({ error: error.message }, "UDP syslog socket error"));
@@ -106,168 +111,4 @@ export async function listenUdp(options: {
   }
   options.metrics.watchUdpKernelDrops(() => readKernelUdpDrops(port));
   return { transport: "udp", port, close: () => new Promise((resolve) => socket.close(() => resolve())) };
-}
-
-export interface StreamListenerOptions {
-  host: string;
-  port: number;
-  maxMessageBytes: number;
-  allows: SourcePredicate;
-  maxConnections: number;
-  onFrame: FrameHandler;
-  backpressure: Backpressure;
-  metrics: ReceiverMetrics;
-  logger: Logger;
-  tls?: TlsFiles & {
-    /** How often the files are checked for renewal; 0: never. */
-    reloadSeconds: number;
-    /** Lower-case names or `*.domain` patterns (peer-names.ts); empty: any certificate the CA signed. */
-    permittedPeers: readonly string[];
-  };
-}
-
-export async function listenStream(options: StreamListenerOptions): Promise<Listener> {
-  const transport: Transport = options.tls ? "tls" : "tcp";
-  const sockets = new Set<Socket>();
-  const serve = (socket: Socket) => serveStream(socket, transport, options, sockets);
-  const refuse = refusals(options.logger, transport, (reason) =>
-    options.metrics.connectionsRefused.labels(transport, reason).inc(),
-  );
-  // TLS runs over sockets this server accepted (handed to tls.Server as its docs allow), so the
-  // source check and the connection cap come before any handshake work.
-  const secure = options.tls ? tlsLayer(options.tls, serve, refuse, options) : undefined;
-  const server: Server = createServer((socket) => {
-    if (!options.allows(socket.remoteAddress ?? "")) {
-      refuse("source_not_allowed", socket.remoteAddress);
-      socket.destroy();
-    } else if (secure) secure.server.emit("connection", socket);
-    else serve(socket);
-  });
-  server.maxConnections = options.maxConnections;
-  server.on("drop", (peer) => refuse("max_connections", peer?.remoteAddress));
-  await new Promise<void>((resolve, reject) => {
-    // A port that cannot be bound must not leave the certificate watcher running.
-    const failed = (error: Error) => {
-      secure?.stop();
-      reject(error);
-    };
-    server.once("error", failed);
-    server.listen(options.port, options.host, () => {
-      server.off("error", failed);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  options.logger.info({ host: options.host, port }, `listening for syslog over ${transport.toUpperCase()}`);
-  return {
-    transport,
-    port,
-    close: () =>
-      new Promise((resolve) => {
-        secure?.stop();
-        server.close(() => resolve());
-        // rsyslog keeps its connection open forever; end it so close() completes.
-        for (const socket of sockets) socket.end();
-      }),
-  };
-}
-
-function tlsLayer(
-  tls: NonNullable<StreamListenerOptions["tls"]>,
-  serve: (socket: Socket) => void,
-  refuse: ReturnType<typeof refusals>,
-  { logger, metrics }: StreamListenerOptions,
-): { server: TlsServer; stop: () => void } {
-  const permitted = tls.permittedPeers.length > 0 ? peerPermitted(tls.permittedPeers) : undefined;
-  const credentials = readTlsCredentials(tls);
-  metrics.tlsCertificateExpiry.set(credentials.notAfterMs / 1000);
-  const server = createTlsServer(
-    { ...credentials.context, ...(tls.caFile ? { requestCert: true, rejectUnauthorized: true } : {}) },
-    (socket: TLSSocket) => {
-      const names = permitted ? certificateNames(socket.getPeerCertificate()) : [];
-      if (permitted && !permitted(names)) {
-        refuse("peer_not_permitted", socket.remoteAddress, { certificateNames: names });
-        socket.destroy();
-        return;
-      }
-      serve(socket);
-    },
-  );
-  server.on("tlsClientError", (error: Error, socket: Socket) =>
-    logger.warn(
-      { peer: socket.remoteAddress, error: error.message },
-      "TLS syslog client failed the handshake",
-    ),
-  );
-  const stop =
-    tls.reloadSeconds > 0
-      ? watchTlsCredentials(
-          tls,
-          tls.reloadSeconds * 1000,
-          (renewed) => {
-            // New handshakes use it; connections already open keep theirs.
-            server.setSecureContext(renewed.context);
-            metrics.tlsCertificateExpiry.set(renewed.notAfterMs / 1000);
-            metrics.tlsReloads.labels("ok").inc();
-            logger.info(
-              { subject: renewed.subject, notAfter: new Date(renewed.notAfterMs).toISOString() },
-              "TLS certificate files changed: loaded for new connections",
-            );
-          },
-          (error) => {
-            metrics.tlsReloads.labels("failed").inc();
-            logger.error(
-              { error: error.message },
-              "TLS certificate files changed but cannot be used: keeping the old ones",
-            );
-          },
-        )
-      : () => undefined;
-  return { server, stop };
-}
-
-function serveStream(
-  socket: Socket,
-  transport: Transport,
-  options: StreamListenerOptions,
-  sockets: Set<Socket>,
-): void {
-  const { metrics, onFrame, backpressure } = options;
-  const framer = new SyslogFramer({ maxFrameBytes: options.maxMessageBytes });
-  const peer = socket.remoteAddress ?? "unknown";
-  const frames = metrics.framesReceived.labels(transport);
-  const bytes = metrics.bytesReceived.labels(transport);
-  const deliver = (result: ReturnType<SyslogFramer["push"]>) => {
-    for (const error of result.errors) metrics.framingErrors.labels(transport, error).inc();
-    for (const frame of result.frames) {
-      frames.inc();
-      onFrame(frame.toString("utf8"), peer, transport);
-    }
-  };
-  sockets.add(socket);
-  metrics.tcpConnections.labels(transport).inc();
-  let stopListening: (() => void) | undefined;
-  socket.on("data", (chunk: Buffer) => {
-    bytes.inc(chunk.length);
-    deliver(framer.push(chunk));
-    if (backpressure.saturated && !socket.isPaused()) {
-      socket.pause();
-      stopListening = backpressure.onRoom(() => {
-        stopListening?.();
-        stopListening = undefined;
-        socket.resume();
-      });
-    }
-  });
-  socket.on("end", () => deliver(framer.end()));
-  socket.on("error", (error) =>
-    options.logger.debug({ peer, error: error.message }, "syslog connection error"),
-  );
-  socket.on("close", () => {
-    // An abrupt close (no FIN) skips "end": whatever was buffered is lost, so count it.
-    if (framer.pendingBytes > 0) metrics.framingErrors.labels(transport, "truncated_frame").inc();
-    stopListening?.();
-    sockets.delete(socket);
-    metrics.tcpConnections.labels(transport).dec();
-  });
 }

@@ -72,8 +72,19 @@ export function createReceiverMetrics(registry: Registry) {
     }),
     connectionsRefused: new Counter({
       name: "postwatch_receiver_connections_refused_total",
-      help: "Syslog stream connections closed on arrival, by reason: source_not_allowed, max_connections, peer_not_permitted (TLS).",
+      help: "Syslog stream connections closed on arrival, by reason: source_not_allowed, max_connections, max_connections_per_source, peer_not_permitted (TLS).",
       labelNames: ["transport", "reason"],
+      registers,
+    }),
+    connectionsClosed: new Counter({
+      name: "postwatch_receiver_connections_closed_total",
+      help: "Syslog stream connections the receiver closed, by reason: idle_timeout, frame_timeout (a frame left unfinished), evicted (its slot given to a preferred or known sender).",
+      labelNames: ["transport", "reason"],
+      registers,
+    }),
+    knownSources: new Gauge({
+      name: "postwatch_receiver_known_sources",
+      help: "Addresses that have sent Postfix lines over TCP or TLS, preferred when connections run short.",
       registers,
     }),
     tlsCertificateExpiry: new Gauge({

@@ -9,11 +9,16 @@ import type { ReadinessCheck } from "../../../shared/src/runtime/http.js";
 import { PipelinedPublisher } from "../../../shared/src/runtime/jetstream-publish.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
+import { KnownSources } from "./admission.js";
 import type { ReceiverConfig } from "./config.js";
-import { type Listener, listenStream, listenUdp } from "./listeners.js";
-import { createReceiverMetrics } from "./metrics.js";
+import { type Listener, listenUdp } from "./listeners.js";
+import { createReceiverMetrics, type ReceiverMetrics } from "./metrics.js";
 import { EventPublisher } from "./publisher.js";
-import { openToEveryone, sourceFilter } from "./sources.js";
+import { openToEveryone, type SourceRange, sourceFilter } from "./sources.js";
+import { listenStream, type Senders } from "./stream-listener.js";
+
+/** Known sources kept (first come); a flood of addresses beyond it stays unknown. */
+const MAX_KNOWN_SOURCES = 4096;
 
 export interface Receiver {
   readonly listeners: readonly Listener[];
@@ -58,8 +63,11 @@ export async function createReceiver({
     const context: LineContext = { referenceTime: now(), zoneOffset, fallbackHost: peerAddress };
     const outcome = lineToEvent(frame, context);
     outcomes[outcome.type].inc();
-    if (outcome.type === "event") publisher.offer(outcome.event);
-    else if (outcome.type === "bad_header" && !loggedBadHeader) {
+    if (outcome.type === "event") {
+      publisher.offer(outcome.event);
+      return true;
+    }
+    if (outcome.type === "bad_header" && !loggedBadHeader) {
       // Once per process: a misconfigured sender would otherwise flood the log; the counter keeps the tally.
       loggedBadHeader = true;
       logger.warn(
@@ -67,6 +75,7 @@ export async function createReceiver({
         'syslog message without a readable header (counted in postwatch_receiver_lines_total{outcome="bad_header"})',
       );
     }
+    return false;
   };
 
   const common = {
@@ -86,23 +95,23 @@ export async function createReceiver({
         receiveBufferBytes: config.SYSLOG_UDP_RECEIVE_BUFFER_BYTES,
       }),
     );
-  if (config.SYSLOG_TCP_PORT !== 0) {
-    starting.push(
-      listenStream({
-        ...common,
-        port: config.SYSLOG_TCP_PORT,
-        maxConnections: config.SYSLOG_MAX_CONNECTIONS,
-        backpressure: publisher,
-      }),
-    );
-  }
+  const stream = {
+    ...common,
+    limits: {
+      maxConnections: config.SYSLOG_MAX_CONNECTIONS,
+      maxPerSource: config.SYSLOG_MAX_CONNECTIONS_PER_SOURCE,
+    },
+    idleTimeoutMs: config.SYSLOG_IDLE_TIMEOUT_SECONDS * 1000,
+    frameTimeoutMs: config.SYSLOG_FRAME_TIMEOUT_SECONDS * 1000,
+    senders: senders(config.SYSLOG_PREFERRED_SOURCES, metrics),
+    backpressure: publisher,
+  };
+  if (config.SYSLOG_TCP_PORT !== 0) starting.push(listenStream({ ...stream, port: config.SYSLOG_TCP_PORT }));
   if (config.SYSLOG_TLS_PORT !== 0 && config.SYSLOG_TLS_CERT_FILE && config.SYSLOG_TLS_KEY_FILE) {
     starting.push(
       listenStream({
-        ...common,
+        ...stream,
         port: config.SYSLOG_TLS_PORT,
-        maxConnections: config.SYSLOG_MAX_CONNECTIONS,
-        backpressure: publisher,
         tls: {
           certFile: config.SYSLOG_TLS_CERT_FILE,
           keyFile: config.SYSLOG_TLS_KEY_FILE,
@@ -152,6 +161,18 @@ export async function createReceiver({
         publisher.abandon();
       }
       jetstream.close();
+    },
+  };
+}
+
+/** Preferred by configuration, known by what they sent: shared by the TCP and TLS listeners. */
+function senders(preferredRanges: readonly SourceRange[], metrics: ReceiverMetrics): Senders {
+  const preferred = preferredRanges.length > 0 ? sourceFilter(preferredRanges) : () => false;
+  const known = new KnownSources(MAX_KNOWN_SOURCES);
+  return {
+    standingOf: (source) => (preferred(source) ? "preferred" : known.has(source) ? "known" : "unknown"),
+    sentPostfix(source) {
+      if (known.learn(source)) metrics.knownSources.set(known.size);
     },
   };
 }

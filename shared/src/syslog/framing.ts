@@ -49,6 +49,11 @@ export class SyslogFramer {
     return result;
   }
 
+  /** Whether a frame has begun and not ended (discarded ones included): slow senders are timed by it. */
+  get inFrame(): boolean {
+    return this.state.mode !== "start" || this.buffered.length > 0;
+  }
+
   /** Bytes held for an incomplete frame; a closing connection reports them as a truncated frame. */
   get pendingBytes(): number {
     return this.buffered.length;
