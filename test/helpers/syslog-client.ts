@@ -1,6 +1,6 @@
 /** Sends syslog lines to a receiver the way rsyslog does: UDP datagrams, or TCP with LF or octet-counted framing. */
 import { createSocket } from "node:dgram";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 
 /** `from`: the loopback address to send from (any of 127.0.0.0/8), for source allowlist tests. */
 export async function sendTcp(
@@ -16,6 +16,25 @@ export async function sendTcp(
     const socket = connect({ port, host: "127.0.0.1", localAddress: from }, () => socket.end(payload));
     socket.on("error", reject);
     socket.on("close", () => resolve());
+  });
+}
+
+/**
+ * Writes `wire` as it is (framing errors included) on one connection. Ends it and resolves once it
+ * closes; with `keepOpen`, resolves with the open socket once the bytes are written.
+ */
+export function sendRaw(
+  port: number,
+  wire: string,
+  options: { keepOpen?: boolean } = {},
+): Promise<Socket | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1" }, () => {
+      if (options.keepOpen) socket.write(wire, () => resolve(socket));
+      else socket.end(wire);
+    });
+    socket.on("error", reject);
+    socket.on("close", () => resolve(undefined));
   });
 }
 

@@ -51,6 +51,8 @@ interface Connection {
   lastActivityMs: number;
   /** When the unfinished frame began; undefined between frames. */
   frameStartedMs: number | undefined;
+  /** Reads what the framer still holds, as at the end of the stream (serveStream sets it). */
+  flush?: () => void;
 }
 
 type Close = (connection: Connection, reason: "idle_timeout" | "frame_timeout" | "evicted") => void;
@@ -70,6 +72,8 @@ export async function listenStream(options: StreamListenerOptions): Promise<List
   });
   const close: Close = (connection, reason) => {
     refuse(reason, connection.source);
+    // An overdue frame may be a count that lied long, with whole frames held behind it.
+    if (reason === "frame_timeout") connection.flush?.();
     connection.socket.destroy();
   };
   const serve = (socket: Socket) => {
@@ -258,6 +262,7 @@ function serveStream(
     }
   };
   connection.socket = socket;
+  connection.flush = () => deliver(framer.end());
   let stopListening: (() => void) | undefined;
   socket.on("data", (chunk: Buffer) => {
     const now = Date.now();

@@ -70,12 +70,66 @@ describe("SyslogFramer", () => {
     assert.deepEqual(f.end(), { frames: [], errors: ["truncated_frame"] });
   });
 
+  describe("a lying octet count costs its own frame only", () => {
+    const line = (n: number) =>
+      `<22>Nov  3 14:03:01 mx1 postfix/smtpd[${n}]: connect from unknown[203.0.113.7]`;
+    const frame = (n: number, lie = 0) => `${Buffer.byteLength(line(n)) + lie} ${line(n)}`;
+
+    it("too short: drops that frame and reads on from the next", () => {
+      const r = framer().push(Buffer.from(frame(1) + frame(2, -20) + frame(3) + frame(4)));
+      assert.deepEqual(text(r.frames), [line(1), line(3), line(4)]);
+      assert.deepEqual(r.errors, ["bad_octet_count"]);
+    });
+
+    it("too long: drops that frame and reads the frames it swallowed", () => {
+      const r = framer().push(Buffer.from(frame(1, 30) + frame(2) + frame(3) + frame(4)));
+      assert.deepEqual(text(r.frames), [line(2), line(3), line(4)]);
+      assert.deepEqual(r.errors, ["bad_octet_count"]);
+    });
+
+    it("too long at the end of a burst: the frames held behind it are read when the stream ends", () => {
+      const f = framer();
+      const held = f.push(Buffer.from(frame(1, 500) + frame(2) + frame(3)));
+      assert.deepEqual(held.frames, []);
+      const r = f.end();
+      assert.deepEqual(text(r.frames), [line(2), line(3)]);
+      assert.deepEqual(r.errors, ["truncated_frame"]);
+    });
+
+    it("the same, in reads of 13 bytes", () => {
+      const f = framer();
+      const wire = Buffer.from(frame(1) + frame(2, -20) + frame(3) + frame(4, 30) + frame(5) + frame(6));
+      const chunks = Array.from({ length: Math.ceil(wire.length / 13) }, (_, i) =>
+        wire.subarray(i * 13, i * 13 + 13),
+      );
+      const results = chunks.map((chunk) => f.push(chunk));
+      assert.deepEqual(text(results.flatMap((r) => r.frames)), [line(1), line(3), line(5), line(6)]);
+      assert.deepEqual(
+        results.flatMap((r) => r.errors),
+        ["bad_octet_count", "bad_octet_count"],
+      );
+    });
+
+    it("never splits an honest frame on text that looks like a frame start (an SMTP client's words)", () => {
+      const forged = `<22>Nov  3 14:03:01 mx1 postfix/smtpd[9]: warning: 12 <22>fake 34 <22>more`;
+      const r = framer().push(Buffer.from(`${frame(1)}${Buffer.byteLength(forged)} ${forged}${frame(2)}`));
+      assert.deepEqual(text(r.frames), [line(1), forged, line(2)]);
+      assert.deepEqual(r.errors, []);
+    });
+
+    it("in an octet-counted stream, a header without its space skips to the next frame, not to the next LF", () => {
+      const r = framer().push(Buffer.from(`${frame(1)}12x${line(2)}${frame(3)}`));
+      assert.deepEqual(text(r.frames), [line(1), line(3)]);
+      assert.deepEqual(r.errors, ["bad_octet_count"]);
+    });
+  });
+
   it("never spins on arbitrary bytes", () => {
     const f = framer(64);
     for (let i = 0; i < 200; i++) {
       const chunk = Buffer.from(Array.from({ length: 97 }, (_, j) => (i * 31 + j * 7) % 256));
-      f.push(chunk);
-      assert.ok(f.pendingBytes <= 64 + 10);
+      f.push(Buffer.concat([Buffer.from(i % 3 === 0 ? "40 <" : ""), chunk]));
+      assert.ok(f.pendingBytes <= 64 + 12);
     }
   });
 });
