@@ -48,4 +48,11 @@ describe("detector config", () => {
       weak_tls: { enabled: false },
     });
   });
+  it("reads the metrics hosts as a list", () => {
+    const config = loadDetectorConfig({
+      NATS_URL: "nats://127.0.0.1:4222",
+      DETECTOR_METRICS_HOSTS: "mx1.example.org, mx2",
+    });
+    assert.deepEqual(config.DETECTOR_METRICS_HOSTS, ["mx1.example.org", "mx2"]);
+  });
 });

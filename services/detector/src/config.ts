@@ -49,6 +49,15 @@ export const detectorConfigSchema = z
     CORRELATOR_MAX_MESSAGE_AGE_SECONDS: env.positiveInt(5 * 86_400),
     /** Detector replicas sharing the rule keys; every replica must be given the same count. */
     DETECTOR_REPLICAS: env.positiveInt(1),
+    /**
+     * The mail servers' host names (as in their syslog lines): always a `host` label of their own in
+     * Postfix's metrics, however many spoofed names arrive before them.
+     */
+    DETECTOR_METRICS_HOSTS: z
+      .string()
+      .default("")
+      .transform((text) => text.split(/[\s,]+/).filter((name) => name !== ""))
+      .refine((names) => names.length <= 1000, "at most 1,000 host names"),
     DETECTOR_REPLICA_INDEX: replicaIndex,
     HOSTNAME: z.string().optional(),
   })

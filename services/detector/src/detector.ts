@@ -56,7 +56,8 @@ export async function createDetector(deps: {
   );
   const metrics = createDetectorMetrics(registry, () => pipeline.stats());
   // Every replica sees every event; only the first exports Postfix's numbers, so sums stay right.
-  const postfixMetrics = slot.index === 0 ? createPostfixMetrics(registry) : undefined;
+  const postfixMetrics =
+    slot.index === 0 ? createPostfixMetrics(registry, { hosts: config.DETECTOR_METRICS_HOSTS }) : undefined;
   const js = jetstream(connection);
   const warmupSeconds = Math.min(config.DETECTOR_WARMUP_MAX_SECONDS, longestWindowSeconds(rules));
   await warmUp(connection, pipeline, { durable, fromMs: now() - warmupSeconds * 1000, logger });

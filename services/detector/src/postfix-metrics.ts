@@ -1,21 +1,83 @@
 /**
- * Postfix's numbers as Prometheus series, at parity with the postfix_exporter forks. Labels are
- * bounded sets (host, daemon, stage, code, category, mechanism, status, DSN class, TLS protocol and
- * cipher); never an IP, an address, a user or a queue ID.
+ * Postfix's numbers as Prometheus series, at parity with the postfix_exporter forks. Never an IP, an
+ * address, a user or a queue ID in a label. Label values come from metric-labels.ts's vocabularies
+ * plus `other`, and each family holds at most MAX_LABEL_SETS label combinations: past it, new
+ * combinations are counted under `other` in every label, so no sequence of lines, however hostile,
+ * grows /metrics past the bound docs/threat-model.md gives.
  */
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { createLabellers, type FoldedLabel, HostLabels, OTHER } from "./metric-labels.js";
 
 const DELAY_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400];
 
-export function createPostfixMetrics(registry: Registry) {
-  const registers = [registry];
-  const counter = (name: string, help: string, labelNames: string[]) =>
-    new Counter({ name, help, labelNames, registers });
-  const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
-    new Histogram({ name, help, labelNames, buckets, registers });
+/** Label combinations per family; one more, all `other`, takes the rest. */
+export const MAX_LABEL_SETS = 1000;
+
+/** Series (one per histogram bucket) each label combination makes, family by family. */
+const SERIES_PER_LABEL_SET = {
+  counters: 15,
+  // Buckets, +Inf, _sum and _count, for the three histograms below.
+  histograms: 6 + 3 + (8 + 3) + (13 + 3),
+} as const;
+
+/**
+ * The most series Postfix's families can make, whatever the input: every family at its cap, plus
+ * the folds counter (one series per label name).
+ */
+export const MAX_SERIES =
+  (MAX_LABEL_SETS + 1) * (SERIES_PER_LABEL_SET.counters + SERIES_PER_LABEL_SET.histograms) + 12;
+
+/** Host label values: the configured hosts, plus this many first come and this many proven. */
+export const HOST_LABELS = { firstCome: 128, proven: 128 } as const;
+
+/**
+ * A family's `labels`, capped at MAX_LABEL_SETS combinations: vocabularies bound each label, this
+ * bounds their product, which a sender choosing every field of its lines could otherwise fill.
+ */
+function capped<T>(labels: (...values: string[]) => T, onFold: () => void) {
+  const seen = new Set<string>();
   return {
-    hostLabel: hostLabeler(),
+    labels(...values: string[]): T {
+      const key = values.join("\u0000");
+      if (seen.has(key)) return labels(...values);
+      if (seen.size < MAX_LABEL_SETS) {
+        seen.add(key);
+        return labels(...values);
+      }
+      onFold();
+      return labels(...values.map(() => OTHER));
+    },
+  };
+}
+
+export function createPostfixMetrics(registry: Registry, options: { hosts?: readonly string[] } = {}) {
+  const registers = [registry];
+  const folded = new Counter({
+    name: "postwatch_detector_metric_labels_folded_total",
+    help: "Values from log lines counted under label value other: not in the label's vocabulary, past the host or service cap, or (label=label_set) past a family's cap on label combinations.",
+    labelNames: ["label"],
+    registers,
+  });
+  const onFold = (label: FoldedLabel | "label_set") => folded.labels(label).inc();
+  const hosts = new HostLabels(options.hosts ?? [], HOST_LABELS, onFold);
+  const counter = (name: string, help: string, labelNames: string[]) => {
+    const family = new Counter({ name, help, labelNames, registers });
+    return capped(
+      (...values) => family.labels(...values),
+      () => onFold("label_set"),
+    );
+  };
+  const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) => {
+    const family = new Histogram({ name, help, labelNames, buckets, registers });
+    return capped(
+      (...values) => family.labels(...values),
+      () => onFold("label_set"),
+    );
+  };
+  return {
+    hosts,
+    label: createLabellers({ hosts, onFold }),
     events: counter("postfix_events_total", "Parsed Postfix log lines by host and event kind.", [
       "host",
       "kind",
@@ -81,7 +143,7 @@ export function createPostfixMetrics(registry: Registry) {
     ]),
     tls: counter(
       "postfix_tls_connections_total",
-      "TLS sessions established, by direction, protocol and cipher.",
+      "TLS sessions established, by direction, protocol and cipher family (AES-256-GCM, CHACHA20-POLY1305, RC4, ...).",
       ["host", "direction", "protocol", "cipher"],
     ),
     postscreen: counter("postfix_postscreen_actions_total", "postscreen verdicts and events.", [
@@ -103,22 +165,6 @@ export function createPostfixMetrics(registry: Registry) {
 
 export type PostfixMetrics = ReturnType<typeof createPostfixMetrics>;
 
-/**
- * Mail servers become `host` label values as they appear. Syslog over UDP lets anyone name any host,
- * so past this many the rest share `host="other"`: a spoofing sender cannot blow up the series count.
- */
-export const MAX_HOST_LABELS = 256;
-
-export function hostLabeler(max = MAX_HOST_LABELS): (host: string) => string {
-  const known = new Set<string>();
-  return (host) => {
-    if (known.has(host)) return host;
-    if (known.size >= max) return "other";
-    known.add(host);
-    return host;
-  };
-}
-
 const DELAY_STAGES = [
   ["beforeQmgr", "before_qmgr"],
   ["inQmgr", "in_qmgr"],
@@ -127,29 +173,38 @@ const DELAY_STAGES = [
 ] as const;
 
 export function observePostfixEvent(metrics: PostfixMetrics, event: PostfixEvent): void {
-  const host = metrics.hostLabel(event.host);
+  const { label } = metrics;
+  metrics.hosts.observe(event);
+  const host = label.host(event.host);
   metrics.events.labels(host, event.kind).inc();
   switch (event.kind) {
     case "connect":
-      metrics.connects.labels(host, event.service ?? "smtp").inc();
+      metrics.connects.labels(host, label.service(event.service ?? "smtp")).inc();
       break;
     case "disconnect":
-      metrics.disconnects.labels(host, event.service ?? "smtp").inc();
+      metrics.disconnects.labels(host, label.service(event.service ?? "smtp")).inc();
       break;
     case "lost_connection":
     case "timeout":
     case "too_many_errors":
-      metrics.lostConnections.labels(host, event.stage, event.kind).inc();
+      metrics.lostConnections.labels(host, label.stage(event.stage), event.kind).inc();
       break;
     case "sasl_auth_failed":
-      metrics.saslFailures.labels(host, event.mechanism).inc();
+      metrics.saslFailures.labels(host, label.mechanism(event.mechanism)).inc();
       break;
     case "client":
-      if (event.saslMethod) metrics.saslLogins.labels(host, event.saslMethod.toUpperCase()).inc();
+      if (event.saslMethod)
+        metrics.saslLogins.labels(host, label.mechanism(event.saslMethod.toUpperCase())).inc();
       break;
     case "reject":
       metrics.rejects
-        .labels(host, event.action, event.stage, String(event.smtpCode ?? ""), event.category)
+        .labels(
+          host,
+          label.action(event.action),
+          label.stage(event.stage),
+          label.code(String(event.smtpCode ?? "")),
+          event.category,
+        )
         .inc();
       break;
     case "queued":
@@ -160,30 +215,34 @@ export function observePostfixEvent(metrics: PostfixMetrics, event: PostfixEvent
     case "expired":
       metrics.expired.labels(host).inc();
       break;
-    case "delivery":
-      metrics.deliveries.labels(host, event.daemon, event.status, `${event.dsn.charAt(0)}.x.x`).inc();
+    case "delivery": {
+      const daemon = label.daemon(event.daemon);
+      metrics.deliveries.labels(host, daemon, event.status, label.dsnClass(event.dsn)).inc();
       if (event.delays) {
         for (const [field, stage] of DELAY_STAGES)
-          metrics.deliveryDelay.labels(host, event.daemon, stage).observe(event.delays[field]);
+          metrics.deliveryDelay.labels(host, daemon, stage).observe(event.delays[field]);
       }
       break;
+    }
     case "bounce_notice":
       metrics.bounceNotices.labels(host, event.notice, event.recipient).inc();
       break;
     case "tls":
-      metrics.tls.labels(host, event.direction, event.protocol, event.cipher).inc();
+      metrics.tls
+        .labels(host, event.direction, label.protocol(event.protocol), label.cipher(event.cipher))
+        .inc();
       break;
     case "postscreen":
-      metrics.postscreen.labels(host, event.action).inc();
+      metrics.postscreen.labels(host, label.postscreenAction(event.action)).inc();
       break;
     case "warning":
     case "error":
     case "fatal":
     case "panic":
-      metrics.diagnostics.labels(host, event.daemon, event.kind).inc();
+      metrics.diagnostics.labels(host, label.daemon(event.daemon), event.kind).inc();
       break;
     case "unparsed":
-      metrics.unparsed.labels(host, event.daemon).inc();
+      metrics.unparsed.labels(host, label.daemon(event.daemon)).inc();
       break;
     default:
       break;
