@@ -4,10 +4,11 @@
  * A pure incremental state machine: push bytes, get frames and typed errors. Every error path
  * advances past the bad bytes, so a hostile stream can never make it spin or grow without bound.
  *
- * A lying octet count (too short or too long) shows where its frame should end: what follows is not
- * the next frame's `LEN SP`. That frame is dropped and counted, and reading resumes at the next
- * `LEN SP <PRI` whose own count ends where a frame starts: one bad frame costs that frame only, not
- * the rest of the connection. Counts are trusted otherwise, since a frame's text is what the mail
+ * A lying octet count (too short or too long) shows where its frame should end: what follows cannot
+ * start a frame. That frame is dropped and counted, and reading resumes at the next `LEN SP <PRI`
+ * whose own count ends where a frame starts (or at a `<` after an LF): one bad frame costs that
+ * frame only, not the rest of the connection, which may never send the LF a line-framed resync
+ * would wait for. Counts are trusted otherwise, since a frame's text is what the mail
  * server logged, SMTP clients' words included, and must never be split on what it contains.
  */
 
@@ -83,10 +84,12 @@ export class SyslogFramer {
   end(): FramingResult {
     const result: FramingResult = { frames: [], errors: [] };
     const data = this.buffered;
-    if (this.state.mode === "start" && data.length > 0 && !this.octetCounted) result.frames.push(data);
-    else if (this.state.mode === "octets" || (this.octetCounted && data.length > 0)) {
+    if (!this.octetCounted) {
+      if (this.state.mode === "start" && data.length > 0) result.frames.push(data);
+      else if (this.state.mode === "octets") result.errors.push("truncated_frame");
+    } else if (data.length > 0 || this.state.mode === "octets") {
       result.errors.push("truncated_frame");
-      let offset = this.state.mode === "octets" ? this.resync(data, 0, 1, result) : 0;
+      let offset = this.resync(data, 0, 1, result);
       while (offset < data.length) {
         const consumed = this.step(data, offset, result);
         if (consumed === 0) break;
@@ -135,10 +138,6 @@ export class SyslogFramer {
       case "start": {
         const first = data[offset] as number;
         if (first >= 0x31 && first <= 0x39) return this.readOctetCount(data, offset, result);
-        if (this.octetCounted && first !== LF) {
-          result.errors.push("bad_octet_count");
-          return this.resync(data, offset, offset + 1, result);
-        }
         return this.readLine(data, offset, result);
       }
     }
@@ -191,14 +190,20 @@ export class SyslogFramer {
   }
 
   /**
-   * Whether `data` at `at` can start the frame after one just read: a digit or an LF. With `strict`,
-   * for resync, whether it is `LEN SP <` whose count ends at the data's end, beyond it, or where
-   * another frame can start; `more` when the data ends too soon to tell.
+   * Whether `data` at `at` can start the frame after one just read: a digit, `<` or an LF. With
+   * `strict`, for resync, whether it is `LEN SP <` whose count ends at the data's end, beyond it,
+   * or where another frame can start, or `<` just after an LF; `more` when the data ends too soon
+   * to tell.
    */
   private startsFrame(data: Buffer, at: number, strict = false): "yes" | "no" | "more" {
     // A digit is the sender's next header, even a broken one: the frame before it stands, and
     // that header is dealt with as the start of its own frame.
-    if (!strict) return data[at] === LF || (isDigit(data[at]) && data[at] !== 0x30) ? "yes" : "no";
+    if (!strict)
+      return data[at] === LF || data[at] === LESS_THAN || (isDigit(data[at]) && data[at] !== 0x30)
+        ? "yes"
+        : "no";
+    // An LF-framed line may follow as well: framing is chosen per frame.
+    if (data[at] === LESS_THAN && data[at - 1] === LF) return "yes";
     if (!isDigit(data[at]) || data[at] === 0x30 || isDigit(data[at - 1])) return "no";
     let i = at;
     let length = 0;
@@ -223,6 +228,8 @@ export class SyslogFramer {
     }
     if (data.length - offset <= this.options.maxFrameBytes) return 0;
     result.errors.push("oversize_frame");
+    // An octet-counted stream may never send an LF: look for its next frame instead.
+    if (this.octetCounted) return this.resync(data, offset, offset + 1, result);
     this.state = { mode: "discard_line" };
     return this.options.maxFrameBytes;
   }
