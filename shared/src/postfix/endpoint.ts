@@ -1,3 +1,5 @@
+/** node:net only for isIP, a pure check. */
+import { isIP } from "node:net";
 import type { Endpoint } from "../contracts/events.js";
 
 /** A parsed endpoint and the index just after it (after the port, if any). */
@@ -13,8 +15,8 @@ const MAX_IP = 64;
 /**
  * Host characters: anything printable but brackets, separators and quotes (`[ ] = < > ( ) , ; : " '`):
  * forum posts mask names (`inver**.com`), and a scan backwards from `[` must stop at `relay=`, `(`,
- * `<` or `,`. IP characters, loosely: forum posts mask octets (`164.138.x.x`) and zones add `%eth0`.
- * One table lookup per character: endpoints are read on most smtpd lines.
+ * `<` or `,`. IP characters, loosely, for the scan to the closing bracket; what they spell is then
+ * checked. One table lookup per character: endpoints are read on most smtpd lines.
  */
 const HOST = 1;
 const IP = 2;
@@ -34,7 +36,10 @@ function isIpChar(c: number): boolean {
 
 /**
  * Reads `host[ip]`, `host[ip]:port` or postscreen's `[ip]:port` starting exactly at `start`.
- * An empty host (postscreen never resolves names) stays empty rather than becoming `unknown`.
+ * An empty host (postscreen never resolves names) stays empty rather than becoming `unknown`. The
+ * brackets must hold an IPv4 or IPv6 address or Postfix's `unknown` (or nothing, after `unknown`):
+ * `dict_ldap_get_values[1]:`, `relay=host[private/dovecot-lmtp]` and masked forum addresses
+ * (`164.138.x.x`) are no endpoint.
  */
 export function endpointAt(text: string, start: number): EndpointMatch | null {
   const hostLimit = Math.min(text.length, start + MAX_HOST + 1);
@@ -46,11 +51,19 @@ export function endpointAt(text: string, start: number): EndpointMatch | null {
   if (open >= hostLimit) return null;
   const ipLimit = Math.min(text.length, open + MAX_IP + 2);
   let close = open + 1;
-  while (close < ipLimit && text.charCodeAt(close) !== 93) {
-    if (!isIpChar(text.charCodeAt(close))) return null;
-    close++;
+  let colons = 0;
+  for (let c = text.charCodeAt(close); close < ipLimit && c !== 93; c = text.charCodeAt(++close)) {
+    if (!isIpChar(c)) return null;
+    if (c === 58) colons++;
   }
   if (close >= ipLimit) return null;
+  // `unknown[]`: a log with the address stripped (seed 000's forum post) still names a session.
+  const stripped = close === open + 1 && open - start === 7 && text.startsWith("unknown", start);
+  if (
+    !stripped &&
+    (colons > 0 ? isIP(text.slice(open + 1, close)) !== 6 : !isIpv4OrUnknown(text, open + 1, close))
+  )
+    return null;
   const endpoint: Endpoint = { host: text.slice(start, open), ip: text.slice(open + 1, close) };
   let end = close + 1;
   if (text.charCodeAt(end) === 58) {
@@ -69,13 +82,33 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/**
+ * Whether `text[start, end)` is `unknown` or an IPv4 address as node's isIP takes it (dotted
+ * decimal, no leading zeros). By hand: it is on the path of nearly every smtpd and postscreen line.
+ */
+function isIpv4OrUnknown(text: string, start: number, end: number): boolean {
+  if (end - start === 7 && text.startsWith("unknown", start)) return true;
+  let octets = 0;
+  let i = start;
+  while (i < end && octets < 4) {
+    const first = i;
+    let value = 0;
+    while (i < end && i - first < 3 && isDigit(text.charCodeAt(i)))
+      value = value * 10 + text.charCodeAt(i++) - 48;
+    const digits = i - first;
+    if (digits === 0 || value > 255 || (digits > 1 && text.charCodeAt(first) === 48)) return false;
+    octets++;
+    if (i < end && (text.charCodeAt(i) !== 46 /* . */ || octets === 4 || ++i === end)) return false;
+  }
+  return octets === 4 && i === end;
+}
+
 /** Bracket pairs tried before giving up, so a line full of `[` stays linear. */
 const MAX_TRIES = 4;
 
 /**
- * The first endpoint named anywhere in free text (warnings, remote replies). The bracketed part
- * must look like an address (has `.` or `:`, or is `unknown`), so `[redacted]` or `[ID 42]` are not
- * mistaken for one.
+ * The first endpoint named anywhere in free text (warnings, remote replies). Only an address in the
+ * brackets makes one, so `[redacted]` or `[ID 42]` are not mistaken for one.
  */
 export function findEndpoint(text: string): Endpoint | undefined {
   let open = text.indexOf("[");
@@ -83,14 +116,8 @@ export function findEndpoint(text: string): Endpoint | undefined {
     let start = open;
     while (start > 0 && open - start < MAX_HOST && isHostChar(text.charCodeAt(start - 1))) start--;
     const match = endpointAt(text, start);
-    if (match !== null && plausibleIp(match.endpoint)) return match.endpoint;
+    if (match !== null) return match.endpoint;
     open = text.indexOf("[", open + 1);
   }
   return undefined;
-}
-
-function plausibleIp({ host, ip }: Endpoint): boolean {
-  if (ip === "unknown") return true;
-  if (ip === "") return host === "unknown";
-  return ip.includes(".") || ip.includes(":");
 }
