@@ -105,6 +105,23 @@ describe("parseSyslogLine", () => {
     }
   });
 
+  it("takes a PRI only as RFC 5424 writes it: 0 to 191, digits only, no leading zero", () => {
+    const line = (pri: string) => `<${pri}>Nov  3 14:03:01 mx1 postfix/smtpd[1]: connect from x[192.0.2.1]`;
+    for (const [pri, facility, severity] of [
+      ["0", 0, 0],
+      ["7", 0, 7],
+      ["22", 2, 6],
+      ["191", 23, 7],
+    ] as const) {
+      const r = parse(line(pri));
+      assert.deepEqual([r?.facility, r?.severity], [facility, severity], pri);
+    }
+    for (const pri of ["-1", "192", "999", "1e2", " 22", "22 ", "+22", "022", "00", "0x1", "2.5", "", "-0"]) {
+      assert.equal(parse(line(pri)), null, pri);
+      assert.equal(parse(`<${pri}>1 2026-11-03T14:03:01Z mx1 postfix 1 - - msg`), null, pri);
+    }
+  });
+
   it("reads a tag that rsyslog's forwarding templates cut at 32 characters, colon included", () => {
     const cutInPid = parse(
       "<22>Nov  3 14:03:01 mx postfix/submission/smtpd[1234567 connect from unknown[203.0.113.9]",

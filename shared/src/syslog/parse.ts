@@ -46,9 +46,8 @@ export function parseSyslogLine(line: string, options: SyslogParseOptions): Sysl
   let severity: number | undefined;
   if (rest.charCodeAt(0) === 60 /* < */) {
     const close = rest.indexOf(">");
-    if (close < 2 || close > 4) return null;
-    const pri = Number(rest.slice(1, close));
-    if (!Number.isInteger(pri) || pri > 191) return null;
+    const pri = close < 0 ? -1 : readPri(rest, close);
+    if (pri < 0) return null;
     facility = pri >> 3;
     severity = pri & 7;
     rest = rest.slice(close + 1);
@@ -57,6 +56,24 @@ export function parseSyslogLine(line: string, options: SyslogParseOptions): Sysl
   const header = readTimestamp(rest, options);
   if (!header) return null;
   return taggedRecord(rest, header.length, header, facility, severity);
+}
+
+/** Largest PRI: facility 23 (local7) × 8 + severity 7 (RFC 5424 §6.2.1). */
+const MAX_PRI = 191;
+
+/**
+ * `<PRI>` as RFC 5424 writes it: 1 to 3 digits, no leading zero but `<0>`, at most 191; -1 for
+ * anything else (`<-1>`, `<192>`, `< 13>`, `<1e2>`, `<>`), which makes the line a counted bad header.
+ */
+function readPri(text: string, close: number): number {
+  if (close < 2 || close > 4 || (close > 2 && text.charCodeAt(1) === 48)) return -1;
+  let pri = 0;
+  for (let i = 1; i < close; i++) {
+    const c = text.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    pri = pri * 10 + (c - 48);
+  }
+  return pri <= MAX_PRI ? pri : -1;
 }
 
 function stripLineEnd(line: string): string {
