@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { isIP } from "node:net";
 import { test } from "node:test";
+import fc from "fast-check";
 import { endpointAt, findEndpoint } from "./endpoint.js";
 import { parsePostfix } from "./parse.js";
 import { record } from "./testing.js";
@@ -68,4 +70,32 @@ test("a line whose brackets hold no address names no endpoint, and still parses"
   assert.equal(delivery?.kind, "delivery");
   assert.equal(delivery?.kind === "delivery" && delivery.relay, "example.com[path]");
   assert.equal(delivery?.kind === "delivery" && delivery.relayEndpoint, undefined);
+});
+
+/** Strings near addresses: valid ones, and ones a character or a group away from valid. */
+const nearAddresses = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.tuple(fc.ipV6(), fc.stringMatching(/^%[0-9A-Za-z.:-]{0,6}$/)).map(([ip, zone]) => ip + zone),
+  fc
+    .tuple(
+      fc.oneof(fc.ipV4(), fc.ipV6()),
+      fc.nat(),
+      fc.constantFrom("", ":", "::", ".", "0", "00", "ffff", "1.2.3.4", "%"),
+    )
+    .map(([ip, at, piece]) => {
+      const cut = at % (ip.length + 1);
+      return ip.slice(0, cut) + piece + ip.slice(cut + (at % 2));
+    }),
+  fc.stringMatching(/^[0-9a-fA-F:.%]{0,45}$/),
+);
+
+test("the brackets' address is what node's isIP calls an address", () => {
+  fc.assert(
+    fc.property(nearAddresses, (ip) => {
+      const expected = isIP(ip) !== 0 || ip === "unknown";
+      assert.equal(endpointAt(`mx[${ip}]`, 0) !== null, expected, ip);
+    }),
+    { numRuns: 20_000 },
+  );
 });
