@@ -89,6 +89,25 @@ export function isQueueIdAt(text: string, n: number): boolean {
   return sep > 0 && sep < n - 1 && n >= 12;
 }
 
+/** Control, format (bidi overrides, zero-width) and line/paragraph separator characters. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const EVERY_INVISIBLE = new RegExp(INVISIBLE.source, "gu");
+
+/**
+ * `text` with every control, format or line separator character written out as `\xHH` or
+ * `\uHHHH`: a name an attacker chose (a SASL user name) can then neither break a line in a log or
+ * an alert nor hide text, and stays recognisable.
+ */
+export function visible(text: string): string {
+  if (isPrintable(text) || !INVISIBLE.test(text)) return text;
+  return text.replace(EVERY_INVISIBLE, (char) => {
+    const code = char.codePointAt(0) as number;
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 export function startsWithAny(text: string, prefixes: readonly string[]): boolean {
   for (const prefix of prefixes) if (text.startsWith(prefix)) return true;
   return false;

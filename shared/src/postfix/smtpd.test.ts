@@ -62,3 +62,35 @@ test("disconnect counters are read as the regex reads them", () => {
     { numRuns: 20_000 },
   );
 });
+
+test("a SASL user name with line breaks or control characters stays one visible, escaped failure", () => {
+  const failure = (user: string) =>
+    parsePostfix(
+      record(
+        "postfix/submission/smtpd",
+        `warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=${user}`,
+      ),
+    );
+  for (const [user, shown] of [
+    ["eve\nFAKE ALERT resolved", "eve\\x0aFAKE ALERT resolved"],
+    ["eve\r\nx", "eve\\x0d\\x0ax"],
+    ["eve\u2028x", "eve\\u2028x"],
+    ["eve\u2029x", "eve\\u2029x"],
+    ["eve\u0085x", "eve\\x85x"],
+    ["eve\u001b[31mred", "eve\\x1b[31mred"],
+    ["eve\u0007\u0000", "eve\\x07\\x00"],
+    ["admin\u202egnp.exe", "admin\\u202egnp.exe"],
+    ["plain@example.org", "plain@example.org"],
+  ]) {
+    const event = failure(user as string);
+    assert.equal(event?.kind, "sasl_auth_failed", JSON.stringify(user));
+    assert.equal(event?.kind === "sasl_auth_failed" && event.saslUsername, shown, JSON.stringify(user));
+  }
+  const login = parsePostfix(
+    record(
+      "postfix/smtpd",
+      "4B1C31D6FA: client=unknown[192.0.2.7], sasl_method=PLAIN, sasl_username=eve\u2028x",
+    ),
+  );
+  assert.equal(login?.kind === "client" && login.saslUsername, "eve\\u2028x");
+});

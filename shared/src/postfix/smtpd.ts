@@ -1,7 +1,7 @@
 /** smtpd session lines: who connected, how the session ended, TLS, SASL, and the queue's `client=`. */
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
-import { decimalAt, decodePrintable, type Head, integer, withHead } from "./fields.js";
+import { decimalAt, decodePrintable, type Head, integer, visible, withHead } from "./fields.js";
 import { RecurringStrings } from "./recurring.js";
 
 /** `connect from <ep>` (text starts at the endpoint). */
@@ -102,10 +102,10 @@ export function parseClient(head: Head, text: string, at: number): EventOf<"clie
         event.saslMethod = value;
         break;
       case "sasl_username":
-        event.saslUsername = value;
+        event.saslUsername = visible(value);
         break;
       case "sasl_sender":
-        event.saslSender = value;
+        event.saslSender = visible(value);
         break;
       case "orig_client": {
         const orig = endpointAt(value, 0);
@@ -146,7 +146,8 @@ export function parseTls(head: Head, text: string, space: number): EventOf<"tls"
   return event;
 }
 
-const SASL_FAILED = /^: SASL ([A-Za-z0-9_-]{1,32}) authentication failed(?::(.*))?$/;
+/** dotAll (`s`): a user name may hold a line separator, and the failure must stay one. */
+const SASL_FAILED = /^: SASL ([A-Za-z0-9_-]{1,32}) authentication failed(?::(.*))?$/s;
 const SASL_USERNAME = ", sasl_username=";
 /** What Postfix appends when the client never named a user (a cancelled exchange, no mechanism). */
 const NO_SASL_USERNAME = "(unavailable)";
@@ -172,9 +173,10 @@ export function parseSaslFailure(
   const event: EventOf<"sasl_auth_failed"> = withHead(head, {
     kind: "sasl_auth_failed",
     mechanism: (match[1] as string).toUpperCase(),
-    reason: decodePrintable(reason) ?? reason,
+    reason: decodePrintable(reason) ?? visible(reason),
     client,
   });
-  if (saslUsername !== undefined && saslUsername !== NO_SASL_USERNAME) event.saslUsername = saslUsername;
+  if (saslUsername !== undefined && saslUsername !== NO_SASL_USERNAME)
+    event.saslUsername = visible(saslUsername);
   return event;
 }
