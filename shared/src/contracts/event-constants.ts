@@ -16,3 +16,17 @@ export const DELIVERY_STATUSES = [
   "undeliverable-but-not-cached",
   "deliverable",
 ] as const;
+
+/**
+ * `delivery.remoteRejection`: what a remote server's 4xx/5xx reply says, most specific first (see
+ * docs/contracts.md for the words each is read from).
+ */
+export const REMOTE_REJECTIONS = [
+  "virus",
+  "reputation",
+  "spam",
+  "content",
+  "recipient",
+  "policy",
+  "other",
+] as const;

@@ -7,7 +7,7 @@
  * do not know. docs/contracts.md documents every kind and field.
  */
 import { z } from "zod";
-import { DELIVERY_STATUSES, EVENT_SCHEMA_VERSION } from "./event-constants.js";
+import { DELIVERY_STATUSES, EVENT_SCHEMA_VERSION, REMOTE_REJECTIONS } from "./event-constants.js";
 
 export { EVENT_SCHEMA_VERSION } from "./event-constants.js";
 
@@ -129,10 +129,22 @@ export const PickupEvent = Base.extend({
   from: z.string(),
 });
 
-export const MessageIdEvent = Base.extend({ kind: z.literal("message_id"), messageId: z.string() });
+export const MessageIdEvent = Base.extend({
+  kind: z.literal("message_id"),
+  messageId: z.string(),
+  /** Set for cleanup's `resent-message-id=`: the Resent-Message-ID header, not the message's own ID. */
+  resent: z.literal(true).optional(),
+});
 
 export const DeliveryStatus = z.enum(DELIVERY_STATUSES);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+/**
+ * What a remote server's refusal says, read from its reply text and enhanced status code; a bounded
+ * label for rules (a compromised account's mail is refused as spam or malware).
+ */
+export const RemoteRejection = z.enum(REMOTE_REJECTIONS);
+export type RemoteRejection = z.infer<typeof RemoteRejection>;
 
 export const DeliveryEvent = Base.extend({
   kind: z.literal("delivery"),
@@ -153,6 +165,14 @@ export const DeliveryEvent = Base.extend({
   response: z.string(),
   /** Set when the remote end re-queued the message under a new ID (`250 2.0.0 Ok: queued as NEWID`). */
   forwardedQueueId: z.string().optional(),
+  /**
+   * For a recipient not delivered because the remote server answered 4xx or 5xx (`host mx[ip] said:
+   * 550 5.7.1 ...`, `host mx[ip] refused to talk to me: 554 ...`): its reply code, the SMTP command
+   * it answered (`RCPT TO`, `end of DATA`; absent for the greeting), and what the reply says.
+   */
+  replyCode: z.number().int().optional(),
+  stage: z.string().optional(),
+  remoteRejection: RemoteRejection.optional(),
 });
 
 export const BounceNoticeEvent = Base.extend({
@@ -185,6 +205,8 @@ export const PostscreenEvent = Base.extend({
   action: z.string(),
   client: Endpoint,
   dnsblRank: z.number().int().optional(),
+  /** The command the client had sent when the limit or violation struck: `... after RCPT`. */
+  stage: z.string().optional(),
 });
 
 export const AnvilEvent = Base.extend({
@@ -207,17 +229,32 @@ export const DebugEvent = Base.extend({
 
 /**
  * `client` is the endpoint the text names, if any. The smtp client's unprefixed per-attempt trouble
- * (`host mx[ip] said: 450 ...`, `connect to mx[ip]:25: ...`) is a `warning` whose client is that remote server.
+ * (`host mx[ip] said: 450 ...`, `connect to mx[ip]:25: ...`) is a `warning` whose client is that
+ * remote server; `stage` is the command it answered (`(in reply to RCPT TO command)`) or, for smtpd's
+ * complaints about a client, the one after which it misbehaved (`improper command pipelining after EHLO`).
  */
 const Diagnostic = <K extends "warning" | "fatal" | "panic" | "error">(kind: K) =>
-  Base.extend({ kind: z.literal(kind), text: z.string(), client: Endpoint.optional() });
+  Base.extend({
+    kind: z.literal(kind),
+    text: z.string(),
+    client: Endpoint.optional(),
+    stage: z.string().optional(),
+  });
 export const WarningEvent = Diagnostic("warning");
 export const ErrorEvent = Diagnostic("error");
 export const FatalEvent = Diagnostic("fatal");
 export const PanicEvent = Diagnostic("panic");
 
-/** A Postfix line recognised as routine (daemon started, TLS engine initialised, ...). */
-export const NoticeEvent = Base.extend({ kind: z.literal("notice"), text: z.string() });
+/**
+ * A Postfix line recognised as routine (daemon started, TLS engine initialised, postsuper's hold and
+ * requeue, ...); `client` is the address it names, if any (dnsblog's listed address, the server the
+ * smtp client enables PIX workarounds for).
+ */
+export const NoticeEvent = Base.extend({
+  kind: z.literal("notice"),
+  text: z.string(),
+  client: Endpoint.optional(),
+});
 
 /** A Postfix line no shape matched: kept whole and counted, never dropped. */
 export const UnparsedEvent = Base.extend({ kind: z.literal("unparsed"), text: z.string() });

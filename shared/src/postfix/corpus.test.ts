@@ -40,6 +40,92 @@ test("every corpus line parses to the kind its group expects, and validates", ()
   assert.equal(known, total - 1);
 });
 
+/**
+ * Shapes that public Postfix parsers' test data (../shared/corpora/external) showed postwatch
+ * missing, written here from Postfix's documented formats: each corpus line holding the key, and
+ * the fields its event must carry.
+ */
+const SHAPE_FIELDS: readonly [string, Record<string, unknown>][] = [
+  ["to=nosuch@localhost, ", { kind: "delivery", to: "nosuch@localhost", status: "bounced", dsn: "5.1.1" }],
+  ["to=alice@mx1.example.org, ", { kind: "delivery", to: "alice@mx1.example.org", origTo: "root@localhost" }],
+  [
+    "from=alice@mx1.example.org, size=270",
+    { kind: "queued", queueId: "1E2F3A4B5C", from: "alice@mx1.example.org" },
+  ],
+  [
+    "prepend: header Received",
+    { kind: "reject", action: "prepend", queueId: "5C6D7E8F9A", to: "c@example.org" },
+  ],
+  [
+    "milter-header-redirect: ",
+    {
+      kind: "reject",
+      action: "milter-header-redirect",
+      client: { host: "mail.example.net", ip: "198.51.100.13" },
+    },
+  ],
+  ["from local; ", { kind: "reject", action: "info", from: "root@mx1.example.org", client: undefined }],
+  [
+    "proxy-accept: ",
+    { kind: "reject", action: "proxy-accept", stage: "END-OF-MESSAGE", smtpCode: 250, dsn: "2.0.0" },
+  ],
+  ["undeliverable address: verification failed", { kind: "reject", category: "unknown_recipient" }],
+  [
+    "resent-message-id=",
+    { kind: "message_id", resent: true, messageId: "20261103140310.2B3C@mx1.example.org" },
+  ],
+  ["COMMAND TIME LIMIT from [192.0.2.40]", { kind: "postscreen", stage: "RCPT" }],
+  ["NON-SMTP COMMAND from [192.0.2.41]", { kind: "postscreen", stage: "CONNECT" }],
+  ["(smtp:unknown)", { kind: "anvil", service: "smtp", clientIp: "unknown" }],
+  ["warning: 9BECF3F19D: ", { kind: "warning", queueId: "9BECF3F19D" }],
+  [
+    "fatal: 2A3B4C5D6E: ",
+    { kind: "fatal", queueId: "2A3B4C5D6E", text: "virtual_alias_maps map lookup problem for c@example.org" },
+  ],
+  ["dict_ldap_get_values[1]", { kind: "warning", client: undefined }],
+  [
+    "bare <LF> received",
+    { kind: "warning", stage: "DATA", client: { host: "mail.example.net", ip: "198.51.100.15" } },
+  ],
+  ["Cannot start TLS: handshake failure", { kind: "warning", queueId: "1F2A3B4C5D" }],
+  ["placed on hold", { kind: "notice", queueId: "3B4C5D6E7F" }],
+  ["released from hold", { kind: "notice", queueId: "3B4C5D6E7F" }],
+  ["3B4C5D6E7F: requeued", { kind: "notice", queueId: "3B4C5D6E7F" }],
+  ["addr 192.0.2.52 listed by domain", { kind: "notice", client: { host: "", ip: "192.0.2.52" } }],
+  [
+    "enabling PIX workarounds",
+    { kind: "notice", client: { host: "mx.y.example", ip: "203.0.113.5", port: 25 } },
+  ],
+  [
+    "said: 551 virus infected",
+    { kind: "delivery", replyCode: 551, stage: "end of DATA", remoteRejection: "virus" },
+  ],
+  ["security issue", { kind: "delivery", replyCode: 552, dsn: "5.7.0", remoteRejection: "content" }],
+  ["rejected as spam", { kind: "delivery", replyCode: 550, remoteRejection: "spam" }],
+  ["Access denied (in reply to RCPT TO", { kind: "delivery", stage: "RCPT TO", remoteRejection: "policy" }],
+  ["blocked using zen.spamhaus.org (in reply", { kind: "delivery", remoteRejection: "reputation" }],
+  ["User unknown in virtual mailbox table (in reply", { kind: "delivery", remoteRejection: "recipient" }],
+  [
+    "Greylisted for 300 seconds",
+    { kind: "delivery", status: "deferred", replyCode: 450, remoteRejection: "policy" },
+  ],
+  [
+    "refused to talk to me: 554",
+    { kind: "delivery", replyCode: 554, stage: undefined, remoteRejection: "reputation" },
+  ],
+];
+
+test("the shapes public corpora showed missing carry their fields", () => {
+  const corpus = lines("postfix-corpus.log").filter((line) => !line.startsWith("#"));
+  for (const [key, fields] of SHAPE_FIELDS) {
+    const matching = corpus.filter((line) => line.includes(key));
+    assert.equal(matching.length, 1, `one corpus line holds ${key}`);
+    const event = parseLine(matching[0] as string) as unknown as Record<string, unknown>;
+    const actual = Object.fromEntries(Object.keys(fields).map((field) => [field, event[field]]));
+    assert.deepEqual(actual, fields, key);
+  }
+});
+
 for (const file of ["seed-002-tls-debug-bruteforce.log", "seed-003-relay-abuse.log"]) {
   test(`${file}: every line parses to a known kind`, () => {
     const events = lines(file).map(parseLine);

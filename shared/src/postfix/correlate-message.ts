@@ -94,7 +94,8 @@ export function recordLine(state: MessageState, event: PostfixEvent): void {
       if (!state.originInherited && event.uid !== undefined) state.origin.localUid = event.uid;
       return;
     case "message_id":
-      state.messageId = flat(event.messageId);
+      // The Resent-Message-ID names a re-sending, not this message.
+      if (event.resent !== true) state.messageId = flat(event.messageId);
       return;
     case "queued":
       state.from = state.from === event.from ? state.from : flat(event.from);

@@ -300,6 +300,17 @@ describe("Correlator: a message's story", () => {
     assert.equal(correlator.stats().messages, 0);
   });
 
+  it("takes the message's own message-id, not a Resent-Message-ID logged after it", () => {
+    const correlator = new Correlator();
+    const out = pushAll(correlator, [
+      event("message_id", { queueId: "RES1", messageId: "orig@x.example" }),
+      event("message_id", { queueId: "RES1", messageId: "resent@x.example", resent: true }),
+      event("queued", { queueId: "RES1", from: "a@x.example", size: 1, nrcpt: 1 }),
+      event("removed", { queueId: "RES1" }),
+    ]);
+    assert.equal(only(messagesIn(out)).messageId, "orig@x.example");
+  });
+
   it("keeps the same queue ID on two hosts apart and emits nothing for an unknown removal", () => {
     const correlator = new Correlator();
     const out = pushAll(correlator, [

@@ -4,24 +4,35 @@ import type { DeliveryStatus, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { decimalAt, type Head, integer, isQueueId, withHead } from "./fields.js";
 import { sliceEquals } from "./recurring.js";
+import { classifyRemoteRejection, remoteReply } from "./remote-reply.js";
 
 const STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>(DELIVERY_STATUSES);
 
 type Delivery = EventOf<"delivery">;
 
 /**
+ * Where the address that starts at `at` (just after `to=` or `from=`) ends: `<address>, ` or, as
+ * older Postfix versions and some local(8) paths log it, `address, `. -1 when there is no `, `.
+ */
+function addressEnd(text: string, at: number, bracketed: boolean): number {
+  return text.indexOf(bracketed ? ">, " : ", ", at);
+}
+
+/**
  * `to=<x>, [orig_to=<y>, ]relay=R, [conn_use=N, ]delay=D, delays=a/b/c/d, [tls=..., ]dsn=X,
  * status=S (response)`. Unknown keys are skipped so new Postfix fields do not break the line.
  */
 export function parseDelivery(head: Head, text: string): Delivery | null {
-  const toEnd = text.indexOf(">, ", 4);
+  const toBracketed = text.charCodeAt(3) === 60; /* < */
+  const toStart = toBracketed ? 4 : 3;
+  const toEnd = addressEnd(text, toStart, toBracketed);
   if (toEnd < 0) return null;
   let relay: string | undefined;
   let delay: number | undefined;
   let origTo: string | undefined;
   let delays: Delivery["delays"];
   let dsn = "";
-  let pos = toEnd + 3;
+  let pos = toEnd + (toBracketed ? 3 : 2);
   while (pos < text.length) {
     const eq = text.indexOf("=", pos);
     if (eq < 0 || eq - pos > 16) return null;
@@ -52,7 +63,7 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
     const response = open < 0 ? "" : line.slice(open + 2, line.endsWith(")") ? -1 : line.length);
     const event: Delivery = withHead(head, {
       kind: "delivery",
-      to: line.slice(4, toEnd),
+      to: line.slice(toStart, toEnd),
       relay,
       delay,
       dsn,
@@ -65,8 +76,18 @@ export function parseDelivery(head: Head, text: string): Delivery | null {
     if (relayEndpoint !== null) event.relayEndpoint = relayEndpoint.endpoint;
     const forwarded = forwardedQueueId(response);
     if (forwarded !== undefined) event.forwardedQueueId = forwarded;
+    if (status !== "sent") addRemoteReply(event);
     return event;
   }
+}
+
+/** What the remote server's refusal says, when the response quotes one. */
+function addRemoteReply(event: Delivery): void {
+  const reply = remoteReply(event.response);
+  if (reply === undefined) return;
+  event.replyCode = reply.code;
+  if (reply.stage !== undefined) event.stage = reply.stage;
+  event.remoteRejection = classifyRemoteRejection(reply.dsn ?? event.dsn, reply.text);
 }
 
 /** `a/b/c/d` in `text[start, end)`: the four stages of `delays=`. */
@@ -96,10 +117,12 @@ const QUEUED = /^size=(\d{1,15}), nrcpt=(\d{1,9})/;
 
 /** qmgr: `from=<a>, size=N, nrcpt=N (queue active)` or `from=<a>, status=[force-]expired, returned to sender`. */
 export function parseQmgrFrom(head: Head, text: string): EventOf<"queued"> | EventOf<"expired"> | null {
-  const end = text.indexOf(">, ", 6);
-  if (end < 0) return null;
-  const from = text.slice(6, end);
-  const rest = text.slice(end + 3);
+  const bracketed = text.charCodeAt(5) === 60; /* < */
+  const fromStart = bracketed ? 6 : 5;
+  const fromEnd = addressEnd(text, fromStart, bracketed);
+  if (fromEnd < 0) return null;
+  const from = text.slice(fromStart, fromEnd);
+  const rest = text.slice(fromEnd + (bracketed ? 3 : 2));
   const queued = QUEUED.exec(rest);
   if (queued !== null) {
     return withHead(head, { kind: "queued", from, size: Number(queued[1]), nrcpt: Number(queued[2]) });
@@ -135,9 +158,16 @@ export function parseBounceNotice(head: Head, text: string): EventOf<"bounce_not
   });
 }
 
-/** `message-id=<id>`; some clients send an ID without angle brackets, kept as is. */
-export function parseMessageId(head: Head, text: string, at: number): EventOf<"message_id"> {
+/**
+ * `message-id=<id>`, or cleanup's `resent-message-id=<id>` for a message with a Resent-Message-ID
+ * header (`resent`); some clients send an ID without angle brackets, kept as is, and a long one may
+ * be cut off without its `>`.
+ */
+export function parseMessageId(head: Head, text: string, at: number, resent = false): EventOf<"message_id"> {
   const raw = text.slice(at);
-  const bracketed = raw.startsWith("<") && raw.endsWith(">");
-  return withHead(head, { kind: "message_id", messageId: bracketed ? raw.slice(1, -1) : raw });
+  const open = raw.startsWith("<");
+  const messageId = open ? raw.slice(1, raw.endsWith(">") ? -1 : raw.length) : raw;
+  const event: EventOf<"message_id"> = withHead(head, { kind: "message_id", messageId });
+  if (resent) event.resent = true;
+  return event;
 }

@@ -1,8 +1,10 @@
 /** Diagnostics: `warning:`/`error:`/`fatal:`/`panic:` lines, their unprefixed kin, and routine notices. */
+import { isIP } from "node:net";
 import type { Endpoint, EventOf, PostfixEvent } from "../contracts/events.js";
 import { endpointAt, findEndpoint } from "./endpoint.js";
-import { type Head, startsWithAny, withHead } from "./fields.js";
+import { afterQueueId, type Head, startsWithAny, withHead } from "./fields.js";
 import { parseReject } from "./reject.js";
+import { replyStage } from "./remote-reply.js";
 import { redactSecrets } from "./secrets.js";
 import { parseSaslFailure } from "./smtpd.js";
 
@@ -27,18 +29,20 @@ const UNRESOLVED = /^hostname (\S{1,255}) does not resolve to address ([0-9A-Fa-
  * smtpd line with the client follows it and is the one counted. cleanup's `<queueid>: warning: header
  * ...` is the WARN action of header_checks and becomes a reject with action `warning`.
  */
-export function parseWarning(head: Head, text: string): PostfixEvent {
-  const lead = endpointAt(text, 0);
-  if (lead !== null && text.startsWith(": SASL ", lead.end)) {
-    const failure = parseSaslFailure(head, lead.endpoint, text.slice(lead.end));
+export function parseWarning(head: Head, message: string): PostfixEvent {
+  const lead = endpointAt(message, 0);
+  if (lead !== null && message.startsWith(": SASL ", lead.end)) {
+    const failure = parseSaslFailure(head, lead.endpoint, message.slice(lead.end));
     if (failure !== null) return failure;
   }
+  // Tried after the endpoint: a client's address is never a queue ID, and SASL failures are many.
+  const text = lead === null ? afterQueueId(head, message) : message;
   if (head.queueId !== undefined) {
     const content = parseReject(head, "warning", text, 0);
     if (content !== null) return content;
   }
   const unresolved = UNRESOLVED.exec(text);
-  if (unresolved !== null) {
+  if (unresolved !== null && isIP(unresolved[2] as string) !== 0) {
     return diagnostic(head, "warning", text, { host: unresolved[1] as string, ip: unresolved[2] as string });
   }
   return diagnostic(head, "warning", text, lead?.endpoint);
@@ -63,10 +67,36 @@ const PEER_TROUBLE = [
   "SSL_accept error ",
   "SSL_connect error ",
   "TLS handshake failed",
+  "Cannot start TLS: ",
+  // smtpd_forbid_bare_newline (Postfix 3.9, and the 2023 SMTP smuggling fixes)
+  "bare <LF> received ",
 ];
 
 export function isPeerTrouble(text: string): boolean {
   return startsWithAny(text, PEER_TROUBLE);
+}
+
+/** smtpd's complaints about a client name the command after which it misbehaved. */
+const AFTER_STAGE = ["improper command pipelining after ", "bare <LF> received after "];
+const MAX_STAGE = 32;
+
+/** A PEER_TROUBLE line as a warning, with the SMTP stage it names. */
+export function peerTrouble(head: Head, text: string): EventOf<"warning"> {
+  const event = diagnostic(head, "warning", text);
+  const stage = replyStage(text) ?? stageAfter(text);
+  if (stage !== undefined) event.stage = stage;
+  return event;
+}
+
+function stageAfter(text: string): string | undefined {
+  for (const prefix of AFTER_STAGE) {
+    if (!text.startsWith(prefix)) continue;
+    const end = text.indexOf(" from ", prefix.length);
+    return end > prefix.length && end - prefix.length <= MAX_STAGE
+      ? text.slice(prefix.length, end)
+      : undefined;
+  }
+  return undefined;
 }
 
 /** Routine lines worth recognising and otherwise ignoring. */
@@ -100,5 +130,23 @@ export function isNotice(text: string): boolean {
 }
 
 export function notice(head: Head, text: string): EventOf<"notice"> {
-  return withHead(head, { kind: "notice", text: redactSecrets(text) });
+  const event: EventOf<"notice"> = withHead(head, { kind: "notice", text: redactSecrets(text) });
+  const client = noticeClient(text);
+  if (client !== undefined) event.client = client;
+  return event;
+}
+
+const DNSBL_LISTED = " listed by domain ";
+
+/**
+ * dnsblog's `addr 192.0.2.1 listed by domain zen.spamhaus.org as 127.0.0.2` (an unbracketed
+ * address) and the smtp client's `enabling PIX workarounds: ... for mx[ip]:25`.
+ */
+function noticeClient(text: string): Endpoint | undefined {
+  if (text.startsWith("addr ")) {
+    const end = text.indexOf(DNSBL_LISTED, 5);
+    const ip = end < 0 ? "" : text.slice(5, end);
+    return isIP(ip) === 0 ? undefined : { host: "", ip };
+  }
+  return text.startsWith("enabling PIX workarounds") ? findEndpoint(text) : undefined;
 }

@@ -108,6 +108,31 @@ export function visible(text: string): string {
   });
 }
 
+/** Longest token tried as a queue ID before `: `; keeps the scan bounded on hostile lines. */
+const MAX_QUEUE_ID = 32;
+
+/** `<queueid>: ` or `NOQUEUE: ` at the start of the message; returns the ID's length, or 0. */
+export function leadingQueueId(text: string): number {
+  // Native search for the separator, then one pass over the ID: a loop to find the ID's end and a
+  // second to validate it were each a few percent of parsing.
+  const end = text.indexOf(": ");
+  if (end < 6 || end > MAX_QUEUE_ID) return 0;
+  if (end === 7 && text.startsWith("NOQUEUE")) return end;
+  return isQueueIdAt(text, end) ? end : 0;
+}
+
+/**
+ * `warning: 9BECF3F19D: sender_canonical_maps map lookup problem ...`: the daemons that log a
+ * message's trouble as `msg_warn("%s: ...", queue_id)` put the queue ID after the severity.
+ */
+export function afterQueueId(head: Head, text: string): string {
+  if (head.queueId !== undefined) return text;
+  const idLength = leadingQueueId(text);
+  if (idLength === 0) return text;
+  if (idLength !== 7 || !text.startsWith("NOQUEUE")) head.queueId = text.slice(0, idLength);
+  return text.slice(idLength + 2);
+}
+
 export function startsWithAny(text: string, prefixes: readonly string[]): boolean {
   for (const prefix of prefixes) if (text.startsWith(prefix)) return true;
   return false;

@@ -520,7 +520,7 @@ describe("postscreen and anvil", () => {
     assert.deepEqual(anvil("127.0.0.1:45219:127.0.0.1"), ["127.0.0.1:45219", "127.0.0.1"]);
     assert.deepEqual(anvil("smtp:2001:db8::7"), ["smtp", "2001:db8::7"]);
     assert.deepEqual(anvil("[::1]:25:::1"), ["[::1]:25", "::1"]);
-    assert.deepEqual(anvil("smtp:unknown"), ["smtp", undefined]);
+    assert.deepEqual(anvil("smtp:unknown"), ["smtp", "unknown"]);
     assert.deepEqual(parse("statistics: max cache size 5 at Nov  3 10:12:01", "postfix/anvil"), {
       kind: "anvil",
       statistic: "max cache size",

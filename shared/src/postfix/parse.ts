@@ -16,12 +16,12 @@ import {
   parseTlsSetup,
 } from "./debug.js";
 import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmgrFrom } from "./delivery.js";
-import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning } from "./diagnostic.js";
-import { type Head, isQueueIdAt, withHead } from "./fields.js";
+import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning, peerTrouble } from "./diagnostic.js";
+import { afterQueueId, type Head, leadingQueueId, withHead } from "./fields.js";
 import { flat } from "./flat.js";
 import { isoTime } from "./iso-time.js";
 import { parseAnvil, parsePostscreen } from "./postscreen.js";
-import { parseReject, REJECT_ACTIONS } from "./reject.js";
+import { parseMilterAction, parseReject, REJECT_ACTIONS } from "./reject.js";
 import { redactSecrets } from "./secrets.js";
 import { parseAfterStage, parseClient, parseConnect, parseDisconnect, parseTls } from "./smtpd.js";
 
@@ -50,19 +50,6 @@ export function splitProgram(appName: string): Program | null {
   if (last > slash + 1) program.service = appName.slice(slash + 1, last);
   if (last < appName.length - 1) program.daemon = appName.slice(last + 1);
   return program;
-}
-
-/** Longest token tried as a queue ID before `: `; keeps the scan bounded on hostile lines. */
-const MAX_QUEUE_ID = 32;
-
-/** `<queueid>: ` or `NOQUEUE: ` at the start of the message; returns the ID's length, or 0. */
-function leadingQueueId(text: string): number {
-  // Native search for the separator, then one pass over the ID: a loop to find the ID's end and a
-  // second to validate it were each a few percent of parsing.
-  const end = text.indexOf(": ");
-  if (end < 6 || end > MAX_QUEUE_ID) return 0;
-  if (end === 7 && text.startsWith("NOQUEUE")) return end;
-  return isQueueIdAt(text, end) ? end : 0;
 }
 
 /**
@@ -120,7 +107,7 @@ function parseMessage(head: Head, text: string): PostfixEvent | null {
     const word = text.slice(0, colon);
     if (word === "warning") return parseWarning(head, text.slice(colon + 2));
     if (word === "error" || word === "fatal" || word === "panic") {
-      return diagnostic(head, word, text.slice(colon + 2));
+      return diagnostic(head, word, afterQueueId(head, text.slice(colon + 2)));
     }
     if (REJECT_ACTIONS.has(word)) {
       const reject = parseReject(head, word, text, colon + 2);
@@ -158,19 +145,22 @@ function byShape(head: Head, text: string): PostfixEvent | null {
         return parseAfterStage(head, "lost_connection", text, 22);
       break;
     case 116 /* t */:
-      if (text.startsWith("to=<")) return parseDelivery(head, text);
+      if (text.startsWith("to=")) return parseDelivery(head, text);
       if (text.startsWith("timeout after ")) return parseAfterStage(head, "timeout", text, 14);
       if (text.startsWith("too many errors after "))
         return parseAfterStage(head, "too_many_errors", text, 22);
       break;
     case 102 /* f */:
-      if (text.startsWith("from=<")) return parseQmgrFrom(head, text);
+      if (text.startsWith("from=")) return parseQmgrFrom(head, text);
       break;
     case 109 /* m */:
       if (text.startsWith("message-id=")) return parseMessageId(head, text, 11);
+      if (text.startsWith("milter-")) return parseMilterAction(head, text);
       break;
     case 114 /* r */:
       if (text === "removed") return withHead(head, { kind: "removed" });
+      if (text === "requeued" || text === "released from hold") return notice(head, text);
+      if (text.startsWith("resent-message-id=")) return parseMessageId(head, text, 18, true);
       break;
     case 117 /* u */:
       if (text.startsWith("uid=")) return parsePickup(head, text);
@@ -182,6 +172,7 @@ function byShape(head: Head, text: string): PostfixEvent | null {
         if (bounce !== null) return bounce;
       }
       if (text.startsWith("setting up TLS connection ")) return parseTlsSetup(head, text, 26);
+      if (text === "placed on hold") return notice(head, text);
       break;
     case 60 /* < */:
     case 62 /* > */:
@@ -192,7 +183,7 @@ function byShape(head: Head, text: string): PostfixEvent | null {
 
 /** Shapes recognised by a pattern rather than a fixed first word, most specific first. */
 function byLooseShape(head: Head, text: string): PostfixEvent | null {
-  if (isPeerTrouble(text)) return diagnostic(head, "warning", text);
+  if (isPeerTrouble(text)) return peerTrouble(head, text);
   if (isNotice(text)) return notice(head, text);
   if (isClientlessDebug(text)) return debug(head, text);
   const space = text.indexOf(" ");

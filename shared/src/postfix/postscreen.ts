@@ -10,6 +10,12 @@ import { type Head, withHead } from "./fields.js";
 /** Up-to-four upper-case words: `PASS NEW`, `COMMAND TIME LIMIT`, `NON-SMTP COMMAND`, `WHITELIST VETO`. */
 const ACTION = /^[A-Z][A-Z-]{0,30}(?: [A-Z][A-Z-]{0,30}){0,3}(?= )/;
 const DNSBL_RANK = /^DNSBL rank (\d{1,4}) /;
+/**
+ * `COMMAND TIME LIMIT from [ip]:port after RCPT`, `NON-SMTP COMMAND ... after CONNECT: GET / ...`;
+ * `.` is the end of DATA. Only right after the client: `HANGUP ... in tests after SMTP handshake` has none.
+ */
+const AFTER = " after ";
+const STAGE = /^([A-Z][A-Z-]{0,31}|\.)(?::|$)/;
 /** The client is the first bracket within a few words: `HANGUP after 2.5 from [ip]:port ...`. */
 const MAX_CLIENT_OFFSET = 64;
 
@@ -27,6 +33,10 @@ export function parsePostscreen(head: Head, text: string): EventOf<"postscreen">
   });
   const rank = DNSBL_RANK.exec(text);
   if (rank !== null) event.dnsblRank = Number(rank[1]);
+  if (text.startsWith(AFTER, match.end)) {
+    const stage = STAGE.exec(text.slice(match.end + AFTER.length));
+    if (stage !== null) event.stage = stage[1];
+  }
   return event;
 }
 
@@ -56,12 +66,12 @@ export function parseAnvil(head: Head, text: string, at: number): EventOf<"anvil
  * anvil's `service:client`. The service is the master.cf service name, which holds colons itself
  * when the entry is `host:port` (a real Postfix logs `(127.0.0.1:2525:192.0.2.7)`), and the client
  * may be IPv6 (`smtp:2001:db8::7`): the client is the longest suffix after a colon that is an IP
- * address.
+ * address, or `unknown` (`smtp:unknown`).
  */
 function splitAnvilIdent(ident: string): { service: string; clientIp?: string } {
   for (let colon = ident.indexOf(":"); colon > 0; colon = ident.indexOf(":", colon + 1)) {
     const ip = ident.slice(colon + 1);
-    if (isIP(ip) !== 0) return { service: ident.slice(0, colon), clientIp: ip };
+    if (isIP(ip) !== 0 || ip === "unknown") return { service: ident.slice(0, colon), clientIp: ip };
   }
   const colon = ident.indexOf(":");
   return { service: colon > 0 ? ident.slice(0, colon) : ident };

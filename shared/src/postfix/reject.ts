@@ -8,24 +8,57 @@ import { endpointAt } from "./endpoint.js";
 import { type Head, withHead } from "./fields.js";
 
 /**
- * `warning` is cleanup's WARN header_checks action (`<queueid>: warning: header ...`); `info` is its
- * INFO action and smtpd's; `warn` is smtpd's WARN access action (`NOQUEUE: warn: RCPT from ...`).
+ * header_checks and body_checks actions as cleanup logs them (cleanup_message.c): `warning` is the
+ * WARN action (`<queueid>: warning: header ...`), `info` the INFO action (smtpd's too).
+ */
+const CONTENT_ACTIONS = [
+  "reject",
+  "discard",
+  "hold",
+  "filter",
+  "redirect",
+  "bcc",
+  "prepend",
+  "replace",
+  "strip",
+  "warning",
+  "info",
+];
+
+/**
+ * Every `<action>: ` that opens an access or content action line. `warn` is smtpd's WARN access
+ * action (`NOQUEUE: warn: RCPT from ...`); `proxy-accept` and `proxy-reject` are the before-queue
+ * filter's verdict on a message (smtpd_proxy_filter).
  */
 export const REJECT_ACTIONS: ReadonlySet<string> = new Set([
-  "reject",
+  ...CONTENT_ACTIONS,
   "reject_warning",
   "milter-reject",
   "milter-discard",
   "milter-hold",
   "proxy-reject",
-  "discard",
-  "hold",
-  "filter",
-  "redirect",
-  "warning",
+  "proxy-accept",
   "warn",
-  "info",
 ]);
+
+/**
+ * cleanup's header_checks actions on the headers a milter added or changed: `milter-header-redirect`,
+ * `milter-body-reject`, ... (cleanup_milter.c names them `milter-<where>-<action>`). Longer than the
+ * short words parseMessage looks up, so read only on lines that start with `milter-`.
+ */
+const MILTER_CONTENT_ACTIONS: ReadonlySet<string> = new Set(
+  ["header", "body"].flatMap((where) => CONTENT_ACTIONS.map((action) => `milter-${where}-${action}`)),
+);
+
+const MAX_MILTER_ACTION = 32;
+
+/** `milter-header-redirect: header X-Spam-Status: Yes from <ep>; from=<> ...: target` */
+export function parseMilterAction(head: Head, text: string): Reject | null {
+  const colon = text.indexOf(": ");
+  if (colon < 0 || colon > MAX_MILTER_ACTION) return null;
+  const action = text.slice(0, colon);
+  return MILTER_CONTENT_ACTIONS.has(action) ? parseReject(head, action, text, colon + 2) : null;
+}
 
 const SMTP_STAGE = /^[A-Z][A-Z-]{1,19}$/;
 const CLEANUP_STAGE = /^(?:header|body|mime-header|nested-header|content)$/;
@@ -59,22 +92,26 @@ export function parseReject(head: Head, action: string, text: string, at: number
   return event;
 }
 
-/** `<stage> <header text> from <ep>; from=<> to=<> proto=ESMTP helo=<x>[: 5.7.1 reply]`. */
+/**
+ * `<stage> <header text> from <ep>; from=<> to=<> proto=ESMTP helo=<x>[: 5.7.1 reply]`; mail
+ * submitted locally (sendmail, pickup) is `from local; from=<> to=<>`, with no client.
+ */
 function parseCleanup(head: Head, action: string, stage: string, text: string, at: number): Reject | null {
   const attrsAt = findAttributes(text, at);
   if (attrsAt < 0) return null;
   const fromAt = text.lastIndexOf(" from ", attrsAt);
   if (fromAt < at) return null;
-  const match = endpointAt(text, fromAt + 6);
-  if (match === null || match.end !== attrsAt) return null;
+  const local = attrsAt === fromAt + 11 && text.startsWith("local", fromAt + 6);
+  const match = local ? null : endpointAt(text, fromAt + 6);
+  if (!local && (match === null || match.end !== attrsAt)) return null;
   const event: Reject = withHead(head, {
     kind: "reject",
     action,
     stage: stage.toUpperCase(),
     reason: "",
     category: "content",
-    client: match.endpoint,
   });
+  if (match !== null) event.client = match.endpoint;
   const end = readAttributes(event, text, attrsAt + 2);
   if (text.startsWith(": ", end)) readReply(event, text.slice(end + 2));
   if (event.reason === "") event.reason = `${stage} ${text.slice(at, fromAt)}`;
@@ -164,7 +201,8 @@ function categorize(event: Pick<Reject, "action" | "stage" | "reason">): RejectC
   if (lower.includes("greylist") || lower.includes("policy service")) return "policy";
   if (
     reason.includes("User unknown") ||
-    (reason.includes("Recipient address rejected") && lower.includes("unknown"))
+    (reason.includes("Recipient address rejected") &&
+      (lower.includes("unknown") || reason.includes("undeliverable address")))
   )
     return "unknown_recipient";
   if (reason.includes("Helo command rejected")) return "helo";
