@@ -162,6 +162,10 @@ describe("hostile 64 KiB lines parse in linear time", () => {
     "< unknown[192.0.2.1]: AUTH PLAIN ",
     "< ",
     "host ",
+    "milter-header-redirect: header ",
+    "bare <LF> received after ",
+    "warning: 4B1C31D6FA: ",
+    "addr ",
   ];
   const CPU_BUDGET_MS = 250;
   const cpuMs = () => {
