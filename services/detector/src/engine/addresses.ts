@@ -23,6 +23,37 @@ function rawClientIp(event: PostfixEvent): string | undefined {
  * so per-address counting alone misses them.
  */
 export function ipv6Net64(ip: string): string | undefined {
+  return ipv6Prefix(ip, 4);
+}
+
+/**
+ * The network a spray or an abusive client comes from: the /24 of an IPv4 address, the /48 of an
+ * IPv6 one (a site's allocation: a botnet renting a /24 or an attacker holding a /48 shows up as
+ * one network). Undefined for anything that is not an address.
+ */
+export function clientNetwork(ip: string): string | undefined {
+  return ipv4Net24(ip) ?? ipv6Prefix(ip, 3);
+}
+
+/**
+ * The network a user logs in from: the /24 of an IPv4 address, the /64 of an IPv6 one (privacy
+ * addresses change within the /64 every day; the /64 is the user's line).
+ */
+export function loginNetwork(ip: string): string | undefined {
+  return ipv4Net24(ip) ?? ipv6Prefix(ip, 4);
+}
+
+const IPV4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i;
+
+/** `192.0.2.77` (or `::ffff:192.0.2.77`) → `192.0.2.0/24`. */
+export function ipv4Net24(ip: string): string | undefined {
+  const octets = IPV4.exec(ip);
+  if (octets === null || octets.slice(1).some((o) => Number(o) > 255)) return undefined;
+  return `${Number(octets[1])}.${Number(octets[2])}.${Number(octets[3])}.0/24`;
+}
+
+/** The first `groups` 16-bit groups of an IPv6 address, as `2001:db8:1::/48`. */
+function ipv6Prefix(ip: string, groups: number): string | undefined {
   // IPv4, by far the most common: no colon anywhere, so none before a `%` either.
   if (!ip.includes(":")) return undefined;
   const address = ip.split("%")[0] ?? ip;
@@ -32,9 +63,10 @@ export function ipv6Net64(ip: string): string | undefined {
   const tailGroups = tail ? tail.split(":") : [];
   const missing = 8 - headGroups.length - tailGroups.length;
   if (missing < 0 || (tail === undefined && missing !== 0)) return undefined;
-  const groups = [...headGroups, ...Array<string>(missing).fill("0"), ...tailGroups].slice(0, 4);
-  if (groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
-  return `${groups.map((g) => Number.parseInt(g, 16).toString(16)).join(":")}::/64`;
+  const all = [...headGroups, ...Array<string>(missing).fill("0"), ...tailGroups];
+  if (all.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  const prefix = all.slice(0, groups).map((g) => Number.parseInt(g, 16).toString(16));
+  return `${prefix.join(":")}::/${groups * 16}`;
 }
 
 /** `user@Example.ORG` → `example.org`; undefined for addresses without a domain. */

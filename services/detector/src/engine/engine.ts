@@ -6,7 +6,9 @@ import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { AuthSessions } from "./auth-sessions.js";
 import type { EventContext } from "./fields.js";
+import type { EventMatcher } from "./filters.js";
 import { KeyTables } from "./key-store.js";
+import { LoginHistory, type LoginHistoryOptions } from "./login-history.js";
 import type { CompiledRule } from "./rule.js";
 import { type KeyOwnership, type RuleStats, RuleTracker } from "./rule-tracker.js";
 
@@ -19,6 +21,7 @@ export interface EngineOptions {
   maxAuthSessions?: number;
   /** Keys this engine counts and alerts on; by default all. */
   ownsKey?: KeyOwnership;
+  loginHistory?: Partial<LoginHistoryOptions>;
 }
 
 export interface EngineStats {
@@ -26,20 +29,24 @@ export interface EngineStats {
   /** Events whose `ts` did not parse; they are skipped. */
   eventsWithoutTime: number;
   trackedAuthSessions: number;
+  /** SASL users whose login addresses are remembered (login-history.ts). */
+  loginHistoryUsers: number;
   rules: Record<string, RuleStats>;
 }
 
 interface Route {
   tracker: RuleTracker;
-  counts: ((event: PostfixEvent) => boolean)[];
-  triggers: ((event: PostfixEvent) => boolean)[];
-  forgives: ((event: PostfixEvent) => boolean)[];
+  counts: EventMatcher[];
+  /** Whether the rule has triggers for this kind; the tracker matches them per key field. */
+  triggers: boolean;
+  forgives: EventMatcher[];
 }
 
 export class DetectionEngine {
   private readonly trackers: RuleTracker[];
   private readonly routes = new Map<EventKind, Route[]>();
   private readonly authSessions: AuthSessions;
+  private readonly logins: LoginHistory;
   private eventsProcessed = 0;
   private eventsWithoutTime = 0;
 
@@ -60,15 +67,19 @@ export class DetectionEngine {
       target?.yielders.push(tracker);
     }
     this.authSessions = new AuthSessions(options.maxAuthSessions);
+    this.logins = new LoginHistory(options.loginHistory);
     for (const tracker of this.trackers) {
-      const { counts, triggers, forgives } = tracker.rule;
-      const kinds = new Set([...counts.keys(), ...(triggers?.keys() ?? []), ...(forgives?.keys() ?? [])]);
+      const { counts, forgives, keyFields } = tracker.rule;
+      const triggerKinds = new Set(
+        keyFields.flatMap((field) => [...(tracker.rule.triggersFor(field)?.keys() ?? [])]),
+      );
+      const kinds = new Set([...counts.keys(), ...triggerKinds, ...(forgives?.keys() ?? [])]);
       for (const kind of kinds) {
         const routes = this.routes.get(kind) ?? [];
         routes.push({
           tracker,
           counts: counts.get(kind) ?? [],
-          triggers: triggers?.get(kind) ?? [],
+          triggers: triggerKinds.has(kind),
           forgives: forgives?.get(kind) ?? [],
         });
         this.routes.set(kind, routes);
@@ -86,16 +97,27 @@ export class DetectionEngine {
       this.eventsWithoutTime += 1;
       return [];
     }
-    // Session bookkeeping must see every connect/disconnect, whichever rules are enabled.
-    const context: EventContext = this.authSessions.observe(event);
+    // Session bookkeeping and login history must see every event, whichever rules are enabled.
+    const sessions: EventContext = this.authSessions.observe(event);
+    const login = this.logins.observe(event, atMs);
+    const context: EventContext = login === undefined ? sessions : { ...sessions, login };
     const alerts: Alert[] = [];
     for (const route of this.routes.get(event.kind) ?? []) {
-      if (route.counts.some((matches) => matches(event))) route.tracker.count(event, context, atMs, alerts);
-      if (route.triggers.some((matches) => matches(event))) route.tracker.trigger(event, atMs, alerts);
+      if (route.counts.some((matches) => matches(event, context)))
+        route.tracker.count(event, context, atMs, alerts);
+      if (route.triggers) route.tracker.trigger(event, context, atMs, alerts);
       // After the trigger: a login still sees the failures before it, then takes back its own session's.
-      if (route.forgives.some((matches) => matches(event))) route.tracker.forgive(event, context);
+      if (route.forgives.some((matches) => matches(event, context))) route.tracker.forgive(event, context);
     }
     return alerts;
+  }
+
+  /**
+   * Learns a successful login into the login history without counting it for any rule: how a
+   * restarted detector rebuilds login history older than the rule windows (warmup.ts).
+   */
+  learnLogin(event: PostfixEvent, atMs: number = Date.parse(event.ts)): void {
+    if (event.kind === "client" && !Number.isNaN(atMs)) this.logins.observe(event, atMs);
   }
 
   /**
@@ -115,6 +137,7 @@ export class DetectionEngine {
       eventsProcessed: this.eventsProcessed,
       eventsWithoutTime: this.eventsWithoutTime,
       trackedAuthSessions: this.authSessions.size,
+      loginHistoryUsers: this.logins.size,
       rules,
     };
   }

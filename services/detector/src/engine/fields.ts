@@ -5,7 +5,9 @@
  */
 import type { AlertKey } from "../../../../shared/src/contracts/alerts.js";
 import type { EventOf, PostfixEvent } from "../../../../shared/src/contracts/events.js";
-import { clientIpOf, domainOf, ipv6Net64 } from "./addresses.js";
+import { clientIpOf, clientNetwork, domainOf, ipv6Net64 } from "./addresses.js";
+import { classifyAbuse } from "./client-abuse.js";
+import type { LoginNovelty } from "./login-history.js";
 
 /** Per-event facts the engine derives once before any rule looks at the event. */
 export interface EventContext {
@@ -13,9 +15,25 @@ export interface EventContext {
   authFailures: number;
   /** Guesses counted earlier in this event's session, which has now logged in: typos, not an attack. */
   authForgiven: number;
+  /** What the login history (login-history.ts) says about the event's user and address. */
+  login?: LoginFacts;
+}
+
+export interface LoginFacts {
+  /** A login: its address against the user's history before it. */
+  novelty?: LoginNovelty;
+  /** The same, written out for alerts (`first login from 198.51.100.7, not seen in 30 days`). */
+  noveltyText?: string;
+  /** An authenticated message sent from an address that was new to the user within the last day. */
+  sentFromNewAddress?: boolean;
+  /** A failure: whether anyone has logged in successfully from its client address. */
+  clientKnown?: boolean;
+  /** A failure naming a user: whether that user name has ever logged in successfully. */
+  userKnown?: boolean;
 }
 
 type TextValue = string | readonly string[] | undefined;
+const NO_CONTEXT: EventContext = { authFailures: 0, authForgiven: 0 };
 
 const REPLY_CHARS = 160;
 /** Key for lines without a syslog HOSTNAME (some forwarders and pasted logs drop it). */
@@ -27,11 +45,25 @@ export const TEXT_FIELDS = {
     const ip = clientIpOf(e);
     return ip === undefined ? undefined : ipv6Net64(ip);
   },
+  /** The client's /24 (IPv4) or /48 (IPv6): where sprays and abusive clients cluster. */
+  clientNetwork: (e) => {
+    const ip = clientIpOf(e);
+    return ip === undefined ? undefined : clientNetwork(ip);
+  },
   saslUsername: (e) => {
     if (e.kind === "debug") return e.authUsername;
     if (e.kind === "sasl_auth_failed" || e.kind === "client" || e.kind === "message") return e.saslUsername;
     return undefined;
   },
+  /** A SASL user name's local part, lower-cased (`Admin@example.org` → `admin`): what honeypot lists name. */
+  saslLocalPart: (e) => {
+    const user = e.kind === "sasl_auth_failed" ? e.saslUsername : undefined;
+    return user?.split("@")[0]?.toLowerCase();
+  },
+  /** How a login's address relates to the user's history (login-history.ts). */
+  loginNovelty: (_e, c) => c.login?.noveltyText,
+  /** The client-abuse signal an event is (client-abuse.ts): `helo reject`, `non-SMTP command`, ... */
+  abuseSignal: (e) => classifyAbuse(e),
   /** The uid that ran sendmail (pickup's `uid=`), for mail that did not come over SMTP. */
   localUid: (e) => (e.kind === "message" && e.localUid !== undefined ? String(e.localUid) : undefined),
   host: (e) => e.host || UNNAMED_HOST,
@@ -79,11 +111,15 @@ export const TEXT_FIELDS = {
     if (e.kind !== "debug") return undefined;
     return /^[<>] |^[a-z_]+: /.test(e.text) ? "debug_peer_list (or smtpd -v)" : "smtpd_tls_loglevel";
   },
-} satisfies Record<string, (e: PostfixEvent) => TextValue>;
+} satisfies Record<string, (e: PostfixEvent, c: EventContext) => TextValue>;
 export type TextField = keyof typeof TEXT_FIELDS;
 
-export function textValues(field: TextField, event: PostfixEvent): readonly string[] {
-  const value: TextValue = TEXT_FIELDS[field](event);
+export function textValues(
+  field: TextField,
+  event: PostfixEvent,
+  context: EventContext = NO_CONTEXT,
+): readonly string[] {
+  const value: TextValue = TEXT_FIELDS[field](event, context);
   if (value === undefined || value === "") return [];
   return typeof value === "string" ? [value] : value;
 }
@@ -115,6 +151,7 @@ export function outboundRecipients(e: EventOf<"message">): EventOf<"message">["r
 export const KEY_FIELDS = {
   clientIp: "client_ip",
   clientNet64: "client_net",
+  clientNetwork: "client_net",
   saslUsername: "sasl_user",
   localUid: "local_uid",
   host: "host",

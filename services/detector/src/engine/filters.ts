@@ -7,14 +7,24 @@ import type {
   EventKind,
   PostfixEvent,
 } from "../../../../shared/src/contracts/events.js";
-import { outboundRecipients } from "./fields.js";
+import { classifyAbuse, PROTOCOL_VIOLATIONS } from "./client-abuse.js";
+import { type EventContext, outboundRecipients, type TextField, textValues } from "./fields.js";
 
 /** A message whose every recipient went to a content filter is counted on its re-queued copy instead. */
 function leftThroughThisMessage(e: EventFor<"message">): boolean {
   return e.recipients.length === 0 || outboundRecipients(e).length > 0;
 }
 
-const predicate = <K extends EventKind>(kind: K, test: (event: EventFor<K>) => boolean) => ({ kind, test });
+const predicate = <K extends EventKind>(
+  kind: K,
+  test: (event: EventFor<K>, context: EventContext) => boolean,
+) => ({ kind, test });
+
+/** A client-abuse signal (client-abuse.ts) of the given group. */
+const abuse = (violation: boolean) => (event: PostfixEvent) => {
+  const signal = classifyAbuse(event);
+  return signal !== undefined && PROTOCOL_VIOLATIONS.has(signal) === violation;
+};
 
 const WEAK_PROTOCOL = /^(SSLv2|SSLv3|TLSv1|TLSv1\.1)$/i;
 const WEAK_CIPHER = /RC4|3DES|DES-CBC3|DES-CBC-|NULL|EXPORT|EXP-|ADH-|AECDH-|anon/i;
@@ -32,13 +42,37 @@ const CONTENT_REPLY = /virus|content|attachment|security issue|spam message|mess
 const SYSTEM_WARNING =
   /\bprocess \S+ pid \d+ (?:killed by signal|exit status)|bad command startup -- throttling|lots of deferred mail|^problem talking to server |^connect to Milter service |^SASL authentication problem: |^SASL: Connect to /i;
 
+function authFailed(e: EventFor<"disconnect">): boolean {
+  const auth = e.commands.auth;
+  return auth !== undefined && auth.total > auth.ok;
+}
+
 export const PREDICATES = {
-  authFailed: predicate("disconnect", (e) => {
-    const auth = e.commands.auth;
-    return auth !== undefined && auth.total > auth.ok;
-  }),
+  authFailed: predicate("disconnect", authFailed),
   afterAuth: predicate("too_many_errors", (e) => e.stage.toUpperCase() === "AUTH"),
   authenticatedLogin: predicate("client", (e) => Boolean(e.saslUsername)),
+  /** A login from an address the user has not logged in from (nor from its network), or a user with no history. */
+  loginFromUnknownAddress: predicate("client", (e, c) => {
+    const kind = c.login?.novelty?.kind;
+    return Boolean(e.saslUsername) && (kind === "new" || kind === "first");
+  }),
+  /** A login from the user's usual address or network. */
+  loginFromKnownAddress: predicate("client", (e, c) => {
+    const kind = c.login?.novelty?.kind;
+    return Boolean(e.saslUsername) && (kind === "known" || kind === "known_network");
+  }),
+  /** A SASL failure from an address no one has logged in from: a stranger, not a user's stale password. */
+  failureFromStranger: predicate("sasl_auth_failed", (_e, c) => c.login?.clientKnown === false),
+  disconnectFromStranger: predicate("disconnect", (e, c) => c.login?.clientKnown === false && authFailed(e)),
+  /** A failure naming a user name that has never logged in here: not a real account's typo. */
+  failureOnUnknownUser: predicate("sasl_auth_failed", (_e, c) => c.login?.userKnown === false),
+  refusedClient: predicate("reject", abuse(false)),
+  clientError: predicate("too_many_errors", abuse(false)),
+  lostAfterAuth: predicate("lost_connection", abuse(false)),
+  postscreenRefusal: predicate("postscreen", abuse(false)),
+  warningRefusal: predicate("warning", abuse(false)),
+  protocolViolation: predicate("warning", abuse(true)),
+  postscreenViolation: predicate("postscreen", abuse(true)),
   outboundMessage: predicate("message", leftThroughThisMessage),
   authenticatedMessage: predicate("message", (e) => Boolean(e.saslUsername) && leftThroughThisMessage(e)),
   /** Handed to sendmail by a local user, not submitted over SMTP (a content filter's copy inherits it). */
@@ -63,20 +97,43 @@ type StringFieldsOf<E> = {
 };
 
 export type EventFilter = {
-  [K in EventKind]: { kind: K; equals?: StringFieldsOf<EventFor<K>>; test?: PredicateFor<K> };
+  [K in EventKind]: {
+    kind: K;
+    equals?: StringFieldsOf<EventFor<K>>;
+    test?: PredicateFor<K>;
+    /**
+     * A text field whose value must be in a list setting of the rule (honeypot_login's
+     * `honeypotUsers`); an entry ending in `*` matches by prefix.
+     */
+    listed?: { field: TextField; in: string };
+  };
 }[EventKind];
 
-export type EventMatcher = (event: PostfixEvent) => boolean;
+export type EventMatcher = (event: PostfixEvent, context: EventContext) => boolean;
 
-/** Compiles a filter into a matcher; the caller dispatches by kind, so kind is checked too for safety. */
-export function compileFilter(filter: EventFilter): EventMatcher {
+/**
+ * Compiles a filter into a matcher, with the rule's settings for `listed`; the caller dispatches
+ * by kind, so kind is checked too for safety.
+ */
+export function compileFilter(filter: EventFilter, settings: Record<string, unknown> = {}): EventMatcher {
   const equals = Object.entries(filter.equals ?? {}) as [string, string][];
-  const test =
-    filter.test === undefined ? undefined : (PREDICATES[filter.test].test as (e: PostfixEvent) => boolean);
-  return (event) => {
+  const test = filter.test === undefined ? undefined : (PREDICATES[filter.test].test as EventMatcher);
+  const listed = filter.listed && listMatcher(filter.listed.field, settings[filter.listed.in]);
+  return (event, context) => {
     if (event.kind !== filter.kind) return false;
     const fields = event as unknown as Record<string, unknown>;
     for (const [field, value] of equals) if (fields[field] !== value) return false;
-    return test === undefined || test(event);
+    if (listed && !listed(event, context)) return false;
+    return test === undefined || test(event, context);
   };
+}
+
+function listMatcher(field: TextField, list: unknown): EventMatcher {
+  const entries = (Array.isArray(list) ? list : []).map((entry) => String(entry).toLowerCase());
+  const exact = new Set(entries.filter((entry) => !entry.endsWith("*")));
+  const prefixes = entries.filter((entry) => entry.endsWith("*")).map((entry) => entry.slice(0, -1));
+  return (event, context) =>
+    textValues(field, event, context).some(
+      (value) => exact.has(value) || prefixes.some((prefix) => value.startsWith(prefix)),
+    );
 }

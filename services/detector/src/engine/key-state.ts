@@ -9,7 +9,7 @@
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { DistinctSet } from "./distinct-set.js";
 import type { Facts } from "./extension.js";
-import { type EventContext, type KeyField, NUMERIC_FIELDS, textValues } from "./fields.js";
+import { type EventContext, type KeyField, NUMERIC_FIELDS, type TextField, textValues } from "./fields.js";
 import type { CompiledRule, FactSpec } from "./rule.js";
 import { describeEvent } from "./samples.js";
 import type { BucketCounts, SlidingWindow } from "./sliding-window.js";
@@ -36,13 +36,20 @@ export class KeyDetail {
   samples: string[] = [];
   readonly facts: FactState[];
   readonly distinct: DistinctSet | undefined;
+  private readonly distinctField: TextField | undefined;
+  /** Facts of the event that triggered the alert (RuleDefinition.triggerFacts). */
+  private triggerFacts: Facts = {};
 
-  constructor(private readonly rule: CompiledRule) {
+  constructor(
+    private readonly rule: CompiledRule,
+    keyField: KeyField,
+  ) {
     this.facts = (rule.definition.facts ?? []).map((spec) =>
       "top" in spec ? new TopValues(spec, rule) : new SumOf(spec, rule.window),
     );
+    this.distinctField = rule.distinctFor(keyField);
     this.distinct =
-      rule.definition.distinct === undefined
+      this.distinctField === undefined
         ? undefined
         : new DistinctSet(rule.window.windowMs, rule.settings.maxDistinct);
   }
@@ -70,24 +77,24 @@ export class KeyDetail {
     this.addRelated(event, keyField);
     this.addSample(event);
     for (const fact of this.facts) fact.add(event, context, weight, atMs);
-    const distinctField = this.rule.definition.distinct;
-    if (this.distinct && distinctField)
-      for (const value of textValues(distinctField, event)) this.distinct.add(value, atMs);
+    if (this.distinct && this.distinctField)
+      for (const value of textValues(this.distinctField, event, context)) this.distinct.add(value, atMs);
   }
 
   /** A trigger's own line matters most (the successful login): it becomes the newest sample. */
-  recordTrigger(event: PostfixEvent, keyField: KeyField, atMs: number): void {
+  recordTrigger(event: PostfixEvent, context: EventContext, keyField: KeyField, atMs: number): void {
     this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
     this.addSample(event);
     this.addRelated(event, keyField);
+    for (const { name, field } of this.rule.definition.triggerFacts ?? [])
+      this.triggerFacts[name] = [...textValues(field, event, context)];
   }
 
   /** Takes back `amount` counted weight on the forgiving event's own values (see RuleDefinition.forgiveOn). */
   forgive(event: PostfixEvent, amount: number): void {
     for (const fact of this.facts) fact.retract(event, amount);
-    const distinctField = this.rule.definition.distinct;
-    if (this.distinct && distinctField)
-      for (const value of textValues(distinctField, event)) this.distinct.delete(value);
+    if (this.distinct && this.distinctField)
+      for (const value of textValues(this.distinctField, event)) this.distinct.delete(value);
   }
 
   /** A related value remembered before the detail existed (see KeyStore.firstRelated). */
@@ -97,7 +104,7 @@ export class KeyDetail {
   }
 
   factValues(atMs: number): Facts {
-    const facts: Facts = {};
+    const facts: Facts = { ...this.triggerFacts };
     for (const fact of this.facts) facts[fact.name] = fact.value(atMs);
     return facts;
   }
@@ -129,8 +136,8 @@ export class FactTuples {
   constructor(private readonly specs: readonly FactSpec[]) {}
 
   /** The tuple number of an event, or -1 once the table is full. */
-  intern(event: PostfixEvent): number {
-    const values = this.specs.map((spec) => ("top" in spec ? factValuesOf(spec, event) : []));
+  intern(event: PostfixEvent, context: EventContext): number {
+    const values = this.specs.map((spec) => ("top" in spec ? factValuesOf(spec, event, context) : []));
     const signature = `${event.host}\u0001${values.map((v) => v.join("\u0002")).join("\u0001")}`;
     const known = this.ids.get(signature);
     if (known !== undefined) return known;
@@ -146,8 +153,12 @@ export class FactTuples {
 }
 
 /** The values a `top` fact counts for an event: its field's, or the `missing` label when it has none. */
-function factValuesOf(spec: Extract<FactSpec, { top: unknown }>, event: PostfixEvent): readonly string[] {
-  const values = textValues(spec.top, event);
+function factValuesOf(
+  spec: Extract<FactSpec, { top: unknown }>,
+  event: PostfixEvent,
+  context?: EventContext,
+): readonly string[] {
+  const values = textValues(spec.top, event, context);
   return values.length === 0 && spec.missing !== undefined ? [spec.missing] : values;
 }
 
@@ -185,9 +196,9 @@ class TopValues implements FactState {
     for (const value of values) this.counts.set(value, [...buckets]);
   }
 
-  add(event: PostfixEvent, _context: EventContext, weight: number, atMs: number): void {
+  add(event: PostfixEvent, context: EventContext, weight: number, atMs: number): void {
     const amount = this.weighted ? weight : 1;
-    for (const value of factValuesOf(this.spec, event)) {
+    for (const value of factValuesOf(this.spec, event, context)) {
       const seen = this.counts.get(value);
       if (seen === undefined && this.counts.size >= this.limit * 4) {
         this.other = this.window.add(this.other, atMs, amount) ?? this.other;

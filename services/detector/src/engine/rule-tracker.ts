@@ -77,7 +77,7 @@ export class RuleTracker {
           } else detail?.startEpisode();
         }
         if (detail === undefined) {
-          tuple ??= this.rule.tupleFacts ? this.tuples.intern(event) : NO_TUPLE;
+          tuple ??= this.rule.tupleFacts ? this.tuples.intern(event, context) : NO_TUPLE;
           detail = this.detailFor(store, slot, before + weight, tuple, previous);
           if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, event));
         }
@@ -96,8 +96,10 @@ export class RuleTracker {
   }
 
   /** A trigger event fires the rule for keys already past the threshold; it never creates keys. */
-  trigger(event: PostfixEvent, atMs: number, alerts: Alert[]): void {
+  trigger(event: PostfixEvent, context: EventContext, atMs: number, alerts: Alert[]): void {
     for (const store of this.stores) {
+      const matchers = this.rule.triggersFor(store.field)?.get(event.kind);
+      if (!matchers?.some((matches) => matches(event, context))) continue;
       for (const value of this.ownedKeys(store, event)) {
         const slot = store.slotOf(value);
         if (slot === undefined) continue;
@@ -105,7 +107,7 @@ export class RuleTracker {
         if (detail === undefined || detail.firing) continue;
         const measures = this.measure(store, slot, atMs);
         if (!this.fires(store, slot, measures)) continue;
-        detail.recordTrigger(event, store.field, atMs);
+        detail.recordTrigger(event, context, store.field, atMs);
         this.fire(store, slot, measures, alerts);
       }
     }
@@ -188,7 +190,7 @@ export class RuleTracker {
       store.setTuple(slot, tuple);
       return undefined;
     }
-    const detail = new KeyDetail(this.rule);
+    const detail = new KeyDetail(this.rule, store.field);
     const seed = held === NO_TUPLE ? undefined : this.tuples.get(held);
     if (seed !== undefined) detail.seed(seed, previous);
     const related = store.firstRelated(slot);

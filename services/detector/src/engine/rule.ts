@@ -57,6 +57,13 @@ export interface RuleDefinition {
   /** Events that only evaluate the condition for their keys (a success after failures); default: `reads`. */
   triggers?: readonly EventFilter[];
   /**
+   * Per key field, triggers that replace `triggers` for that key (auth_after_failures fires for a
+   * user only on a login from an address new to that user).
+   */
+  keyTriggers?: Partial<Record<KeyField, readonly EventFilter[]>>;
+  /** Facts taken from the trigger event itself (the login's address against the user's history). */
+  triggerFacts?: readonly { name: string; field: TextField }[];
+  /**
    * Events that take back weight already counted under their keys (a login that succeeds in the
    * session whose failures were counted: a typo, not a guess), by the `forgiveWeight` field.
    * Triggers are evaluated before forgiving, so the success still sees the failures before it.
@@ -73,9 +80,13 @@ export interface RuleDefinition {
   keys: readonly KeyField[];
   weight: NumericField;
   distinct?: TextField;
+  /** Per key field, the distinct field that replaces `distinct` (sasl_spray: user names per network). */
+  distinctByKey?: Partial<Record<KeyField, TextField>>;
   thresholdOn?: "count" | "distinct";
   facts?: readonly FactSpec[];
   extension?: RuleExtension;
+  /** Extra settings with defaults, for the rule's filters (`listed`); overridable like the common ones. */
+  params?: z.ZodRawShape;
   /** Settings; extension params may be given here too and are validated with the rest. */
   defaults: RuleSettingsInput & Record<string, unknown>;
   /** Placeholders: {key} {count} {threshold} {window} {hosts} {distinct} and fact names. */
@@ -93,6 +104,10 @@ export interface CompiledRule {
   keyFields: readonly KeyField[];
   counts: ReadonlyMap<EventKind, EventMatcher[]>;
   triggers: ReadonlyMap<EventKind, EventMatcher[]> | undefined;
+  /** Trigger matchers per key field (RuleDefinition.keyTriggers over `triggers`). */
+  triggersFor(field: KeyField): ReadonlyMap<EventKind, EventMatcher[]> | undefined;
+  /** The distinct field a key of this field counts, if any. */
+  distinctFor(field: KeyField): TextField | undefined;
   forgives: ReadonlyMap<EventKind, EventMatcher[]> | undefined;
   weight(event: PostfixEvent, context: EventContext): number;
   forgiveWeight(event: PostfixEvent, context: EventContext): number;
@@ -123,7 +138,7 @@ export function compileRule(
   override: Record<string, unknown> = {},
 ): CompiledRule {
   const where = `rule ${definition.id}`;
-  const schema = RuleSettings.extend(definition.extension?.params ?? {});
+  const schema = RuleSettings.extend({ ...definition.params, ...definition.extension?.params });
   const parsed = schema.safeParse({ ...definition.defaults, ...override });
   if (!parsed.success) {
     throw new RuleConfigError(
@@ -139,7 +154,7 @@ export function compileRule(
   const issues: string[] = [];
   const thresholdOn = definition.thresholdOn ?? "count";
   if (thresholdOn === "distinct") {
-    if (definition.distinct === undefined)
+    if (definition.distinct === undefined && definition.distinctByKey === undefined)
       issues.push(`${where}: thresholdOn distinct needs a distinct field`);
     const highest = Math.max(settings.threshold, ...Object.values(settings.thresholdByKey));
     if (highest > settings.maxDistinct)
@@ -149,6 +164,7 @@ export function compileRule(
     issues.push(`${where}: forgiveOn and forgiveWeight go together`);
   const factNames = [
     ...(definition.facts ?? []).map((f) => f.name),
+    ...(definition.triggerFacts ?? []).map((f) => f.name),
     ...(definition.extension?.factNames ?? []),
   ];
   const summary = compileTemplate(definition.summary, [...BASE_PLACEHOLDERS, ...factNames], (name) =>
@@ -162,8 +178,16 @@ export function compileRule(
   const thresholdFor = (keyType: AlertKey["type"]) => settings.thresholdByKey[keyType] ?? settings.threshold;
   const tupleFacts =
     definition.distinct === undefined &&
+    definition.distinctByKey === undefined &&
     extension === undefined &&
     (definition.facts ?? []).every((f) => "top" in f && (f.weighted === true || definition.weight === "one"));
+  const triggers = definition.triggers ? byKind(definition.triggers, settings) : undefined;
+  const keyTriggers = new Map(
+    Object.entries(definition.keyTriggers ?? {}).map(([field, filters]) => [
+      field as KeyField,
+      byKind(filters, settings),
+    ]),
+  );
   const weighForgiven = definition.forgiveWeight ? NUMERIC_FIELDS[definition.forgiveWeight] : () => 0;
   return {
     id: definition.id,
@@ -173,9 +197,11 @@ export function compileRule(
     quietMs: settings.quietSeconds * 1000,
     retentionMs: Math.max(windowMs, extension?.retentionMs ?? 0),
     keyFields: definition.keys,
-    counts: byKind(definition.reads),
-    triggers: definition.triggers ? byKind(definition.triggers) : undefined,
-    forgives: definition.forgiveOn ? byKind(definition.forgiveOn) : undefined,
+    counts: byKind(definition.reads, settings),
+    triggers,
+    triggersFor: (field) => keyTriggers.get(field) ?? triggers,
+    distinctFor: (field) => definition.distinctByKey?.[field] ?? definition.distinct,
+    forgives: definition.forgiveOn ? byKind(definition.forgiveOn, settings) : undefined,
     weight: (event, context) => weigh(event, context),
     forgiveWeight: (event, context) => weighForgiven(event, context),
     thresholdFor,
@@ -190,11 +216,14 @@ export function compileRule(
   };
 }
 
-function byKind(filters: readonly EventFilter[]): Map<EventKind, EventMatcher[]> {
+function byKind(
+  filters: readonly EventFilter[],
+  settings: Record<string, unknown>,
+): Map<EventKind, EventMatcher[]> {
   const matchers = new Map<EventKind, EventMatcher[]>();
   for (const filter of filters) {
     const list = matchers.get(filter.kind) ?? [];
-    list.push(compileFilter(filter));
+    list.push(compileFilter(filter, settings));
     matchers.set(filter.kind, list);
   }
   return matchers;
