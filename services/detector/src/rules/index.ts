@@ -1,7 +1,7 @@
 /** The rule catalogue and loading with config overrides. Rule ids are the contract. */
 import { type CompiledRule, compileRule, RuleConfigError, type RuleDefinition } from "../engine/rule.js";
 import { bounceStorm, compromisedSender, localSenderFlood, outboundBlocked } from "./outbound.js";
-import { authAfterFailures, saslBruteforce, saslSlowBruteforce, saslSpray } from "./sasl.js";
+import { accountTargeted, authAfterFailures, saslBruteforce, saslSlowBruteforce, saslSpray } from "./sasl.js";
 import { credentialsInLogs, mailSystemError, weakTls } from "./server-config.js";
 import { recipientHarvest, relayProbe } from "./smtpd-rejects.js";
 
@@ -10,6 +10,7 @@ export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   saslSlowBruteforce,
   saslSpray,
   authAfterFailures,
+  accountTargeted,
   compromisedSender,
   localSenderFlood,
   outboundBlocked,

@@ -265,3 +265,45 @@ describe("auth_after_failures", () => {
     assert.equal(replay(events).of("auth_after_failures").length, 0);
   });
 });
+
+describe("auth_after_failures and the user's login history", () => {
+  const alice = "alice@example.org";
+  const home = "198.51.100.7";
+  const attacker = "203.0.113.99";
+  /** Alice's usual logins from home, the day before. */
+  const history = [-2 * HOUR, -26 * HOUR].map((h, i) => login({ at: h, ip: home, user: alice, pid: 50 + i }));
+  /** Eight guesses at alice's password from an address she never used. */
+  const guesses = Array.from({ length: 8 }, (_, i) =>
+    saslFailed({ at: i * 20, ip: attacker, user: alice, pid: 60 + i }),
+  );
+
+  it("stays off the critical alert when alice logs in from her usual address while someone guesses elsewhere", () => {
+    const result = replay(byTime([...history, ...guesses, login({ at: 200, ip: home, user: alice, pid: 70 })]));
+    assert.deepEqual(result.of("auth_after_failures"), []);
+    const targeted = result.of("account_targeted");
+    assert.deepEqual(keysOf(targeted), [`firing sasl_user:${alice}`]);
+    assert.equal(targeted[0]?.severity, "warning");
+    assert.deepEqual(targeted[0]?.related.clientIps, [attacker, home], "the guesser, then the login");
+    assert.match(String(targeted[0]?.facts.login), /usual address 198\.51\.100\.7/);
+  });
+
+  it("fires critical when the login after the failures comes from an address new to alice", () => {
+    const result = replay(byTime([...history, ...guesses, login({ at: 200, ip: attacker, user: alice, pid: 70 })]));
+    const alerts = result.of("auth_after_failures");
+    assert.deepEqual(keysOf(alerts), [`firing client_ip:${attacker}`, `firing sasl_user:${alice}`]);
+    assert.equal(alerts[1]?.severity, "critical");
+    assert.deepEqual(alerts[1]?.facts.login, [`first login from ${attacker}, not seen in 30 days`]);
+    assert.match(alerts[1]?.summary ?? "", /first login from 203\.0\.113\.99, not seen in 30 days/);
+    assert.deepEqual(result.of("account_targeted"), []);
+  });
+
+  it("fires for the address that failed even when alice has used it before", () => {
+    const shared = "192.0.2.40";
+    const events = byTime([
+      login({ at: -HOUR, ip: shared, user: alice, pid: 1 }),
+      ...Array.from({ length: 5 }, (_, i) => saslFailed({ at: i * 10, ip: shared, pid: 10 + i })),
+      login({ at: 100, ip: shared, user: alice, pid: 20 }),
+    ]);
+    assert.deepEqual(keysOf(replay(events).of("auth_after_failures")), [`firing client_ip:${shared}`]);
+  });
+});

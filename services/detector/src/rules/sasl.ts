@@ -91,12 +91,18 @@ export const saslSpray: RuleDefinition = {
     "restrict AUTH to submission ports and known networks, and check the related user names for weak passwords.",
 };
 
+/** The successful login's address against the user's history, for the alerts that fire on it. */
+const LOGIN_FACT = [{ name: "login", field: "loginNovelty" }] as const;
+
 export const authAfterFailures: RuleDefinition = {
   id: "auth_after_failures",
   description:
-    "A successful SASL login from an IP or for a user that just failed repeatedly: a guessed password.",
+    "A successful SASL login from an address that just failed repeatedly, or for a user that just failed repeatedly from an address new to that user: a guessed password.",
   reads: AUTH_FAILURES,
   triggers: [{ kind: "client", test: "authenticatedLogin" }],
+  // The user's own address logging in while someone elsewhere guesses is account_targeted's finding.
+  keyTriggers: { saslUsername: [{ kind: "client", test: "loginFromUnknownAddress" }] },
+  triggerFacts: LOGIN_FACT,
   forgiveOn: LOGIN_SUCCEEDED,
   forgiveWeight: "authForgiven",
   keys: ["clientIp", "clientNet64", "saslUsername"],
@@ -112,8 +118,29 @@ export const authAfterFailures: RuleDefinition = {
     maxKeys: 1_000_000,
   },
   summary:
-    "Login succeeded for {key} after {count:failed attempt} in {window} on {hosts}: password likely guessed",
+    "Login succeeded for {key} after {count:failed attempt} in {window} on {hosts}: password likely guessed ({login})",
   remediation:
     "Treat the account as compromised: reset its password, revoke its sessions, check what it sent " +
     "(grep the sasl_username in the mail log), and block the client IP.",
+};
+
+export const accountTargeted: RuleDefinition = {
+  id: "account_targeted",
+  description:
+    "Failed SASL logins for one user from addresses no one logs in from, while the user logs in from a usual address: the account is under attack, the password not (yet) guessed.",
+  reads: [{ kind: "sasl_auth_failed", test: "failureFromStranger" }],
+  triggers: [{ kind: "client", test: "loginFromKnownAddress" }],
+  triggerFacts: LOGIN_FACT,
+  forgiveOn: LOGIN_SUCCEEDED,
+  forgiveWeight: "authForgiven",
+  keys: ["saslUsername"],
+  weight: "authFailures",
+  facts: [MECHANISMS],
+  defaults: { severity: "warning", windowSeconds: 600, threshold: 3, quietSeconds: 3600 },
+  summary:
+    "Account {key} is targeted: {count:failed login} in {window} from addresses it never logs in from, on {hosts}; " +
+    "the user then logged in from {login}, so no sign the password was guessed",
+  remediation:
+    "Make sure the password is strong and unique (or require app passwords), block the client IPs listed, and " +
+    "consider rate-limiting AUTH per user in the SASL backend.",
 };
