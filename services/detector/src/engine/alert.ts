@@ -33,7 +33,7 @@ export function buildAlert(
   const measure = rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
   const count = alertState === "firing" ? measure : detail.peakMeasure;
   const settings = rule.settings;
-  const summary = rule.summary({
+  const summary = rule.summaryFor(key.type)({
     ...facts,
     key: key.value,
     count,

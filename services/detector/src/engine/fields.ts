@@ -55,6 +55,14 @@ export const TEXT_FIELDS = {
     if (e.kind === "sasl_auth_failed" || e.kind === "client" || e.kind === "message") return e.saslUsername;
     return undefined;
   },
+  /**
+   * What a spray tries: the user name where Postfix logs it (3.9+, or a decoded AUTH), else the
+   * client address, so a spray from one network counts on any Postfix.
+   */
+  sprayTarget: (e) => {
+    const user = e.kind === "sasl_auth_failed" ? e.saslUsername : undefined;
+    return user ? `user ${user.toLowerCase()}` : clientIpOf(e);
+  },
   /** A SASL user name's local part, lower-cased (`Admin@example.org` → `admin`): what honeypot lists name. */
   saslLocalPart: (e) => {
     const user = e.kind === "sasl_auth_failed" ? e.saslUsername : undefined;

@@ -91,6 +91,8 @@ export interface RuleDefinition {
   defaults: RuleSettingsInput & Record<string, unknown>;
   /** Placeholders: {key} {count} {threshold} {window} {hosts} {distinct} and fact names. */
   summary: string;
+  /** Per key type, a summary that replaces `summary` (a spray per network counts accounts, not addresses). */
+  summaryByKey?: Partial<Record<AlertKey["type"], string>>;
   remediation: string;
 }
 
@@ -120,7 +122,7 @@ export interface CompiledRule {
   /** Whether keys may go without a detail: facts are all `top` and count what the window counts. */
   tupleFacts: boolean;
   extension: BoundExtension | undefined;
-  summary: Template;
+  summaryFor(keyType: AlertKey["type"]): Template;
 }
 
 export class RuleConfigError extends Error {
@@ -167,8 +169,17 @@ export function compileRule(
     ...(definition.triggerFacts ?? []).map((f) => f.name),
     ...(definition.extension?.factNames ?? []),
   ];
-  const summary = compileTemplate(definition.summary, [...BASE_PLACEHOLDERS, ...factNames], (name) =>
+  const placeholders = [...BASE_PLACEHOLDERS, ...factNames];
+  const summary = compileTemplate(definition.summary, placeholders, (name) =>
     issues.push(`${where}: summary: unknown placeholder {${name}}`),
+  );
+  const summaries = new Map(
+    Object.entries(definition.summaryByKey ?? {}).map(([type, text]) => [
+      type,
+      compileTemplate(text, placeholders, (name) =>
+        issues.push(`${where}: summaryByKey.${type}: unknown placeholder {${name}}`),
+      ),
+    ]),
   );
   if (issues.length > 0) throw new RuleConfigError(issues);
 
@@ -212,7 +223,7 @@ export function compileRule(
     },
     tupleFacts,
     extension,
-    summary,
+    summaryFor: (keyType) => summaries.get(keyType) ?? summary,
   };
 }
 

@@ -215,11 +215,12 @@ describe("sasl_spray", () => {
       saslFailed({ at: i * 60, ip: `198.18.${i >> 8}.${i & 255}`, pid: i, ...(user ? { user } : {}) }),
     );
 
-  it("fires on many IPs with one failure each", () => {
+  it("fires on many IPs with one failure each (and on their one network)", () => {
     const alerts = replay(spray(40)).of("sasl_spray");
-    assert.deepEqual(keysOf(alerts), ["firing global:all"]);
-    assert.equal(alerts[0]?.count, 30);
-    assert.equal(alerts[0]?.facts.events, 30);
+    assert.deepEqual(keysOf(alerts), ["firing client_net:198.18.0.0/24", "firing global:all"]);
+    assert.equal(alerts[0]?.count, 10, "ten addresses of one /24");
+    assert.equal(alerts[1]?.count, 30);
+    assert.equal(alerts[1]?.facts.events, 30);
   });
 
   it("fires on several IPs guessing one known user name", () => {
@@ -305,5 +306,38 @@ describe("auth_after_failures and the user's login history", () => {
       login({ at: 100, ip: shared, user: alice, pid: 20 }),
     ]);
     assert.deepEqual(keysOf(replay(events).of("auth_after_failures")), [`firing client_ip:${shared}`]);
+  });
+});
+
+describe("sasl_spray by network", () => {
+  /** Ten addresses of one /24, two attempts each at a different user name, within a minute. */
+  const spray = (named: boolean) =>
+    Array.from({ length: 20 }, (_, i) =>
+      saslFailed({
+        at: i * 3,
+        ip: `198.51.100.${10 + (i >> 1)}`,
+        pid: 300 + i,
+        ...(named ? { user: `user${i}@example.org` } : {}),
+      }),
+    );
+
+  it("fires on many accounts, few tries each, from few addresses of one network", () => {
+    const alerts = replay(spray(true)).of("sasl_spray");
+    assert.deepEqual(keysOf(alerts), ["firing client_net:198.51.100.0/24"]);
+    assert.equal(alerts[0]?.count, 10, "ten user names");
+    assert.equal(alerts[0]?.related.clientIps.length, 5);
+    assert.match(alerts[0]?.summary ?? "", /10 accounts/);
+  });
+
+  it("counts the addresses instead where Postfix logs no user name", () => {
+    const alerts = replay(spray(false)).of("sasl_spray");
+    assert.deepEqual(keysOf(alerts), ["firing client_net:198.51.100.0/24"]);
+  });
+
+  it("stays quiet on an office network where a few users mistype", () => {
+    const typos = Array.from({ length: 6 }, (_, i) =>
+      saslFailed({ at: i * 200, ip: `192.0.2.${i + 1}`, user: `user${i}@example.org`, pid: i }),
+    );
+    assert.equal(replay(typos).of("sasl_spray").length, 0);
   });
 });

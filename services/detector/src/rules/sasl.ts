@@ -68,24 +68,30 @@ export const saslSlowBruteforce: RuleDefinition = {
 export const saslSpray: RuleDefinition = {
   id: "sasl_spray",
   description:
-    "Distributed SASL guessing: many client IPs failing in a window, overall and against one user name.",
+    "Distributed SASL guessing: many client IPs failing in a window, overall and against one user name; many accounts failing from one network.",
   reads: AUTH_FAILURES,
   forgiveOn: LOGIN_SUCCEEDED,
   forgiveWeight: "authForgiven",
-  keys: ["global", "saslUsername"],
+  keys: ["global", "saslUsername", "clientNetwork"],
   weight: "authFailures",
   distinct: "clientIp",
+  // Per network: many accounts, few tries each, from few addresses.
+  distinctByKey: { clientNetwork: "sprayTarget" },
   thresholdOn: "distinct",
   facts: [MECHANISMS],
   defaults: {
     severity: "warning",
     windowSeconds: 3600,
     threshold: 30,
-    thresholdByKey: { sasl_user: 5 },
+    thresholdByKey: { sasl_user: 5, client_net: 10 },
     quietSeconds: 3600,
   },
   summary:
     "Password spraying ({key}): {distinct:client IP} failed SASL logins in {window} ({events:failure}) on {hosts}",
+  summaryByKey: {
+    client_net:
+      "Password spraying from {key}: {distinct:account} (or addresses, where no user name is logged) failed SASL logins in {window} ({events:failure}) on {hosts}",
+  },
   remediation:
     "Per-IP blocking will not stop this: require strong passwords or per-user lockout in the SASL backend, " +
     "restrict AUTH to submission ports and known networks, and check the related user names for weak passwords.",
