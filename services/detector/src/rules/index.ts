@@ -1,5 +1,6 @@
 /** The rule catalogue and loading with config overrides. Rule ids are the contract. */
 import { type CompiledRule, compileRule, RuleConfigError, type RuleDefinition } from "../engine/rule.js";
+import { clientAuthFailures, clientProtocolAbuse, clientRejects, honeypotLogin } from "./client-abuse.js";
 import { bounceStorm, compromisedSender, localSenderFlood, outboundBlocked } from "./outbound.js";
 import { accountTargeted, authAfterFailures, saslBruteforce, saslSlowBruteforce, saslSpray } from "./sasl.js";
 import { credentialsInLogs, mailSystemError, weakTls } from "./server-config.js";
@@ -17,6 +18,10 @@ export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   bounceStorm,
   relayProbe,
   recipientHarvest,
+  clientRejects,
+  clientProtocolAbuse,
+  clientAuthFailures,
+  honeypotLogin,
   weakTls,
   credentialsInLogs,
   mailSystemError,

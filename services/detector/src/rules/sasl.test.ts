@@ -279,7 +279,9 @@ describe("auth_after_failures and the user's login history", () => {
   );
 
   it("stays off the critical alert when alice logs in from her usual address while someone guesses elsewhere", () => {
-    const result = replay(byTime([...history, ...guesses, login({ at: 200, ip: home, user: alice, pid: 70 })]));
+    const result = replay(
+      byTime([...history, ...guesses, login({ at: 200, ip: home, user: alice, pid: 70 })]),
+    );
     assert.deepEqual(result.of("auth_after_failures"), []);
     const targeted = result.of("account_targeted");
     assert.deepEqual(keysOf(targeted), [`firing sasl_user:${alice}`]);
@@ -289,7 +291,9 @@ describe("auth_after_failures and the user's login history", () => {
   });
 
   it("fires critical when the login after the failures comes from an address new to alice", () => {
-    const result = replay(byTime([...history, ...guesses, login({ at: 200, ip: attacker, user: alice, pid: 70 })]));
+    const result = replay(
+      byTime([...history, ...guesses, login({ at: 200, ip: attacker, user: alice, pid: 70 })]),
+    );
     const alerts = result.of("auth_after_failures");
     assert.deepEqual(keysOf(alerts), [`firing client_ip:${attacker}`, `firing sasl_user:${alice}`]);
     assert.equal(alerts[1]?.severity, "critical");
