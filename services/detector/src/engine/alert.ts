@@ -30,7 +30,7 @@ export function buildAlert(
   alertState: Alert["state"],
 ): Alert {
   const facts = factsOf(extension, detail, measures);
-  const measure = rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
+  const measure = rule.measuredBy(key.type) === "distinct" ? measures.distinct : measures.count;
   const count = alertState === "firing" ? measure : detail.peakMeasure;
   const settings = rule.settings;
   const summary = rule.summaryFor(key.type)({

@@ -9,7 +9,14 @@
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { DistinctSet } from "./distinct-set.js";
 import type { Facts } from "./extension.js";
-import { type EventContext, type KeyField, NUMERIC_FIELDS, type TextField, textValues } from "./fields.js";
+import {
+  type EventContext,
+  KEY_FIELDS,
+  type KeyField,
+  NUMERIC_FIELDS,
+  type TextField,
+  textValues,
+} from "./fields.js";
 import type { CompiledRule, FactSpec } from "./rule.js";
 import { describeEvent } from "./samples.js";
 import type { BucketCounts, SlidingWindow } from "./sliding-window.js";
@@ -47,7 +54,7 @@ export class KeyDetail {
     this.facts = (rule.definition.facts ?? []).map((spec) =>
       "top" in spec ? new TopValues(spec, rule) : new SumOf(spec, rule.window),
     );
-    this.distinctField = rule.distinctFor(keyField);
+    this.distinctField = rule.distinctFor(KEY_FIELDS[keyField]);
     this.distinct =
       this.distinctField === undefined
         ? undefined

@@ -77,7 +77,7 @@ export class RuleTracker {
           } else detail?.startEpisode();
         }
         if (detail === undefined) {
-          tuple ??= this.rule.tupleFacts ? this.tuples.intern(event, context) : NO_TUPLE;
+          tuple ??= this.rule.tupleFacts(store.type) ? this.tuples.intern(event, context) : NO_TUPLE;
           detail = this.detailFor(store, slot, before + weight, tuple, previous);
           if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, event));
         }
@@ -182,7 +182,7 @@ export class RuleTracker {
   ): KeyDetail | undefined {
     const held = store.tupleOf(slot);
     const needed =
-      !this.rule.tupleFacts ||
+      !this.rule.tupleFacts(store.type) ||
       weightAfter >= this.rule.detailFrom(store.type) ||
       tuple === NO_TUPLE ||
       (held !== NO_TUPLE && held !== tuple);
@@ -245,7 +245,7 @@ export class RuleTracker {
     const detail = store.detail(slot);
     if (detail === undefined) return;
     const measures = this.measure(store, slot, atMs);
-    const measure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
+    const measure = this.rule.measuredBy(store.type) === "distinct" ? measures.distinct : measures.count;
     detail.peakMeasure = detail.firing ? Math.max(detail.peakMeasure, measure) : measure;
     if (!detail.firing && this.fires(store, slot, measures)) this.fire(store, slot, measures, alerts);
   }
@@ -267,7 +267,7 @@ export class RuleTracker {
       return false;
     const extension = store.extension(slot);
     if (extension) return extension.fires(measures);
-    const measure = this.rule.definition.thresholdOn === "distinct" ? measures.distinct : measures.count;
+    const measure = this.rule.measuredBy(store.type) === "distinct" ? measures.distinct : measures.count;
     return measure >= measures.threshold;
   }
 

@@ -9,6 +9,7 @@ import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/e
 import type { BoundExtension, RuleExtension } from "./extension.js";
 import {
   type EventContext,
+  KEY_FIELDS,
   type KeyField,
   NUMERIC_FIELDS,
   type NumericField,
@@ -80,8 +81,12 @@ export interface RuleDefinition {
   keys: readonly KeyField[];
   weight: NumericField;
   distinct?: TextField;
-  /** Per key field, the distinct field that replaces `distinct` (sasl_spray: user names per network). */
-  distinctByKey?: Partial<Record<KeyField, TextField>>;
+  /**
+   * Per key type, a distinct field that replaces `distinct`; keys of that type are measured by it
+   * whatever `thresholdOn` says (sasl_spray: user names per network; client abuse: offending
+   * addresses per network, so one address never makes a network alert on its own).
+   */
+  distinctByKey?: Partial<Record<AlertKey["type"], TextField>>;
   thresholdOn?: "count" | "distinct";
   facts?: readonly FactSpec[];
   extension?: RuleExtension;
@@ -108,8 +113,10 @@ export interface CompiledRule {
   triggers: ReadonlyMap<EventKind, EventMatcher[]> | undefined;
   /** Trigger matchers per key field (RuleDefinition.keyTriggers over `triggers`). */
   triggersFor(field: KeyField): ReadonlyMap<EventKind, EventMatcher[]> | undefined;
-  /** The distinct field a key of this field counts, if any. */
-  distinctFor(field: KeyField): TextField | undefined;
+  /** The distinct field keys of this type count, if any. */
+  distinctFor(keyType: AlertKey["type"]): TextField | undefined;
+  /** What keys of this type compare with their threshold. */
+  measuredBy(keyType: AlertKey["type"]): "count" | "distinct";
   forgives: ReadonlyMap<EventKind, EventMatcher[]> | undefined;
   weight(event: PostfixEvent, context: EventContext): number;
   forgiveWeight(event: PostfixEvent, context: EventContext): number;
@@ -119,8 +126,8 @@ export interface CompiledRule {
    * a few bytes. Up to then its facts are one interned tuple (`tupleFacts`), so they stay exact.
    */
   detailFrom(keyType: AlertKey["type"]): number;
-  /** Whether keys may go without a detail: facts are all `top` and count what the window counts. */
-  tupleFacts: boolean;
+  /** Whether keys of this type may go without a detail: facts are all `top` and count what the window counts. */
+  tupleFacts(keyType: AlertKey["type"]): boolean;
   extension: BoundExtension | undefined;
   summaryFor(keyType: AlertKey["type"]): Template;
 }
@@ -154,13 +161,13 @@ export function compileRule(
   }
   const settings = parsed.data as RuleSettings & Record<string, unknown>;
   const issues: string[] = [];
-  const thresholdOn = definition.thresholdOn ?? "count";
-  if (thresholdOn === "distinct") {
-    if (definition.distinct === undefined && definition.distinctByKey === undefined)
-      issues.push(`${where}: thresholdOn distinct needs a distinct field`);
-    const highest = Math.max(settings.threshold, ...Object.values(settings.thresholdByKey));
-    if (highest > settings.maxDistinct)
-      issues.push(`${where}: threshold: ${highest} exceeds maxDistinct ${settings.maxDistinct}`);
+  for (const keyType of definition.keys.map((field) => KEY_FIELDS[field])) {
+    const distinctField = definition.distinctByKey?.[keyType] ?? definition.distinct;
+    if (definition.distinctByKey?.[keyType] === undefined && definition.thresholdOn !== "distinct") continue;
+    if (distinctField === undefined) issues.push(`${where}: thresholdOn distinct needs a distinct field`);
+    const threshold = settings.thresholdByKey[keyType] ?? settings.threshold;
+    if (threshold > settings.maxDistinct)
+      issues.push(`${where}: threshold: ${threshold} exceeds maxDistinct ${settings.maxDistinct}`);
   }
   if ((definition.forgiveOn === undefined) !== (definition.forgiveWeight === undefined))
     issues.push(`${where}: forgiveOn and forgiveWeight go together`);
@@ -187,9 +194,11 @@ export function compileRule(
   const extension = definition.extension?.bind(settings, windowMs);
   const weigh = NUMERIC_FIELDS[definition.weight];
   const thresholdFor = (keyType: AlertKey["type"]) => settings.thresholdByKey[keyType] ?? settings.threshold;
-  const tupleFacts =
-    definition.distinct === undefined &&
-    definition.distinctByKey === undefined &&
+  const distinctFor = (keyType: AlertKey["type"]) =>
+    definition.distinctByKey?.[keyType] ?? definition.distinct;
+  const measuredBy = (keyType: AlertKey["type"]) =>
+    definition.distinctByKey?.[keyType] !== undefined ? "distinct" : (definition.thresholdOn ?? "count");
+  const plainFacts =
     extension === undefined &&
     (definition.facts ?? []).every((f) => "top" in f && (f.weighted === true || definition.weight === "one"));
   const triggers = definition.triggers ? byKind(definition.triggers, settings) : undefined;
@@ -199,6 +208,7 @@ export function compileRule(
       byKind(filters, settings),
     ]),
   );
+  const tupleFacts = (keyType: AlertKey["type"]) => plainFacts && distinctFor(keyType) === undefined;
   const weighForgiven = definition.forgiveWeight ? NUMERIC_FIELDS[definition.forgiveWeight] : () => 0;
   return {
     id: definition.id,
@@ -211,7 +221,8 @@ export function compileRule(
     counts: byKind(definition.reads, settings),
     triggers,
     triggersFor: (field) => keyTriggers.get(field) ?? triggers,
-    distinctFor: (field) => definition.distinctByKey?.[field] ?? definition.distinct,
+    distinctFor,
+    measuredBy,
     forgives: definition.forgiveOn ? byKind(definition.forgiveOn, settings) : undefined,
     weight: (event, context) => weigh(event, context),
     forgiveWeight: (event, context) => weighForgiven(event, context),
@@ -219,7 +230,7 @@ export function compileRule(
     // The last MAX_SAMPLES counted events before firing are the samples, so details start there.
     detailFrom: (keyType) => {
       const threshold = thresholdFor(keyType);
-      return tupleFacts ? Math.min(threshold, Math.max(2, threshold - MAX_SAMPLES + 1)) : 1;
+      return tupleFacts(keyType) ? Math.min(threshold, Math.max(2, threshold - MAX_SAMPLES + 1)) : 1;
     },
     tupleFacts,
     extension,

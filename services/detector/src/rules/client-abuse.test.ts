@@ -48,6 +48,15 @@ describe("client_rejects", () => {
     assert.deepEqual(alert?.facts.signals, ["helo reject (2)"]);
   });
 
+  it("alerts on a network by the addresses it refuses, never on one address's repeats", () => {
+    const one = Array.from({ length: 30 }, (_, i) => heloReject(i, "192.0.2.9"));
+    assert.deepEqual(keysOf("client_rejects", one), ["firing client_ip:192.0.2.9"]);
+    const botnet = Array.from({ length: 10 }, (_, i) => heloReject(i, `198.51.100.${i + 1}`));
+    const [alert] = replay(botnet).of("client_rejects");
+    assert.deepEqual(alert?.key, { type: "client_net", value: "198.51.100.0/24" });
+    assert.equal(alert?.count, 10, "ten addresses");
+  });
+
   it("stays quiet on one refusal of a misconfigured server, and on refusals hours apart", () => {
     assert.deepEqual(
       keysOf("client_rejects", [heloReject(0, "192.0.2.9"), heloReject(2 * HOUR, "192.0.2.9")]),

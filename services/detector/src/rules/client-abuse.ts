@@ -7,9 +7,15 @@
 import { z } from "zod";
 import type { RuleDefinition } from "../engine/rule.js";
 
-/** What client_rejects and client_protocol_abuse share: per address and network, signals named. */
-const PER_CLIENT = {
+/** Per address, and per network counting the offending addresses (one address is not a network). */
+const PER_CLIENT_AND_NETWORK = {
   keys: ["clientIp", "clientNetwork"],
+  distinctByKey: { client_net: "clientIp" },
+} as const satisfies Partial<RuleDefinition>;
+
+/** What client_rejects and client_protocol_abuse share: signals named. */
+const PER_CLIENT = {
+  ...PER_CLIENT_AND_NETWORK,
   weight: "one",
   facts: [{ name: "signals", top: "abuseSignal" }],
 } as const satisfies Partial<RuleDefinition>;
@@ -39,7 +45,7 @@ export const clientRejects: RuleDefinition = {
     { kind: "warning", test: "warningRefusal" },
   ],
   ...PER_CLIENT,
-  defaults: hourly(2, 20),
+  defaults: hourly(2, 10),
   summary: "Client {key} refused repeatedly: {count:refusal} in {window} on {hosts} ({signals})",
   remediation: BLOCK_REMEDIATION,
 };
@@ -53,7 +59,7 @@ export const clientProtocolAbuse: RuleDefinition = {
     { kind: "postscreen", test: "postscreenViolation" },
   ],
   ...PER_CLIENT,
-  defaults: hourly(1, 5),
+  defaults: hourly(1, 3),
   summary: "Client {key} broke the SMTP protocol: {count:violation} in {window} on {hosts} ({signals})",
   remediation: BLOCK_REMEDIATION,
 };
@@ -133,7 +139,7 @@ export const honeypotLogin: RuleDefinition = {
     },
   ],
   params: { honeypotUsers: z.array(z.string().min(1)).default(DEFAULT_HONEYPOT_USERS) },
-  keys: ["clientIp", "clientNetwork"],
+  ...PER_CLIENT_AND_NETWORK,
   weight: "one",
   facts: [{ name: "users", top: "saslUsername" }],
   defaults: hourly(1, 3),

@@ -76,7 +76,7 @@ export const saslSpray: RuleDefinition = {
   weight: "authFailures",
   distinct: "clientIp",
   // Per network: many accounts, few tries each, from few addresses.
-  distinctByKey: { clientNetwork: "sprayTarget" },
+  distinctByKey: { client_net: "sprayTarget" },
   thresholdOn: "distinct",
   facts: [MECHANISMS],
   defaults: {
