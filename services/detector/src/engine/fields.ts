@@ -8,6 +8,7 @@ import type { EventOf, PostfixEvent } from "../../../../shared/src/contracts/eve
 import { clientIpOf, clientNetwork, domainOf, ipv6Net64 } from "./addresses.js";
 import { classifyAbuse } from "./client-abuse.js";
 import type { LoginNovelty } from "./login-history.js";
+import { isContentRejection } from "./remote-replies.js";
 
 /** Per-event facts the engine derives once before any rule looks at the event. */
 export interface EventContext {
@@ -138,6 +139,12 @@ export const NUMERIC_FIELDS = {
   authForgiven: (_e, context) => context.authForgiven,
   recipients: (e) => (e.kind === "message" ? outboundRecipients(e).length : 0),
   bouncedRecipients: (e) => countRecipients(e, "bounced"),
+  /** Recipients a remote server refused for the message's content (remote-replies.ts). */
+  contentRejectedRecipients: (e) =>
+    e.kind === "message"
+      ? outboundRecipients(e).filter((r) => r.status !== "sent" && isContentRejection(r.response ?? ""))
+          .length
+      : 0,
   deferredRecipients: (e) => countRecipients(e, "deferred"),
   nullSenderMessage: (e) => (e.kind === "message" && e.from === "" ? 1 : 0),
 } satisfies Record<string, (e: PostfixEvent, context: EventContext) => number>;

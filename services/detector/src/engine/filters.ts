@@ -9,6 +9,7 @@ import type {
 } from "../../../../shared/src/contracts/events.js";
 import { classifyAbuse, PROTOCOL_VIOLATIONS } from "./client-abuse.js";
 import { type EventContext, outboundRecipients, type TextField, textValues } from "./fields.js";
+import { CONTENT_REPLY, REPUTATION_REPLY } from "./remote-replies.js";
 
 /** A message whose every recipient went to a content filter is counted on its re-queued copy instead. */
 function leftThroughThisMessage(e: EventFor<"message">): boolean {
@@ -28,10 +29,6 @@ const abuse = (violation: boolean) => (event: PostfixEvent) => {
 
 const WEAK_PROTOCOL = /^(SSLv2|SSLv3|TLSv1|TLSv1\.1)$/i;
 const WEAK_CIPHER = /RC4|3DES|DES-CBC3|DES-CBC-|NULL|EXPORT|EXP-|ADH-|AECDH-|anon/i;
-/** Remote replies that are about our sending IP's reputation or rate, not about one message. */
-const REPUTATION_REPLY =
-  /unusual rate|rate[- ]?limit|too many (messages|connections)|reputation|block ?list|black ?list|\blisted\b|spamhaus|spamcop|barracuda|\bRBL\b|DNSBL|\bblocked\b/i;
-const CONTENT_REPLY = /virus|content|attachment|security issue|spam message|message (was )?blocked/i;
 /**
  * Postfix warnings that mean mail is not flowing, each logged by a real Postfix 3.7 with a broken
  * service (test/integration/postfix-scenario.ts): master's crashed or failing daemons (`pid N

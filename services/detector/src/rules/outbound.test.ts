@@ -4,8 +4,9 @@ import { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { EventOf, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { lineToEvent } from "../../../../shared/src/pipeline/lines.js";
 import type { SummarizeAt } from "../../../../shared/src/postfix/correlate.js";
+import { DetectionEngine } from "../engine/engine.js";
 import { DetectionPipeline } from "../pipeline.js";
-import { byTime, delivery, HOUR, MINUTE, message, recipient, replay } from "./fixtures.js";
+import { byTime, delivery, HOUR, login, MINUTE, message, recipient, replay, T0 } from "./fixtures.js";
 import { loadRules } from "./index.js";
 
 const VIRUS =
@@ -54,8 +55,15 @@ describe("compromised_sender", () => {
     const alert = Alert.parse(alerts[0]);
     assert.deepEqual(alert.key, { type: "sasl_user", value: "info@xxx.com" });
     assert.equal(alert.severity, "critical");
-    assert.equal(alert.count, 100, "100 recipient domains within 25 messages trips it first");
-    assert.equal(alert.facts.distinct, 100);
+    // Long before 100 domains: 32 recipients over as many domains, corroborated by the remote
+    // content rejections and the bounces they caused.
+    assert.equal(alert.count, 32);
+    assert.equal(alert.facts.distinct, 32);
+    assert.deepEqual(alert.facts.evidence, [
+      "32 recipients against a busiest earlier period of 0 recipients and 0 domains",
+      "6 remote content rejections",
+      "6 of 32 recipients bounced (19%)",
+    ]);
     assert.deepEqual(alert.related.clientIps, ["203.0.113.50", "198.51.100.77"]);
     assert.ok(Number(alert.facts.bouncedRecipients) > 0);
     const rejections = (alert.facts.remoteRejections as string[]).join("\n");
@@ -64,7 +72,7 @@ describe("compromised_sender", () => {
     assert.match((alert.facts.topRecipientDomains as string[]).at(-1) ?? "", /^other \(\d+\)$/);
     assert.match(
       alert.summary,
-      /^SASL user info@xxx\.com looks compromised: 100 recipients in 25 messages over 100 domains in 1h \(baseline 0\)/,
+      /^SASL user info@xxx\.com looks compromised: 32 recipients in 8 messages over 32 domains in 1h \(baseline 0\), 6 bounced, 0 deferred; why: 32 recipients against/,
     );
   });
 
@@ -444,5 +452,125 @@ describe("bounce_storm", () => {
     );
     const events = byTime([...normal(20, 120), ...bounces(30, 40), ...filtered]);
     assert.equal(replay(events).of("bounce_storm").length, 0, "30 bounces stay under the threshold of 50");
+  });
+});
+
+describe("compromised_sender on evidence", () => {
+  const carol = "carol@example.org";
+  const office = "192.0.2.30";
+  const intruder = "198.51.100.7";
+  const SPAM =
+    "host mx.far.example[203.0.113.25] said: 550 5.7.1 Message rejected as spam (in reply to end of DATA command)";
+  const UNKNOWN_USER =
+    "host mx.far.example[203.0.113.25] said: 550 5.1.1 <x@d.example>: user unknown (in reply to RCPT TO command)";
+  const CONTENT = [VIRUS, GOOGLE_CONTENT, SPAM];
+
+  /** Carol's usual days: from the office, a message an hour to two colleagues and a customer. */
+  const usualDays = (days: number): PostfixEvent[] =>
+    Array.from({ length: days * 8 }, (_, i) => {
+      const at = -days * 24 * HOUR + Math.floor(i / 8) * 24 * HOUR + (i % 8) * HOUR;
+      return [
+        login({ at, ip: office, user: carol, pid: 100 + i }),
+        message({
+          at: at + 1,
+          user: carol,
+          ip: office,
+          recipients: [
+            recipient("dave@example.org"),
+            recipient("erin@example.org"),
+            recipient(`buyer@c${i % 5}.example`),
+          ],
+        }),
+      ];
+    }).flat();
+
+  /**
+   * The seed 003 case at a realistic size: from an address carol never used, 60 messages in four
+   * minutes to 100 recipients over 40 domains; 12 refused by remote content filters, 8 more unknown.
+   */
+  const compromise = (from: string): PostfixEvent[] => {
+    const events: PostfixEvent[] = [];
+    let n = 0;
+    let content = 0;
+    for (let i = 0; i < 60; i += 1) {
+      const recipients = Array.from({ length: i < 40 ? 2 : 1 }, () => {
+        n += 1;
+        const to = `x${n}@d${n % 40}.example`;
+        if (n % 8 === 3 && content < 12) return recipient(to, "bounced", CONTENT[content++ % 3]);
+        if (n % 12 === 5) return recipient(to, "bounced", UNKNOWN_USER);
+        return recipient(to);
+      });
+      events.push(login({ at: i * 4, ip: from, user: carol, pid: 9000 + i }));
+      events.push(message({ at: i * 4 + 2, user: carol, ip: from, recipients }));
+    }
+    return events;
+  };
+
+  /** When each alert fired, in seconds after T0, replaying event by event. */
+  const firedAt = (events: PostfixEvent[]) => {
+    const engine = new DetectionEngine({ rules: loadRules() });
+    const fired: { at: number; alert: Alert }[] = [];
+    for (const event of events)
+      for (const alert of engine.process(event))
+        if (alert.rule === "compromised_sender" && alert.state === "firing")
+          fired.push({ at: (Date.parse(event.ts) - T0) / 1000, alert });
+    return fired;
+  };
+
+  it("fires within a minute of the evidence on a moderate compromise from a new address, and says why", () => {
+    const attack = compromise(intruder);
+    const fired = firedAt([...usualDays(5), ...attack]);
+    assert.equal(fired.length, 1);
+    const [{ at, alert }] = fired as [{ at: number; alert: Alert }];
+    // Twenty domains (abnormal for carol) and the third content rejection come with the tenth
+    // message, at 38 s; the new address was there from the first.
+    assert.equal(at, 38);
+    assert.equal(alert.key.value, carol);
+    assert.equal(alert.severity, "critical");
+    const evidence = (alert.facts.evidence as string[]).join("\n");
+    assert.match(evidence, /^20 recipients against a busiest earlier period of 3 recipients and 2 domains/);
+    assert.match(evidence, /\d+ remote content rejections/);
+    assert.match(evidence, /from an address new to the user \(198\.51\.100\.7\)/);
+    assert.match(alert.summary, /why: /);
+  });
+
+  it("needs the corroboration: the same volume from carol's usual address, with no rejections, stays quiet", () => {
+    const clean = compromise(office).map((e) =>
+      e.kind === "message" ? { ...e, recipients: e.recipients.map((r) => recipient(r.to)) } : e,
+    );
+    assert.deepEqual(firedAt([...usualDays(5), ...clean]), []);
+  });
+
+  it("stays quiet when carol mails forty colleagues at once from her desk", () => {
+    const all = Array.from({ length: 40 }, (_, i) => recipient(`colleague${i}@example.org`));
+    const events = [
+      ...usualDays(5),
+      login({ at: 0, ip: office, user: carol, pid: 1 }),
+      message({ at: 1, user: carol, ip: office, recipients: all }),
+    ];
+    assert.deepEqual(firedAt(events), []);
+  });
+
+  it("stays quiet on a known newsletter at its usual volume, bounces and an odd spam verdict included", () => {
+    const news = "news@example.org";
+    const events = Array.from({ length: 4 }, (_, day) =>
+      Array.from({ length: 30 }, (_, i) => {
+        const at = day * 24 * HOUR + i * 60;
+        return [
+          login({ at, ip: "192.0.2.40", user: news, pid: 200 + i }),
+          message({
+            at: at + 1,
+            user: news,
+            ip: "192.0.2.40",
+            recipients: Array.from({ length: 5 }, (_, j) => {
+              const to = `reader${i * 5 + j}@r${(i * 5 + j) % 60}.example`;
+              if (i === 7 && j === 0) return recipient(to, "bounced", SPAM);
+              return (i * 5 + j) % 25 === 0 ? recipient(to, "bounced", UNKNOWN_USER) : recipient(to);
+            }),
+          }),
+        ];
+      }).flat(),
+    ).flat();
+    assert.deepEqual(firedAt(events), []);
   });
 });

@@ -23,14 +23,14 @@ export const compromisedSender: RuleDefinition = {
   ...SENDER_VOLUME,
   id: "compromised_sender",
   description:
-    "A SASL user whose recipients, messages, recipient domains or bounce ratio in a window jump past limits and past its own baseline.",
+    "A SASL user whose sending jumps past limits and its own baseline, or is abnormal for it and corroborated by remote content rejections, a new address, several networks at once or bounces.",
   reads: [{ kind: "message", test: "authenticatedMessage" }],
   keys: ["saslUsername"],
   facts: DOMAINS_AND_REJECTIONS,
   summary:
     "SASL user {key} looks compromised: {count:recipient} in {messages:message} over {distinct:domain} in {window} " +
-    "(baseline {baselineRecipients}), {bouncedRecipients} bounced, {deferredRecipients} deferred; top domains: {topRecipientDomains}; " +
-    "remote rejections: {remoteRejections}",
+    "(baseline {baselineRecipients}), {bouncedRecipients} bounced, {deferredRecipients} deferred; why: {evidence}; " +
+    "top domains: {topRecipientDomains}; remote rejections: {remoteRejections}",
   remediation:
     "Disable or reset the account's password now (and revoke app passwords), purge its queued mail " +
     "(`postqueue -p`, `postsuper -d`), block the client IPs listed, and check blocklists for your sending IPs. " +
