@@ -112,4 +112,36 @@ describe("detector restart in the middle of an attack", () => {
     await new Promise((resolve) => setTimeout(resolve, 1200));
     assert.equal((await bruteForceAlerts()).length, 1, "a second restart must not fire the same alert again");
   });
+
+  it("remembers a user's usual address across a restart, older than the rule windows' warm-up", async () => {
+    const at = (second: number) => new Date(Date.now() - 30_000 + second * 1000).toISOString();
+    const shortWarmup = () => ({ ...env(), DETECTOR_WARMUP_MAX_SECONDS: "1" });
+    await detector?.stop();
+    detector = await runOne("detector", shortWarmup());
+    await publish([
+      `${at(0)} mx1 postfix/smtpd[4001]: 1A2B3C4D5E: client=home.example[198.51.100.7], sasl_method=PLAIN, sasl_username=alice@example.org`,
+    ]);
+    await caughtUp();
+    await detector.stop();
+    // The login is now older than the windows' warm-up (1 s): only the login history pass reads it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    detector = await runOne("detector", shortWarmup());
+    await publish([
+      ...[1, 2, 3].map(
+        (n) =>
+          `${at(n)} mx1 postfix/smtpd[${4010 + n}]: warning: unknown[203.0.113.99]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=alice@example.org`,
+      ),
+      `${at(5)} mx1 postfix/smtpd[4020]: 2B3C4D5E6F: client=home.example[198.51.100.7], sasl_method=PLAIN, sasl_username=alice@example.org`,
+    ]);
+    await caughtUp();
+    const fired = (await storedAlerts()).filter(
+      (a) => a.key.value === "alice@example.org" && a.state === "firing",
+    );
+    assert.deepEqual(
+      fired.map((a) => a.rule),
+      ["account_targeted"],
+      "alice logged in from her usual address: targeted, not a guessed password",
+    );
+  });
 });

@@ -13,6 +13,7 @@ import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/s
 import { coalescedAcks, runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { type DetectorConfig, replicaSlotOf, ruleOverridesOf } from "./config.js";
+import { LOGIN_HISTORY_DEFAULTS } from "./engine/login-history.js";
 import { createDetectorMetrics } from "./metrics.js";
 import { ownsKey, replicaDurable } from "./partition.js";
 import { DetectionPipeline, TICK_MS } from "./pipeline.js";
@@ -60,7 +61,12 @@ export async function createDetector(deps: {
     slot.index === 0 ? createPostfixMetrics(registry, { hosts: config.DETECTOR_METRICS_HOSTS }) : undefined;
   const js = jetstream(connection);
   const warmupSeconds = Math.min(config.DETECTOR_WARMUP_MAX_SECONDS, longestWindowSeconds(rules));
-  await warmUp(connection, pipeline, { durable, fromMs: now() - warmupSeconds * 1000, logger });
+  await warmUp(connection, pipeline, {
+    durable,
+    fromMs: now() - warmupSeconds * 1000,
+    loginsFromMs: now() - LOGIN_HISTORY_DEFAULTS.forgetAfterMs,
+    logger,
+  });
   // Aborted first thing at drain, so a publish retry loop never holds up consumer.stop().
   const stopping = new AbortController();
   const rejectionsLogged = new Set<string>();

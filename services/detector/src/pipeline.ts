@@ -85,6 +85,11 @@ export class DetectionPipeline {
     return { events, alerts };
   }
 
+  /** Learns a successful login into the login history only (warm-up of history older than the windows). */
+  learnLogin(event: PostfixEvent): void {
+    this.engine.learnLogin(event);
+  }
+
   /** End of a finite input (replay): flush open messages so their summaries reach the rules. */
   flush(): PipelineOutput {
     const events = this.correlator.sweep(Number.POSITIVE_INFINITY);
