@@ -2,7 +2,14 @@
 import { type CompiledRule, compileRule, RuleConfigError, type RuleDefinition } from "../engine/rule.js";
 import { clientAuthFailures, clientProtocolAbuse, clientRejects, honeypotLogin } from "./client-abuse.js";
 import { bounceStorm, compromisedSender, localSenderFlood, outboundBlocked } from "./outbound.js";
-import { accountTargeted, authAfterFailures, saslBruteforce, saslSlowBruteforce, saslSpray } from "./sasl.js";
+import {
+  accountTargeted,
+  authAfterFailures,
+  saslBruteforce,
+  saslSlowBruteforce,
+  saslSlowSpray,
+  saslSpray,
+} from "./sasl.js";
 import { credentialsInLogs, mailSystemError, weakTls } from "./server-config.js";
 import { recipientHarvest, relayProbe } from "./smtpd-rejects.js";
 
@@ -10,6 +17,7 @@ export const RULE_DEFINITIONS: readonly RuleDefinition[] = [
   saslBruteforce,
   saslSlowBruteforce,
   saslSpray,
+  saslSlowSpray,
   authAfterFailures,
   accountTargeted,
   compromisedSender,

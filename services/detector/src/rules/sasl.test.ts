@@ -345,3 +345,58 @@ describe("sasl_spray by network", () => {
     assert.equal(replay(typos).of("sasl_spray").length, 0);
   });
 });
+
+describe("sasl_slow_spray", () => {
+  it("fires on a low-and-slow spray from one network: one try every ten minutes, a new account each time", () => {
+    const slow = Array.from({ length: 30 }, (_, i) =>
+      saslFailed({
+        at: i * 10 * MINUTE,
+        ip: `198.51.100.${i + 1}`,
+        user: `user${i}@example.org`,
+        pid: 400 + i,
+      }),
+    );
+    const result = replay(slow);
+    assert.deepEqual(keysOf(result.of("sasl_spray")), [], "six an hour: under the hourly bar");
+    const alerts = result.of("sasl_slow_spray");
+    assert.deepEqual(keysOf(alerts), ["firing client_net:198.51.100.0/24"]);
+    assert.equal(alerts[0]?.count, 15);
+  });
+
+  it("fires overall on a spray spread over many networks for hours", () => {
+    const spread = Array.from({ length: 80 }, (_, i) =>
+      saslFailed({ at: i * 4 * MINUTE, ip: `203.0.${i}.9`, user: `u${i}@example.org`, pid: 500 + i }),
+    );
+    const result = replay(spread);
+    assert.deepEqual(keysOf(result.of("sasl_spray")), []);
+    assert.deepEqual(keysOf(result.of("sasl_slow_spray")), ["firing global:all"]);
+  });
+
+  it("yields to sasl_spray: a fast spray that goes on for hours is one alert per key", () => {
+    const fast = Array.from({ length: 200 }, (_, i) =>
+      saslFailed({ at: i * 60, ip: `198.18.7.${i % 250}`, user: `v${i}@example.org`, pid: 600 + i }),
+    );
+    const result = replay(fast);
+    assert.deepEqual(keysOf(result.of("sasl_spray")), [
+      "firing client_net:198.18.7.0/24",
+      "firing global:all",
+    ]);
+    assert.deepEqual(keysOf(result.of("sasl_slow_spray")), []);
+  });
+
+  it("stays quiet on three phones retrying stale passwords all day", () => {
+    const phones = [0, 1, 2].flatMap((p) =>
+      Array.from({ length: 12 }, (_, i) =>
+        saslFailed({
+          at: i * 30 * MINUTE + p,
+          ip: `192.0.2.${p + 1}`,
+          user: `phone${p}@example.org`,
+          pid: p * 100 + i,
+        }),
+      ),
+    );
+    const result = replay(byTime(phones));
+    assert.deepEqual(keysOf(result.of("sasl_slow_spray")), []);
+    assert.deepEqual(keysOf(result.of("sasl_spray")), []);
+  });
+});

@@ -97,6 +97,27 @@ export const saslSpray: RuleDefinition = {
     "restrict AUTH to submission ports and known networks, and check the related user names for weak passwords.",
 };
 
+export const saslSlowSpray: RuleDefinition = {
+  ...saslSpray,
+  id: "sasl_slow_spray",
+  description:
+    "Password spraying too slow for sasl_spray's hour: many accounts (or addresses) failing over hours, overall and from one network.",
+  keys: ["global", "clientNetwork"],
+  distinct: "sprayTarget",
+  distinctByKey: undefined,
+  yieldsTo: "sasl_spray",
+  defaults: {
+    severity: "warning",
+    windowSeconds: 6 * 3600,
+    threshold: 60,
+    thresholdByKey: { client_net: 15 },
+    quietSeconds: 6 * 3600,
+  },
+  summary:
+    "Slow password spraying ({key}): {distinct:account} (or addresses, where no user name is logged) failed SASL logins in {window} ({events:failure}) on {hosts}",
+  summaryByKey: undefined,
+};
+
 /** The successful login's address against the user's history, for the alerts that fire on it. */
 const LOGIN_FACT = [{ name: "login", field: "loginNovelty" }] as const;
 
