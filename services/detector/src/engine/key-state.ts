@@ -39,8 +39,11 @@ export class KeyDetail {
   hosts: string[] = [];
   clientIps: string[] = [];
   saslUsers: string[] = [];
-  /** The most recent events, oldest first: at firing, the ones that crossed the threshold. */
-  samples: string[] = [];
+  /**
+   * The most recent events, oldest first: at firing, the ones that crossed the threshold. Kept as
+   * events and written out only when an alert asks (`samples`): most keys never fire.
+   */
+  private recent: PostfixEvent[] = [];
   readonly facts: FactState[];
   readonly distinct: DistinctSet | undefined;
   private readonly distinctField: TextField | undefined;
@@ -74,7 +77,7 @@ export class KeyDetail {
     this.hosts = [];
     this.clientIps = [];
     this.saslUsers = [];
-    this.samples = [];
+    this.recent = [];
   }
 
   /** Remembers what an alert will want to show about this counted event. */
@@ -110,6 +113,10 @@ export class KeyDetail {
     else addBounded(this.clientIps, value, MAX_RELATED);
   }
 
+  get samples(): string[] {
+    return this.recent.map(describeEvent);
+  }
+
   factValues(atMs: number): Facts {
     const facts: Facts = { ...this.triggerFacts };
     for (const fact of this.facts) facts[fact.name] = fact.value(atMs);
@@ -124,8 +131,8 @@ export class KeyDetail {
   }
 
   private addSample(event: PostfixEvent): void {
-    if (this.samples.length >= MAX_SAMPLES) this.samples.shift();
-    this.samples.push(describeEvent(event));
+    if (this.recent.length >= MAX_SAMPLES) this.recent.shift();
+    this.recent.push(event);
   }
 }
 

@@ -90,6 +90,12 @@ export interface RuleDefinition {
   thresholdOn?: "count" | "distinct";
   facts?: readonly FactSpec[];
   extension?: RuleExtension;
+  /**
+   * How many of the events before firing an alert shows (at most 3, the default). Keys hold no
+   * detail until that many events before the threshold: a low-threshold rule over a flood of
+   * addresses stays cheap with fewer.
+   */
+  samples?: number;
   /** Extra settings with defaults, for the rule's filters (`listed`); overridable like the common ones. */
   params?: z.ZodRawShape;
   /** Settings; extension params may be given here too and are validated with the rest. */
@@ -230,7 +236,8 @@ export function compileRule(
     // The last MAX_SAMPLES counted events before firing are the samples, so details start there.
     detailFrom: (keyType) => {
       const threshold = thresholdFor(keyType);
-      return tupleFacts(keyType) ? Math.min(threshold, Math.max(2, threshold - MAX_SAMPLES + 1)) : 1;
+      const samples = Math.min(MAX_SAMPLES, definition.samples ?? MAX_SAMPLES);
+      return tupleFacts(keyType) ? Math.min(threshold, Math.max(2, threshold - samples + 1)) : 1;
     },
     tupleFacts,
     extension,

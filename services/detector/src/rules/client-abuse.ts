@@ -76,6 +76,8 @@ export const clientAuthFailures: RuleDefinition = {
   forgiveWeight: "authForgiven",
   // Per address only: many addresses of one network failing is sasl_spray's.
   keys: ["clientIp"],
+  // A million addresses guessing twice each must stay a few bytes apiece: the alert shows the last.
+  samples: 1,
   weight: "authFailures",
   facts: [{ name: "mechanisms", top: "mechanism", weighted: true, missing: "not logged" }],
   defaults: {
