@@ -78,7 +78,6 @@ describe("host labels", () => {
       ["a", "b", "c", "a", "mx-configured"].map((h) => hosts.label(h)),
       ["a", "b", OTHER, "a", "mx-configured"],
     );
-    assert.equal(hosts.maxValues, 4);
   });
 
   it("keeps slots for servers with real mail flow, so spoofed names seen first cannot take them", () => {

@@ -252,8 +252,6 @@ export function createLabellers(options: { hosts: HostLabels; onFold: OnFold }) 
   };
 }
 
-export type Labellers = ReturnType<typeof createLabellers>;
-
 /**
  * Mail servers as `host` label values. Syslog lets anyone name any host, so only so many get a label:
  * configured hosts (DETECTOR_METRICS_HOSTS) always; then `firstCome` hosts as they appear; then
@@ -262,8 +260,6 @@ export type Labellers = ReturnType<typeof createLabellers>;
  */
 export class HostLabels {
   private readonly labelled: Set<string>;
-  /** The most label values `host` can take: configured, first come, proven, and `other`. */
-  readonly maxValues: number;
   private firstCome = 0;
   private proven = 0;
   /** Hosts not labelled yet, with the mail-flow kinds seen from each (bits); bounded, oldest dropped. */
@@ -275,7 +271,6 @@ export class HostLabels {
     private readonly onFold: OnFold = () => undefined,
   ) {
     this.labelled = new Set(configured);
-    this.maxValues = this.labelled.size + limits.firstCome + limits.proven + 1;
   }
 
   /** Records what the event says about its host's mail flow; call before `label`. */
