@@ -8,13 +8,20 @@ export type PostOutcome =
   | { type: "retry"; reason: string; retryAfterMs?: number }
   | { type: "permanent"; reason: string };
 
-/** `headersFor` adds headers, computed from the exact body sent when they sign it (signature.ts). */
+/**
+ * `headersFor` adds headers, computed from the exact body sent when they sign it (signature.ts);
+ * `stop` aborts the request when the alerter stops, so that a hanging endpoint cannot hold it up.
+ */
 export async function postJson(
   url: string,
   body: unknown,
-  timeoutMs: number,
-  headersFor?: (text: string) => Record<string, string>,
+  options: {
+    timeoutMs: number;
+    stop?: AbortSignal | undefined;
+    headersFor?: (text: string) => Record<string, string>;
+  },
 ): Promise<PostOutcome> {
+  const { timeoutMs, stop, headersFor } = options;
   const text = JSON.stringify(body);
   let response: Response;
   try {
@@ -22,7 +29,7 @@ export async function postJson(
       method: "POST",
       headers: { "content-type": "application/json", "user-agent": "postwatch", ...headersFor?.(text) },
       body: text,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs),
       redirect: "error",
     });
   } catch (error) {

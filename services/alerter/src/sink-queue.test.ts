@@ -179,4 +179,31 @@ describe("SinkQueue", () => {
     assert.equal(settled, false);
     assert.equal(sink.requests.length, 1);
   });
+
+  it("aborts a request in flight when stopped, and leaves its alert to the next start", {
+    timeout: 5000,
+  }, async () => {
+    let sent = 0;
+    const hanging: Sink = {
+      name: "hook",
+      grouping: "each",
+      accepts: () => true,
+      send: (_alerts, stop) => {
+        sent++;
+        return new Promise((resolve) =>
+          stop?.addEventListener("abort", () => resolve({ type: "retry", reason: "AbortError" })),
+        );
+      },
+    };
+    const queue = new SinkQueue(hanging, memoryDeliveryLog(), options, {
+      request: () => undefined,
+      retry: () => undefined,
+      recordFailed: () => undefined,
+    });
+    let settled = false;
+    queue.add({ alert: sampleAlert(), settle: () => (settled = true) });
+    while (sent === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await queue.stop();
+    assert.equal(settled, false);
+  });
 });

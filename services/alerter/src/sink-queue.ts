@@ -114,8 +114,10 @@ export class SinkQueue {
     const alerts = request.map((queued) => queued.alert);
     for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
       const started = performance.now();
-      const outcome = await this.sink.send(alerts);
+      const outcome = await this.sink.send(alerts, this.stopping.signal);
       this.observer.request(outcome.type, (performance.now() - started) / 1000);
+      // A request cut short by a stop leaves its alerts to the next start.
+      if (outcome.type !== "delivered" && this.stopping.signal.aborted) return;
       if (outcome.type === "delivered") {
         await this.log.record(this.sink.name, alerts).catch((error) => this.observer.recordFailed(error));
         for (const queued of request) queued.settle({ type: "delivered" });

@@ -18,7 +18,8 @@ export interface Sink {
   /** grouped: one request carries a whole batch; each: one request per alert. */
   readonly grouping: "grouped" | "each";
   accepts(alert: Alert): boolean;
-  send(alerts: readonly Alert[]): Promise<PostOutcome>;
+  /** `stop` aborts the request when the alerter stops. */
+  send(alerts: readonly Alert[], stop?: AbortSignal): Promise<PostOutcome>;
 }
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
@@ -32,7 +33,7 @@ export function destinationSink(destination: Destination, timeoutMs: number, now
         name,
         grouping: "grouped",
         accepts,
-        send: (alerts) => postJson(url, formatSlackBatch(alerts), timeoutMs),
+        send: (alerts, stop) => postJson(url, formatSlackBatch(alerts), { timeoutMs, stop }),
       };
     case "alertmanager": {
       const endpoint = new URL("api/v2/alerts", url.endsWith("/") ? url : `${url}/`).href;
@@ -40,11 +41,11 @@ export function destinationSink(destination: Destination, timeoutMs: number, now
         name,
         grouping: "grouped",
         accepts,
-        send: (alerts) =>
+        send: (alerts, stop) =>
           postJson(
             endpoint,
             alerts.map((alert) => toAlertmanager(alert, now(), destination.generatorUrl)),
-            timeoutMs,
+            { timeoutMs, stop },
           ),
       };
     }
@@ -55,13 +56,17 @@ export function destinationSink(destination: Destination, timeoutMs: number, now
         name,
         grouping: "each",
         accepts,
-        send: ([alert]) => {
+        send: ([alert], stop) => {
           if (!alert) return Promise.resolve({ type: "delivered", status: 0 });
-          return postJson(url, alert, timeoutMs, (body) => ({
-            [IDEMPOTENCY_HEADER]: alertIdentity(alert),
-            ...(authorization ? { authorization } : {}),
-            ...(secret ? signatureHeaders(secret, body, now()) : {}),
-          }));
+          return postJson(url, alert, {
+            timeoutMs,
+            stop,
+            headersFor: (body) => ({
+              [IDEMPOTENCY_HEADER]: alertIdentity(alert),
+              ...(authorization ? { authorization } : {}),
+              ...(secret ? signatureHeaders(secret, body, now()) : {}),
+            }),
+          });
         },
       };
     }
