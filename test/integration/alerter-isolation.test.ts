@@ -1,19 +1,22 @@
 /**
  * The alerter's destinations are independent, and what a destination took stays taken across a
- * crash: a hanging webhook does not hold Slack back, and a `kill -9` in the middle of a delivery
- * posts nothing again that a destination had accepted. Each case has its own nats-server, so no
+ * crash: a hanging webhook does not hold Slack back, a `kill -9` in the middle of a delivery posts
+ * nothing again that a destination had accepted, and an upgrade from the single consumer of older
+ * versions re-posts nothing that consumer had acked. Each case has its own nats-server, so no
  * consumer or delivery record carries over between them.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { jetstream } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { DELIVERY_BUCKET } from "../../services/alerter/src/delivery-log.js";
 import { sampleAlert } from "../../services/alerter/src/testing.js";
 import { runOne } from "../../services/cli/src/online.js";
 import { type Alert, alertIdentity } from "../../shared/src/contracts/alerts.js";
-import { alertSubject } from "../../shared/src/contracts/subjects.js";
+import { ALERTS_STREAM, alertSubject, LEGACY_ALERTER_DURABLE } from "../../shared/src/contracts/subjects.js";
+import { createLogger } from "../../shared/src/runtime/log.js";
+import { DEFAULT_STREAM_LIMITS, ensureStreams } from "../../shared/src/runtime/nats.js";
 import { spawnAlerter } from "../helpers/alerter-process.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { type ScriptedRequest, startScriptedHttpServer } from "../helpers/scripted-http.js";
@@ -163,6 +166,43 @@ describe("alerter destinations in isolation", () => {
     } finally {
       await first.kill("SIGKILL");
       await second?.kill("SIGTERM");
+      await client.close();
+    }
+  });
+
+  it("takes over from the single consumer of older versions where it had got to", async () => {
+    await using nats = await startTestNats();
+    await using http = await startScriptedHttpServer();
+    const client = await connect({ servers: nats.url });
+    try {
+      await ensureStreams(client, DEFAULT_STREAM_LIMITS, createLogger({ level: "silent", service: "test" }));
+      const jsm = await jetstreamManager(client);
+      await jsm.consumers.add(ALERTS_STREAM, {
+        durable_name: LEGACY_ALERTER_DURABLE,
+        ack_policy: AckPolicy.Explicit,
+      });
+      const [taken, owed] = wave("legacy", 2) as [Alert, Alert];
+      await publish(nats, [taken]);
+      const legacy = await jetstream(client).consumers.get(ALERTS_STREAM, LEGACY_ALERTER_DURABLE);
+      const message = await legacy.next({ expires: 5000 });
+      assert.ok(message, "the old consumer reads the first alert");
+      assert.equal((message.json() as Alert).fingerprint, taken.fingerprint);
+      await message.ackAck();
+      await publish(nats, [owed]);
+
+      const alerter = await runOne("alerter", { ...alerterEnv(nats, http.url), LOG_LEVEL: "silent" });
+      try {
+        await http.waitFor(isHook, (r) => r.length > 0, 10_000, "the alert the old consumer owed");
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assert.deepEqual(http.requests.filter(isHook).map(fingerprintOf), [owed.fingerprint]);
+        await assert.rejects(
+          jsm.consumers.info(ALERTS_STREAM, LEGACY_ALERTER_DURABLE),
+          "the old consumer is gone",
+        );
+      } finally {
+        await alerter.stop();
+      }
+    } finally {
       await client.close();
     }
   });
