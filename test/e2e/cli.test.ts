@@ -64,7 +64,23 @@ describe("postwatch command line", () => {
     const dir = mkdtempSync(join(tmpdir(), "postwatch-config-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "postwatch.json");
-    writeFileSync(file, JSON.stringify({ SYSLOG_ALLOWED_SOURCES: "192.0.2.0/24", ALERTER_GROUP_MAX: 20 }));
+    const destinations = [
+      {
+        name: "siem",
+        type: "webhook",
+        url: "https://siem.example.net/d3st-token",
+        secret: "d3st-secret-0123456789",
+        minSeverity: "warning",
+      },
+    ];
+    writeFileSync(
+      file,
+      JSON.stringify({
+        SYSLOG_ALLOWED_SOURCES: "192.0.2.0/24",
+        ALERTER_GROUP_MAX: 20,
+        ALERTER_DESTINATIONS: destinations,
+      }),
+    );
     const { code, stdout } = postwatch(["config"], {
       POSTWATCH_CONFIG_FILE: file,
       NATS_URL: "nats://admin:n4ts-pass@nats.example:4222",
@@ -82,7 +98,16 @@ describe("postwatch command line", () => {
     assert.deepEqual(settings.detector.NATS_URL, ["nats.example:4222 (rest hidden)"]);
     assert.equal(settings.alerter.SLACK_WEBHOOK_URL, "hooks.slack.com (rest hidden)");
     assert.equal(settings.alerter.WEBHOOK_SECRET, "(set, hidden)");
-    for (const secret of ["n4ts-pass", "sl4ck-token", "w3bhook-secret"])
+    assert.deepEqual(settings.alerter.ALERTER_DESTINATIONS, [
+      {
+        name: "siem",
+        type: "webhook",
+        url: "siem.example.net (rest hidden)",
+        secret: "(set, hidden)",
+        minSeverity: "warning",
+      },
+    ]);
+    for (const secret of ["n4ts-pass", "sl4ck-token", "w3bhook-secret", "d3st-token", "d3st-secret"])
       assert.ok(!stdout.includes(secret), secret);
   });
 

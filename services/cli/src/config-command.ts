@@ -32,6 +32,14 @@ function shown(variable: string, value: unknown): unknown {
   if (!isSecretVariable(variable) || value === undefined) return value;
   if (typeof value === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(value))
     return `${describeUrl(value)} (rest hidden)`;
+  // An alert destination: its routing shown, its URL and secrets hidden as variables of their name are.
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(
+      Object.entries(value).map(([field, inner]) => [
+        field,
+        isSecretVariable(field.toUpperCase()) ? shown(field.toUpperCase(), inner) : inner,
+      ]),
+    );
   return "(set, hidden)";
 }
 
