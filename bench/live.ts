@@ -132,7 +132,7 @@ export async function liveScenario(): Promise<ScenarioResult> {
         "sent: lines the receiver's socket took per second while the step ran; end to end: lines over the time from the first sent to the detector done with the last.",
         "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
         "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline).",
-        "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice and the alerter's grouping wait (ALERTER_GROUP_WAIT_MS, 1 s from the first alert of a group).",
+        "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice (the webhook takes each alert at once; only Slack and Alertmanager wait ALERTER_GROUP_WAIT_MS to group).",
         `At max rate postwatch processed ${linesPerSecond(max.endToEndPerSecond)} lines/s end to end: ${max.endToEndPerSecond === undefined ? "-" : (max.endToEndPerSecond / peer).toFixed(2)}× rsyslog receiving the same lines over TCP and writing them to a file, the peer it sits behind. A busy Postfix server logs tens to hundreds of lines a second.`,
       ],
     };
