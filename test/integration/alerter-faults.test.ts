@@ -69,6 +69,9 @@ describe("alerter against failing sinks", () => {
     ALERTER_RETRY_BASE_MS: "50",
     ALERTER_RETRY_MAX_MS: "2000",
     WEBHOOK_TIMEOUT_MS: "2000",
+    // Slack groups for a moment only, so that one case's alert never shares a digest with the next
+    // case's: the webhook, which does not wait, lets a case end before a 1 s grouping would.
+    ALERTER_GROUP_WAIT_MS: "50",
     METRICS_HOST: "127.0.0.1",
     METRICS_PORT: "0",
   });
