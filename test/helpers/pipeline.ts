@@ -26,7 +26,7 @@ export async function startTestPipeline(
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
   const services = await runAll({
-    ...nats.env, // a testcontainers NATS adds its user and password
+    ...nats.env,
     ...loopbackServiceEnv({
       natsUrl: nats.url,
       metricsPort: 0,
