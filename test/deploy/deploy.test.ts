@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { composeCommand } from "../helpers/docker.js";
 
 /** The repository root, from dist/test/deploy/deploy.test.js. */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -186,10 +187,8 @@ describe("deployment files", () => {
   });
 
   it("Compose accepts the Compose file with .env.example's values", () => {
-    // The plugin (`docker compose`) where Docker is installed, else Debian's docker-compose; neither
-    // needs an engine for `config`.
-    const plugin = spawnSync("docker", ["compose", "version"], { encoding: "utf8", timeout: 10_000 });
-    const [command, ...prefix] = plugin.status === 0 ? ["docker", "compose"] : ["docker-compose"];
+    // Neither Compose client needs an engine for `config`.
+    const [command, ...prefix] = composeCommand();
     const config = spawnSync(
       command as string,
       [...prefix, "--env-file", "deploy/.env.example", "-f", "deploy/docker-compose.yml", "config"],

@@ -1,11 +1,12 @@
 /**
- * The container image's runtime stage, run without a Docker engine (none on these machines): the
- * /app tree deploy/Dockerfile's runtime stage builds (its COPY lines, production dependencies from
- * the same lockfile, test files removed), read-only as Kubernetes mounts it, run as the image's
- * USER with its ENTRYPOINT, one service per process against a real nats-server. The seed's brute
- * force must reach a webhook, and the HEALTHCHECK command must pass for each service. This catches
- * what a build would only show at run time: a module outside the copied directories, a dev
- * dependency imported at run time, a write to the application directory.
+ * The container image's runtime stage, run without a Docker engine (test/deploy/container.test.ts
+ * builds and runs the image itself where one answers): the /app tree deploy/Dockerfile's runtime
+ * stage builds (its COPY lines, production dependencies from the same lockfile, test files
+ * removed), read-only as Kubernetes mounts it, run as the image's USER with its ENTRYPOINT, one
+ * service per process against a real nats-server. The seed's brute force must reach a webhook, and
+ * the HEALTHCHECK command must pass for each service. This catches what a build would only show at
+ * run time: a module outside the copied directories, a dev dependency imported at run time, a
+ * write to the application directory.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -14,12 +15,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { freePort } from "../helpers/ports.js";
+import { assertSeedBruteForceAlerts } from "../helpers/seed-bruteforce.js";
 import { loopbackServiceEnv } from "../helpers/service-env.js";
-import { sendTcp } from "../helpers/syslog-client.js";
-import { firingAlerts, startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
+import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -137,7 +137,7 @@ describe("the container image's runtime stage, without Docker", () => {
     for (const name of ["receiver", "detector", "alerter"]) {
       const metricsPort = await freePort();
       const child = runAsImage(stage, app, [...stage.entrypoint, name], {
-        ...nats.env, // a testcontainers NATS adds its user and password
+        ...nats.env,
         ...loopbackServiceEnv({
           natsUrl: nats.url,
           metricsPort,
@@ -179,17 +179,7 @@ describe("the container image's runtime stage, without Docker", () => {
   });
 
   it("runs each service read-only as the image's user, and the seed's brute force reaches the webhook", async () => {
-    await sendTcp(
-      syslogPort,
-      fixtureLines("sasl-bruteforce-seed002.log").map((line) => traditionalForward(line)),
-      "lf",
-    );
-    const requests = await webhook.waitFor(
-      "/hook",
-      (r) => firingAlerts(r, "sasl_bruteforce").length > 0,
-      10_000,
-    );
-    assert.equal(firingAlerts(requests, "sasl_bruteforce")[0]?.key.value, "176.103.49.30");
+    await assertSeedBruteForceAlerts(syslogPort, webhook, "/hook", 10_000);
   });
 
   it("passes the image's HEALTHCHECK for every service", async () => {
