@@ -8,8 +8,9 @@
  *
  * Listeners (master.cf):
  * - `smtp`: inbound MX. example.org's users are virtual aliases of downstream.test's; no relaying;
- *   the HELO `evil.example.net` is refused, and a client is cut off at its second error. Mail to
- *   `hold@`, `discard@`, `warn@` and `info@example.org` meets that access-map action.
+ *   the HELO `evil.example.net` and senders at `blocked.example` are refused, and a client is cut off
+ *   at its second error. Mail to `hold@`, `discard@`, `warn@` and `info@example.org` meets that
+ *   access-map action.
  * - `submission`: SASL AUTH (PLAIN, LOGIN) and STARTTLS, then relaying; `submission6` is the same
  *   service on [::1].
  * - `debug`: the same as submission with `debug_peer_list=127.0.0.1` and `smtpd_tls_loglevel=2`:
@@ -23,7 +24,7 @@
  * - `brokenPolicy`, `brokenMilter`: smtpd with a policy service, or a milter, on the closed port
  *   (milter_default_action=tempfail): what mail sees when that service is down.
  * - `closed`: a port nothing listens on; `deferred.test` is routed there, so its mail is deferred.
- *   Every other domain is routed downstream.
+ *   Every other domain is routed downstream, or to `internetPort` when given.
  *
  * cleanup rejects any message whose Subject mentions a lottery (header_checks), and anvil logs its
  * statistics every second rather than every ten minutes.
@@ -74,6 +75,11 @@ export interface PostfixOptions {
   users: Readonly<Record<string, string>>;
   /** Recipient → `CODE DSN text` the downstream MTA answers RCPT TO with. */
   rejectRecipients?: Readonly<Record<string, string>>;
+  /**
+   * A port on 127.0.0.1 standing for the Internet: every domain without a transport of its own is
+   * relayed there (a test's own SMTP server), so the log holds this Postfix's lines only.
+   */
+  internetPort?: number;
   /** `enable_long_queue_ids`: IDs like `4dTs3B0kLzz1K1` instead of `AFFF920C24D`. */
   longQueueIds?: boolean;
   /**
@@ -81,6 +87,11 @@ export interface PostfixOptions {
    * with a delay warning after one: expiry within a test. By default deferred mail is not retried.
    */
   queueLifetimeSeconds?: number;
+  /**
+   * The debug listener and the smtpd with a broken policy server or milter (default: started).
+   * Without them the log is a plain MX's: their lines are findings of their own.
+   */
+  troubleListeners?: boolean;
   /** `-v` on every smtpd and on cleanup, qmgr and smtp: Postfix's internal tracing, as when debugging. */
   verbose?: boolean;
   /**
@@ -116,10 +127,14 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   const maillog = join(dir, "maillog");
   const toSyslog = options.syslogSocket !== undefined;
   writeFileSync(join(etc, "main.cf"), mainCf(dir, ports, { ...options, logToFile: !toSyslog }));
-  writeFileSync(join(etc, "master.cf"), masterCf(dir, ports, options.verbose ?? false));
+  writeFileSync(
+    join(etc, "master.cf"),
+    masterCf(dir, ports, options.verbose ?? false, options.troubleListeners ?? true),
+  );
   writeFileSync(join(dir, "rejections"), accessMap(options.rejectRecipients ?? {}));
   writeFileSync(join(dir, "header_checks"), "/^Subject:.*lottery/ REJECT message content rejected\n");
   writeFileSync(join(dir, "helo_access"), "evil.example.net REJECT go away\n");
+  writeFileSync(join(dir, "sender_access"), "blocked.example REJECT sender blocked by policy\n");
   writeFileSync(
     join(dir, "recipient_actions"),
     RECIPIENT_ACTIONS.map((action) => `${action}@example.org ${action.toUpperCase()} ${action} test\n`).join(
@@ -164,16 +179,12 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixServ
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const trouble =
+    (options.troubleListeners ?? true) ? [ports.debug, ports.brokenPolicy, ports.brokenMilter] : [];
   const listeners: [number, string][] = [
-    ...[
-      ports.smtp,
-      ports.postscreen,
-      ports.submission,
-      ports.debug,
-      ports.downstream,
-      ports.brokenPolicy,
-      ports.brokenMilter,
-    ].map((port): [number, string] => [port, "127.0.0.1"]),
+    ...[ports.smtp, ports.postscreen, ports.submission, ports.downstream, ...trouble].map(
+      (port): [number, string] => [port, "127.0.0.1"],
+    ),
     [ports.submission6, "::1"],
   ];
   for (const [port, address] of listeners) {
@@ -237,9 +248,15 @@ function privateDevLog(dir: string, socket: string): string {
 function mainCf(
   dir: string,
   ports: PostfixPorts,
-  { longQueueIds = false, logToFile, queueLifetimeSeconds }: PostfixOptions & { logToFile: boolean },
+  {
+    longQueueIds = false,
+    logToFile,
+    queueLifetimeSeconds,
+    internetPort,
+  }: PostfixOptions & { logToFile: boolean },
 ): string {
   const downstream = `smtp:[127.0.0.1]:${ports.downstream}`;
+  const internet = internetPort === undefined ? downstream : `smtp:[127.0.0.1]:${internetPort}`;
   return `compatibility_level = 3.6
 queue_directory = ${dir}/queue
 data_directory = ${dir}/data
@@ -262,9 +279,10 @@ virtual_alias_domains = example.org
 virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@example.org=bob@downstream.test, ${RECIPIENT_ACTIONS.map((action) => `${action}@example.org=bob@downstream.test`).join(", ")} }
 transport_maps = inline:{ downstream.test=${downstream}, remote.test=${downstream}, deferred.test=smtp:[127.0.0.1]:${ports.closed} }
 # Any other domain is "the Internet" too: no DNS here.
-default_transport = ${downstream}
+default_transport = ${internet}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 smtpd_helo_restrictions = check_helo_access texthash:${dir}/helo_access
+smtpd_sender_restrictions = check_sender_access texthash:${dir}/sender_access
 smtpd_recipient_restrictions = check_recipient_access texthash:${dir}/recipient_actions
 smtpd_sasl_auth_enable = no
 cyrus_sasl_config_path = ${dir}/etc/sasl
@@ -296,8 +314,8 @@ maximal_queue_lifetime = ${seconds}s
 bounce_queue_lifetime = ${seconds}s`;
 }
 
-function masterCf(dir: string, ports: PostfixPorts, verbose: boolean): string {
-  const text = `127.0.0.1:${ports.smtp} inet n - n - - smtpd
+function masterCf(dir: string, ports: PostfixPorts, verbose: boolean, troubleListeners: boolean): string {
+  const mail = `127.0.0.1:${ports.smtp} inet n - n - - smtpd
   -o smtpd_hard_error_limit=2
 127.0.0.1:${ports.postscreen} inet n - n - 1 postscreen
 smtpd     pass  - - n - - smtpd
@@ -309,11 +327,6 @@ tlsproxy  unix  - - n - 0 tlsproxy
 [::1]:${ports.submission6} inet n - n - - smtpd
   -o syslog_name=postfix/submission
   -o smtpd_sasl_auth_enable=yes
-127.0.0.1:${ports.debug} inet n - n - - smtpd
-  -o syslog_name=postfix/submission-debug
-  -o smtpd_sasl_auth_enable=yes
-  -o debug_peer_list=127.0.0.1
-  -o smtpd_tls_loglevel=2
 127.0.0.1:${ports.downstream} inet n - n - - smtpd
   -o syslog_name=postfix-down/smtpd
   -o mynetworks=127.0.0.0/8
@@ -322,6 +335,12 @@ tlsproxy  unix  - - n - 0 tlsproxy
   -o virtual_alias_domains=
   -o virtual_alias_maps=
   -o content_filter=discard:
+`;
+  const trouble = `127.0.0.1:${ports.debug} inet n - n - - smtpd
+  -o syslog_name=postfix/submission-debug
+  -o smtpd_sasl_auth_enable=yes
+  -o debug_peer_list=127.0.0.1
+  -o smtpd_tls_loglevel=2
 127.0.0.1:${ports.brokenPolicy} inet n - n - - smtpd
   -o syslog_name=postfix/policy-down
   -o smtpd_recipient_restrictions=check_policy_service,inet:127.0.0.1:${ports.closed},permit
@@ -329,7 +348,8 @@ tlsproxy  unix  - - n - 0 tlsproxy
   -o syslog_name=postfix/milter-down
   -o smtpd_milters=inet:127.0.0.1:${ports.closed}
   -o milter_default_action=tempfail
-pickup    unix  n - n 60 1 pickup
+`;
+  const text = `${mail}${troubleListeners ? trouble : ""}pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
 tlsmgr    unix  - - n 1000? 1 tlsmgr

@@ -24,6 +24,8 @@ async function swaks(args: readonly string[]): Promise<string> {
 /** One SMTP session by swaks, described rather than spelled as flags. */
 export interface SmtpSession {
   port: number;
+  /** The client's own loopback address (127.0.0.0/8), so each actor of a scenario is its own client. */
+  localAddress?: string;
   ehlo?: string;
   /** STARTTLS before anything else. */
   tls?: boolean;
@@ -33,10 +35,12 @@ export interface SmtpSession {
   from?: string;
   to?: string | readonly string[];
   header?: string;
+  body?: string;
 }
 
 export function smtpSession(session: SmtpSession): Promise<string> {
   const args = ["--server", "127.0.0.1", "--port", String(session.port)];
+  if (session.localAddress !== undefined) args.push("--local-interface", session.localAddress);
   if (session.ehlo !== undefined) args.push("--ehlo", session.ehlo);
   if (session.tls) args.push("--tls");
   const { auth } = session;
@@ -47,12 +51,15 @@ export function smtpSession(session: SmtpSession): Promise<string> {
   const { to } = session;
   if (to !== undefined) args.push("-t", typeof to === "string" ? to : to.join(","));
   if (session.header !== undefined) args.push("--header", session.header);
+  if (session.body !== undefined) args.push("--body", session.body);
   return swaks(args);
 }
 
 export interface SmtpTalk {
   /** @default "127.0.0.1" */
   address?: string;
+  /** The client's own address (see SmtpSession). */
+  localAddress?: string;
   /** Sent as soon as the connection opens, before the greeting: what postscreen calls PREGREET. */
   pregreet?: string;
   /** Sent one per reply, after the greeting (postscreen answers no pregreeting: it discards it). */
@@ -68,7 +75,7 @@ export interface SmtpTalk {
 export function smtpTalk(port: number, talk: SmtpTalk): Promise<string[]> {
   const commands = [...talk.commands, ...(talk.quit ? ["QUIT"] : [])];
   return new Promise((resolve, reject) => {
-    const socket = connect(port, talk.address ?? "127.0.0.1");
+    const socket = connect({ port, host: talk.address ?? "127.0.0.1", localAddress: talk.localAddress });
     const replies: string[] = [];
     let pending = "";
     let sent = 0;
@@ -106,9 +113,13 @@ function finalLineEnd(text: string): number {
  * none belongs), then hangs up once the server has been quiet for `settleMs`. Resolves with all the
  * server said.
  */
-export function sendRaw(port: number, text: string, settleMs = 500): Promise<string> {
+export function sendRaw(
+  port: number,
+  text: string,
+  { settleMs = 500, localAddress }: { settleMs?: number; localAddress?: string } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect({ port, host: "127.0.0.1", localAddress });
     let received = "";
     let quiet: NodeJS.Timeout | undefined;
     const settle = () => {
