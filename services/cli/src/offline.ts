@@ -17,6 +17,8 @@ export async function parseCommand(paths: readonly string[], write: Write): Prom
 
 export interface ReplayResult {
   alerts: Alert[];
+  /** The event time each alert (same index) was raised at. */
+  raisedAtMs: number[];
   stats: ReturnType<typeof newInputStats> & { engine: ReturnType<DetectionPipeline["stats"]>["engine"] };
 }
 
@@ -27,7 +29,7 @@ export async function replay(paths: readonly string[], ruleOverrides: unknown = 
   const run = new EventTimeReplay(pipeline);
   await forEachEvent(paths, stats, (event, atMs) => run.push(event, atMs));
   const alerts = run.finish();
-  return { alerts, stats: { ...stats, engine: pipeline.stats().engine } };
+  return { alerts, raisedAtMs: run.raisedAtMs, stats: { ...stats, engine: pipeline.stats().engine } };
 }
 
 export async function replayCommand(

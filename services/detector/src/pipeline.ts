@@ -111,8 +111,11 @@ export class DetectionPipeline {
  */
 export class EventTimeReplay {
   readonly alerts: Alert[] = [];
+  /** The event time each of `alerts` (same index) was raised at: when the live detector would have sent it. */
+  readonly raisedAtMs: number[] = [];
   readonly #pipeline: DetectionPipeline;
   #nextTickMs = Number.NEGATIVE_INFINITY;
+  #nowMs = Number.NaN;
 
   constructor(pipeline: DetectionPipeline) {
     this.#pipeline = pipeline;
@@ -120,12 +123,15 @@ export class EventTimeReplay {
 
   /** `atMs` is `Date.parse(event.ts)`, for callers that have it already. */
   push(event: PostfixEvent, atMs: number = Date.parse(event.ts)): void {
+    // "Now" for raisedAtMs is the newest event time: a line stamped out of order does not move it back.
+    if (atMs > this.#nowMs || Number.isNaN(this.#nowMs)) this.#nowMs = atMs;
     // An unparseable ts (NaN) never ticks: it cannot move time.
     if (atMs >= this.#nextTickMs) {
       this.#collect(this.#pipeline.tick(atMs));
       this.#nextTickMs = atMs + TICK_MS;
     }
     this.#pipeline.processInto(event, atMs, atMs, this.alerts);
+    this.#stamp();
   }
 
   /** End of input: returns every alert, those the flushed message summaries raised included. */
@@ -136,5 +142,10 @@ export class EventTimeReplay {
 
   #collect(output: PipelineOutput): void {
     for (const alert of output.alerts) this.alerts.push(alert);
+    this.#stamp();
+  }
+
+  #stamp(): void {
+    while (this.raisedAtMs.length < this.alerts.length) this.raisedAtMs.push(this.#nowMs);
   }
 }
