@@ -8,17 +8,20 @@ export interface ScenarioResult {
 }
 
 /** A markdown table padded to line up, so the same text reads well in a terminal. */
-export function formatResult(result: ScenarioResult): string {
-  const widths = result.columns.map((column, i) =>
-    Math.max(column.length, ...result.rows.map((row) => (row[i] ?? "").length)),
+export function markdownTable(columns: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = columns.map((column, i) =>
+    Math.max(column.length, ...rows.map((row) => (row[i] ?? "").length)),
   );
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(columns), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)];
+}
+
+export function formatResult(result: ScenarioResult): string {
   return [
     `## ${result.title}`,
     "",
-    line(result.columns),
-    line(widths.map((width) => "-".repeat(width))),
-    ...result.rows.map(line),
+    ...markdownTable(result.columns, result.rows),
     "",
     ...result.notes.map((note) => `- ${note}`),
     "",
