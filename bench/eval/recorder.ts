@@ -71,7 +71,11 @@ export class ActorDriver {
       auth: { mechanism: "PLAIN", user, password: this.scene.passwordOf(user) },
       from: user,
       to,
-      header: `Subject: ${content.subject}`,
+      // Many recipients go as Bcc, as list software and spam runs send them.
+      header: [
+        `Subject: ${content.subject}`,
+        ...(typeof to === "string" || to.length < 5 ? [] : ["To: undisclosed-recipients:;"]),
+      ],
       body: content.body,
     });
   }

@@ -74,8 +74,25 @@ function summary({ scenarios, crowdsec, fail2banCorpus }: EvalResults): string {
     `- Attacks detected (every expected rule fired): **${attackers.filter(meetsTheBar).length} of ${attackers.length}**.`,
     `- Benign actors alerted on: **${benign.filter((v) => !meetsTheBar(v)).length} of ${benign.length}**.`,
   ];
-  const bruteForce = scenarios.find((result) => result.score.scenario.name === "brute-force");
+  const bruteForce = byName(scenarios, "brute-force");
   if (bruteForce !== undefined) lines.push(`- ${bruteForceVersusFail2ban(bruteForce)}`);
+  const compromise = byName(scenarios, "moderate-compromise")?.score.actors.find(
+    (v) => v.actor.role === "attacker",
+  );
+  if (compromise !== undefined) {
+    const alert = compromise.alerts.find((detection) => detection.rule === "compromised_sender");
+    lines.push(
+      `- Moderate compromise: \`compromised_sender\` ${alert === undefined ? "did not fire" : `fired ${seconds(alert.afterEvidenceSeconds)} from the moment the driver's evidence was complete (the campaign sent and every remote answer in)`}; the bar is within a minute.`,
+    );
+  }
+  const busy = byName(scenarios, "busy-benign-day");
+  if (busy !== undefined) {
+    const alerts =
+      busy.score.actors.reduce((sum, v) => sum + v.alerts.length, 0) + busy.score.unattributed.length;
+    lines.push(
+      `- Busy benign day (${busy.score.actors.length} benign actors, ${busy.score.scenario.phases.reduce((sum, p) => sum + p.lines, 0)} lines): **${alerts} alerts**.`,
+    );
+  }
   if (crowdsec !== undefined) {
     const named = crowdsec.filter((test) =>
       test.bannedIps.every((ip) => (test.postwatch.get(ip) ?? []).length > 0),
@@ -109,8 +126,15 @@ function bruteForceVersusFail2ban(result: ScenarioResult): string {
         : ours <= theirs
           ? "postwatch is no later than fail2ban"
           : "postwatch is LATER than fail2ban";
-  return `5-failure brute force: postwatch \`sasl_bruteforce\` ${duration(ours)} after the first attack line, fail2ban ${ban === undefined ? "no ban" : `\`${ban.jail}\` ban`} ${duration(theirs)}: **${verdict}**.`;
+  return `5-failure brute force: postwatch \`sasl_bruteforce\` ${seconds(ours)} after the first attack line, fail2ban ${ban === undefined ? "no ban" : `\`${ban.jail}\` ban`} ${seconds(theirs)}: **${verdict}**.`;
 }
+
+const byName = (scenarios: readonly ScenarioResult[], name: string) =>
+  scenarios.find((result) => result.score.scenario.name === name);
+
+/** Seconds to the millisecond, for comparisons closer than `duration` shows. */
+const seconds = (value: number | undefined) =>
+  value === undefined ? "-" : `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(3)} s`;
 
 function firstBan(result: ScenarioResult, verdict: ActorVerdict): Ban | undefined {
   return result.bans?.find((ban) => verdict.actor.clientIps.includes(ban.ip));

@@ -257,6 +257,8 @@ function mainCf(
 ): string {
   const downstream = `smtp:[127.0.0.1]:${ports.downstream}`;
   const internet = internetPort === undefined ? downstream : `smtp:[127.0.0.1]:${internetPort}`;
+  // One sink stands for every remote MX: one recipient per delivery, so each domain answers for its own.
+  const perRecipient = internetPort === undefined ? "" : "smtp_destination_recipient_limit = 1\n";
   return `compatibility_level = 3.6
 queue_directory = ${dir}/queue
 data_directory = ${dir}/data
@@ -280,7 +282,7 @@ virtual_alias_maps = inline:{ alice@example.org=alice@downstream.test, bob@examp
 transport_maps = inline:{ downstream.test=${downstream}, remote.test=${downstream}, deferred.test=smtp:[127.0.0.1]:${ports.closed} }
 # Any other domain is "the Internet" too: no DNS here.
 default_transport = ${internet}
-smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+${perRecipient}smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 smtpd_helo_restrictions = check_helo_access texthash:${dir}/helo_access
 smtpd_sender_restrictions = check_sender_access texthash:${dir}/sender_access
 smtpd_recipient_restrictions = check_recipient_access texthash:${dir}/recipient_actions

@@ -34,7 +34,8 @@ export interface SmtpSession {
   authOnly?: boolean;
   from?: string;
   to?: string | readonly string[];
-  header?: string;
+  /** Header lines to set, each replacing swaks's own of that name (`To:` for a list sent as Bcc). */
+  header?: string | readonly string[];
   body?: string;
 }
 
@@ -50,7 +51,8 @@ export function smtpSession(session: SmtpSession): Promise<string> {
   if (session.from !== undefined) args.push("-f", session.from);
   const { to } = session;
   if (to !== undefined) args.push("-t", typeof to === "string" ? to : to.join(","));
-  if (session.header !== undefined) args.push("--header", session.header);
+  for (const header of typeof session.header === "string" ? [session.header] : (session.header ?? []))
+    args.push("--header", header);
   if (session.body !== undefined) args.push("--body", session.body);
   return swaks(args);
 }
