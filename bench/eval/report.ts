@@ -82,7 +82,7 @@ function summary({ scenarios, crowdsec, fail2banCorpus }: EvalResults): string {
   if (compromise !== undefined) {
     const alert = compromise.alerts.find((detection) => detection.rule === "compromised_sender");
     lines.push(
-      `- Moderate compromise: \`compromised_sender\` ${alert === undefined ? "did not fire" : `fired ${seconds(alert.afterEvidenceSeconds)} from the moment the driver's evidence was complete (the campaign sent and every remote answer in)`}; the bar is within a minute.`,
+      `- Moderate compromise: \`compromised_sender\` ${alert === undefined ? "did not fire" : `fired ${relative(alert.afterEvidenceSeconds)} the driver's evidence was complete (the campaign sent and every remote answer in)`}; the bar is within a minute.`,
     );
   }
   const busy = byName(scenarios, "busy-benign-day");
@@ -90,7 +90,7 @@ function summary({ scenarios, crowdsec, fail2banCorpus }: EvalResults): string {
     const alerts =
       busy.score.actors.reduce((sum, v) => sum + v.alerts.length, 0) + busy.score.unattributed.length;
     lines.push(
-      `- Busy benign day (${busy.score.actors.length} benign actors, ${busy.score.scenario.phases.reduce((sum, p) => sum + p.lines, 0)} lines): **${alerts} alerts**.`,
+      `- Busy benign day (${busy.score.actors.length} benign actors, ${busy.score.scenario.phases.reduce((sum, p) => sum + p.lines, 0)} lines): **${alerts} ${alerts === 1 ? "alert" : "alerts"}**.`,
     );
   }
   if (crowdsec !== undefined) {
@@ -131,6 +131,10 @@ function bruteForceVersusFail2ban(result: ScenarioResult): string {
 
 const byName = (scenarios: readonly ScenarioResult[], name: string) =>
   scenarios.find((result) => result.score.scenario.name === name);
+
+/** `6.6 s before` or `3.0 s after`. */
+const relative = (value: number | undefined) =>
+  value === undefined ? "-" : `${Math.abs(value).toFixed(1)} s ${value < 0 ? "before" : "after"}`;
 
 /** Seconds to the millisecond, for comparisons closer than `duration` shows. */
 const seconds = (value: number | undefined) =>

@@ -2,8 +2,8 @@
  * The evaluation's bar (issue 11), on the committed recordings of a real Postfix and the generated
  * slow brute force, at default settings: every attacker raises the rules its ground truth expects,
  * no benign actor is alerted on, and a 5-failure brute force is seen no later than fail2ban's jail
- * would ban it. Replays only (`npm run eval:record` re-records). Verdicts that wait on a rule not
- * yet built are `todo`, naming it: they still run and report.
+ * would ban it. Replays only (`npm run eval:record` re-records). A verdict that waits on a rule
+ * change is `todo`, naming it: it still runs and reports.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,26 +16,10 @@ import { fail2banBans, postfixJails } from "./fail2ban.js";
 import { slowBruteForce } from "./generated.js";
 import type { ScenarioScore } from "./score.js";
 
-const PENDING_CLIENT_ABUSE =
-  "issue 11: the client-abuse rules (client_rejects, client_protocol_abuse, honeypot_login) are not built yet";
 /** `scenario/actor` → why its verdict is expected to fail for now. */
 const PENDING: Readonly<Record<string, string>> = {
-  "distributed-spray/sprayer": "issue 11: sasl_spray does not count distinct user names per network yet",
-  "moderate-compromise/intruder":
-    "issue 11: compromised_sender does not weigh evidence (new address, content rejections) yet",
-  "known-address-while-attacked/alice":
-    "issue 11: auth_after_failures is not keyed to the login's address yet",
-  ...Object.fromEntries(
-    [
-      "bad-helo",
-      "http-scanner",
-      "blocked-sender",
-      "pregreeter",
-      "error-harvester",
-      "auth-dropper",
-      "honeypot-names",
-    ].map((name) => [`client-abuse/${name}`, PENDING_CLIENT_ABUSE]),
-  ),
+  "busy-benign-day/dave":
+    "issue 11: client_auth_failures alerts on a phone retrying a stale password from an address its user never logged in from",
 };
 
 const scratch = mkdtempSync(join(tmpdir(), "postwatch-eval-test-"));
@@ -91,7 +75,7 @@ describe("CrowdSec hub's Postfix scenario tests: an alert naming every address C
   skip: corporaPresent() ? false : "../shared/corpora/external is absent",
 }, () => {
   for (const crowdsec of corporaPresent() ? crowdsecTests() : [])
-    test(crowdsec.name, { todo: PENDING_CLIENT_ABUSE }, async () => {
+    test(crowdsec.name, async () => {
       const firing = (await replayRaised(crowdsec.file)).filter(({ alert }) => alert.state === "firing");
       const unnamed = crowdsec.bannedIps.filter((ip) => !firing.some(({ alert }) => namesAddress(alert, ip)));
       assert.deepEqual(unnamed, []);
