@@ -287,6 +287,8 @@ export const MessageEvent = Base.extend({
       response: z.string().optional(),
       /** The queue ID the delivery's reply re-queued this recipient as (`queued as NEWID`, `forwarded as NEWID`). */
       forwardedQueueId: z.string().optional(),
+      /** The delivery's `remoteRejection`: what the remote server's refusal said. */
+      remoteRejection: RemoteRejection.optional(),
       /**
        * True when that queue ID is on this server: a content filter took the recipient and re-queued
        * it, so its real fate is in the `forwardedFrom` message, not here (count it once, there).

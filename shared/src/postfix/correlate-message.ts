@@ -128,6 +128,7 @@ function recordDelivery(state: MessageState, event: EventOf<"delivery">): void {
       response: flat(event.response),
     };
     if (event.forwardedQueueId !== undefined) recipient.forwardedQueueId = event.forwardedQueueId;
+    if (event.remoteRejection !== undefined) recipient.remoteRejection = event.remoteRejection;
     state.recipients.set(to, recipient);
   }
   if (event.forwardedQueueId !== undefined) addOnce(state.forwardedQueueIds, event.forwardedQueueId);

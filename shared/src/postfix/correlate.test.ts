@@ -311,6 +311,27 @@ describe("Correlator: a message's story", () => {
     assert.equal(only(messagesIn(out)).messageId, "orig@x.example");
   });
 
+  it("keeps each recipient's remote rejection, so a rule over summaries sees mail refused as spam", () => {
+    const correlator = new Correlator();
+    const out = pushAll(correlator, [
+      event("queued", { queueId: "SPAM1", from: "a@x.example", size: 1, nrcpt: 2 }),
+      delivery("SPAM1", "b@far.example", "bounced", "host mx[198.51.100.5] said: 550 5.7.1 spam", {
+        replyCode: 550,
+        remoteRejection: "spam",
+      }),
+      delivery("SPAM1", "c@far.example", "sent", "250 2.0.0 Ok"),
+      event("removed", { queueId: "SPAM1" }),
+    ]);
+    const recipients = only(messagesIn(out)).recipients;
+    assert.deepEqual(
+      recipients.map((recipient) => [recipient.to, recipient.remoteRejection]),
+      [
+        ["b@far.example", "spam"],
+        ["c@far.example", undefined],
+      ],
+    );
+  });
+
   it("keeps the same queue ID on two hosts apart and emits nothing for an unknown removal", () => {
     const correlator = new Correlator();
     const out = pushAll(correlator, [
