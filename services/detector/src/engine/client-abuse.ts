@@ -44,14 +44,24 @@ export const PROTOCOL_VIOLATIONS: ReadonlySet<string> = new Set([
   "command limit",
 ]);
 
+/**
+ * A reject no category names counts when permanent and about the client's address or protocol
+ * (5.1.x, 5.5.x, 5.7.x: `554 5.7.1 Service unavailable` from an access map). Not a full mailbox
+ * or a message over the size limit (5.2.x, 5.3.x): an honest user runs into those twice.
+ */
+function otherReject(dsn: string | undefined, code: number | undefined): string | undefined {
+  if (dsn !== undefined) return /^5\.[157]\./.test(dsn) ? "access reject" : undefined;
+  return (code ?? 0) >= 500 ? "access reject" : undefined;
+}
+
 /** The abuse signal an event is, or undefined. SASL failures are the SASL rules' business. */
 export function classifyAbuse(event: PostfixEvent): string | undefined {
   switch (event.kind) {
     case "reject":
       if (event.action !== "reject") return undefined;
-      if (event.category === "other")
-        return event.dsn?.startsWith("5.") || (event.smtpCode ?? 0) >= 500 ? "access reject" : undefined;
-      return REJECT_SIGNALS[event.category];
+      return event.category === "other"
+        ? otherReject(event.dsn, event.smtpCode)
+        : REJECT_SIGNALS[event.category];
     case "warning":
       return WARNING_SIGNALS.find(([shape]) => shape.test(event.text))?.[1];
     case "postscreen":

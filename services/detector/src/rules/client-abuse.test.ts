@@ -64,6 +64,21 @@ describe("client_rejects", () => {
     );
   });
 
+  it("stays quiet on a user whose message is over the size limit twice", () => {
+    const big = [0, 60].map((at) => ({
+      ...reject({
+        at,
+        ip: "192.0.2.11",
+        category: "other",
+        to: "x@far.example",
+        reason: "Message size exceeds fixed limit",
+        code: 552,
+      }),
+      dsn: "5.3.4",
+    }));
+    assert.deepEqual(keysOf("client_rejects", big), []);
+  });
+
   it("does not count unknown recipients or content rejects (recipient_harvest and the content filter's business)", () => {
     const events = [0, 1, 2].map((n) =>
       reject({
