@@ -6,11 +6,10 @@
 
 import { runOne } from "../../services/cli/src/online.js";
 import type { PostfixEvent } from "../../shared/src/contracts/events.js";
-import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { startTestNats, type TestNats } from "./nats-server.js";
 import { freePort } from "./ports.js";
-import { readStream, type StreamReader } from "./stream-reader.js";
+import { readEvents, type StreamReader } from "./stream-reader.js";
 
 export interface TestReceiver {
   nats: TestNats;
@@ -37,7 +36,7 @@ export async function startTestReceiver(
     LOG_LEVEL: "silent",
     ...(typeof env === "function" ? env(port) : env),
   });
-  const events = await readStream<PostfixEvent>(nats.url, EVENTS_STREAM);
+  const events = await readEvents(nats.url);
   return {
     nats,
     receiver,

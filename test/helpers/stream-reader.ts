@@ -1,9 +1,13 @@
 /**
  * Reads a JetStream stream from the start with an ordered consumer on its own connection, keeping
- * every message (subject + decoded JSON) so a test can wait, bounded, for what it expects.
+ * every message (subject + decoded JSON) so a test can wait, bounded, for what it expects. The
+ * events stream is read event by event: `readEvents` unpacks each batch in order.
  */
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { DeliverPolicy, type JsMsg, jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { decodeEventMessage } from "../../shared/src/contracts/event-batch.js";
+import type { PostfixEvent } from "../../shared/src/contracts/events.js";
+import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 
 export interface StreamMessage<T> {
   subject: string;
@@ -23,21 +27,27 @@ export interface StreamReader<T> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Every event in the events stream, in stream order; an event the contract rejects fails the test. */
+export const readEvents = (url: string): Promise<StreamReader<PostfixEvent>> =>
+  readStream(url, EVENTS_STREAM, (message) =>
+    decodeEventMessage(message.data).map((decoded) => {
+      if ("rejected" in decoded) throw new Error(`unreadable event in the stream: ${decoded.detail}`);
+      return decoded.event;
+    }),
+  );
+
 export async function readStream<T>(
   url: string,
   stream: string,
-  filterSubject?: string,
+  decode: (message: JsMsg) => T[] = (message) => [message.json<T>()],
 ): Promise<StreamReader<T>> {
   const connection = await connect({ servers: url, name: "postwatch-test-reader" });
-  const consumer = await jetstream(connection).consumers.get(stream, {
-    deliver_policy: DeliverPolicy.All,
-    ...(filterSubject ? { filter_subjects: [filterSubject] } : {}),
-  });
+  const consumer = await jetstream(connection).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
   const iterator = await consumer.consume();
   const messages: StreamMessage<T>[] = [];
   const loop = (async () => {
     for await (const message of iterator) {
-      messages.push({ subject: message.subject, seq: message.seq, data: message.json<T>() });
+      for (const data of decode(message)) messages.push({ subject: message.subject, seq: message.seq, data });
     }
   })().catch(() => undefined);
   const close = async () => {

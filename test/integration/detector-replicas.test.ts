@@ -13,11 +13,12 @@ import { replicaDurable } from "../../services/detector/src/partition.js";
 import { DetectionPipeline, EventTimeReplay } from "../../services/detector/src/pipeline.js";
 import { loadRules } from "../../services/detector/src/rules/index.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
+import { encodeEventBatch } from "../../shared/src/contracts/event-batch.js";
 import {
   ALERTS_STREAM,
   DETECTOR_DURABLE,
+  EVENT_BATCH_SUBJECT,
   EVENTS_STREAM,
-  eventSubject,
 } from "../../shared/src/contracts/subjects.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
@@ -62,7 +63,9 @@ describe("detector replicas", () => {
 
   it("alert on exactly the keys one detector alerts on, sharing the keys between them", async () => {
     const js = jetstream(client);
-    await Promise.all(events.map((event) => js.publish(eventSubject(event.kind), JSON.stringify(event))));
+    await Promise.all(
+      events.map((event) => js.publish(EVENT_BATCH_SUBJECT, encodeEventBatch([JSON.stringify(event)]))),
+    );
 
     const jsm = await jetstreamManager(client);
     const durables = Array.from({ length: REPLICAS }, (_, index) =>

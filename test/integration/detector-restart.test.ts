@@ -9,11 +9,12 @@ import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { runOne } from "../../services/cli/src/online.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
+import { encodeEventBatch } from "../../shared/src/contracts/event-batch.js";
 import {
   ALERTS_STREAM,
   DETECTOR_DURABLE,
+  EVENT_BATCH_SUBJECT,
   EVENTS_STREAM,
-  eventSubject,
 } from "../../shared/src/contracts/subjects.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
@@ -53,7 +54,7 @@ describe("detector restart in the middle of an attack", () => {
       const outcome = lineToEvent(line, { referenceTime: Date.now(), fallbackHost: "" });
       assert.equal(outcome.type, "event");
       if (outcome.type === "event")
-        await js.publish(eventSubject(outcome.event.kind), JSON.stringify(outcome.event));
+        await js.publish(EVENT_BATCH_SUBJECT, encodeEventBatch([JSON.stringify(outcome.event)]));
     }
   };
 

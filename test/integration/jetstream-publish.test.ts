@@ -1,7 +1,8 @@
 /**
  * PipelinedPublisher against a real nats-server: acks resolve in order with the stream's sequence;
  * a subject no stream takes, a stream that refuses, a server gone away and a closed publisher each
- * reject with an error that says which, and publishing works again once the server is back.
+ * reject with an error that says which, and publishing works again once the server is back. A
+ * message ID makes a retried publish a duplicate the stream drops.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -46,6 +47,25 @@ describe("PipelinedPublisher", () => {
     assert.ok(acks.every((ack) => ack.stream === "T"));
     const info = await (await jetstreamManager(connection)).streams.info("T");
     assert.equal(info.state.messages, 2000);
+    publisher.close();
+  });
+
+  it("stores a message published again with the same ID once, and says the retry was a duplicate", async () => {
+    const publisher = new PipelinedPublisher(connection);
+    const manager = await jetstreamManager(connection);
+    await manager.streams.add({ name: "DEDUP", subjects: ["dedup.>"], duplicate_window: 60_000_000_000 });
+    const first = await publisher.publish("dedup.a", payload(1), "producer-1.0");
+    const retry = await publisher.publish("dedup.a", payload(1), "producer-1.0");
+    const next = await publisher.publish("dedup.a", payload(2), "producer-1.1");
+    assert.deepEqual(
+      [first, retry, next].map((ack) => [ack.seq, ack.duplicate ?? false]),
+      [
+        [1, false],
+        [1, true],
+        [2, false],
+      ],
+    );
+    assert.equal((await manager.streams.info("DEDUP")).state.messages, 2);
     publisher.close();
   });
 

@@ -6,14 +6,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
-import type { PostfixEvent } from "../../shared/src/contracts/events.js";
-import { EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
 import type { TestNats } from "../helpers/nats-server.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
-import { readStream } from "../helpers/stream-reader.js";
+import { readEvents } from "../helpers/stream-reader.js";
 import { sendTcp } from "../helpers/syslog-client.js";
 import type { WebhookServer } from "../helpers/webhook-server.js";
 
@@ -97,7 +95,7 @@ describe("NATS outage under a running pipeline", () => {
       .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
     assert.equal(published, lines.length);
     assert.equal(sample(after, "postwatch_receiver_events_dropped_total", { reason: "queue_full" }), 0);
-    await using events = await readStream<PostfixEvent>(nats.url, EVENTS_STREAM);
+    await using events = await readEvents(nats.url);
     await events.waitFor((m) => m.length >= lines.length, 5000, "the events in the stream");
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(events.messages.length, lines.length, "each line stored once");

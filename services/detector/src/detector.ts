@@ -8,7 +8,8 @@ import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jets
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.js";
-import { EVENT_SCHEMA_VERSION, PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { type DecodedEvent, decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
+import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import { coalescedAcks, runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
@@ -100,28 +101,32 @@ export async function createDetector(deps: {
 
   const acks = coalescedAcks();
   const processed = metrics.events.labels("processed");
+  const countRejection = (rejection: Extract<DecodedEvent, { rejected: unknown }>, seq: number) => {
+    metrics.events.labels(rejection.rejected).inc();
+    if (rejectionsLogged.has(rejection.rejected)) return;
+    rejectionsLogged.add(rejection.rejected);
+    logger.error(
+      { reason: rejection.rejected, detail: rejection.detail, seq },
+      "dropped an event this detector cannot read (first of its kind; all are counted)",
+    );
+  };
   const consumer = await runDurableConsumer(
     connection,
-    { stream: EVENTS_STREAM, durable, maxAckPending: 4096, ackWaitMs: 30_000 },
+    // A message is a batch of up to RECEIVER_BATCH_MAX_EVENTS events: 256 in flight is plenty.
+    { stream: EVENTS_STREAM, durable, maxAckPending: 256, ackWaitMs: 30_000 },
     (message) =>
       serially(async () => {
-        const decoded = decodeEvent(message.data);
-        if ("rejected" in decoded) {
-          metrics.events.labels(decoded.rejected).inc();
-          if (!rejectionsLogged.has(decoded.rejected)) {
-            rejectionsLogged.add(decoded.rejected);
-            logger.error(
-              { reason: decoded.rejected, detail: decoded.detail, seq: message.seq },
-              "dropped an event this detector cannot read (first of its kind; all are counted)",
-            );
+        const alerts: Alert[] = [];
+        const wallMs = now();
+        for (const decoded of decodeEventMessage(message.data)) {
+          if ("rejected" in decoded) {
+            countRejection(decoded, message.seq);
+            continue;
           }
-          message.term(decoded.rejected);
-          return;
+          observe(pipeline.processInto(decoded.event, wallMs, Date.parse(decoded.event.ts), alerts));
+          processed.inc();
         }
-        const output = pipeline.process(decoded.event, now());
-        processed.inc();
-        observe(output.events);
-        await publishAlerts(output.alerts);
+        await publishAlerts(alerts);
         acks.ack(message);
       }),
     logger,
@@ -153,29 +158,6 @@ export async function createDetector(deps: {
       acks.flush();
     },
   };
-}
-
-type Decoded =
-  | { event: PostfixEvent }
-  | { rejected: "invalid_json" | "unsupported_version" | "schema_mismatch"; detail: string };
-
-const utf8 = new TextDecoder();
-
-/** Producers may be newer or older than this detector: a version it does not know is counted, not guessed at. */
-function decodeEvent(data: Uint8Array): Decoded {
-  let json: unknown;
-  try {
-    json = JSON.parse(utf8.decode(data));
-  } catch (error) {
-    return { rejected: "invalid_json", detail: (error as Error).message };
-  }
-  const version = (json as { v?: unknown } | null)?.v;
-  if (version !== EVENT_SCHEMA_VERSION)
-    return { rejected: "unsupported_version", detail: `v=${String(version)}` };
-  const result = PostfixEvent.safeParse(json);
-  return result.success
-    ? { event: result.data }
-    : { rejected: "schema_mismatch", detail: result.error.message.slice(0, 300) };
 }
 
 /** Thrown instead of storing an alert at shutdown: its event stays unacked and is redelivered. */

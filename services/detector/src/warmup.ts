@@ -6,18 +6,21 @@
  * floor was acked only after its alerts were stored.
  *
  * The login history (engine/login-history.ts) reaches further back than any window: before the
- * windows are replayed, the successful logins (`client` events only, a filtered read) from
- * `loginsFromMs` on are learned into it, as far back as the stream keeps them.
+ * windows are replayed, the successful logins (`client` events) from `loginsFromMs` on are learned
+ * into it, as far back as the stream keeps them. Events travel in batches of every kind, so that
+ * pass reads the stream's events up to the windows' start and keeps the logins.
  */
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { PostfixEvent } from "../../../shared/src/contracts/events.js";
-import { EVENTS_STREAM, eventSubject } from "../../../shared/src/contracts/subjects.js";
+import { decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
+import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import type { CompiledRule } from "./engine/rule.js";
 import { type DetectionPipeline, EventTimeReplay } from "./pipeline.js";
 
-const FETCH_BATCH = 1000;
+// Messages are batches of up to a few hundred events each.
+const FETCH_BATCH = 100;
 const FETCH_EXPIRES_MS = 2000;
 
 /** The longest window of the enabled rules: how much history the state depends on. */
@@ -46,15 +49,20 @@ export async function warmUp(
 
   let logins = 0;
   if (options.loginsFromMs !== undefined && options.loginsFromMs < options.fromMs)
-    logins = await readUpTo(connection, ackFloor, options.loginsFromMs, eventSubject("client"), (event) => {
+    await readUpTo(connection, ackFloor, options.loginsFromMs, (event) => {
       if (Date.parse(event.ts) >= options.fromMs) return false;
-      pipeline.learnLogin(event);
+      if (event.kind === "client") {
+        pipeline.learnLogin(event);
+        logins++;
+      }
       return true;
     });
   // Driven on event time as a replay is; the alerts it re-derives were stored before the restart.
   const replay = new EventTimeReplay(pipeline);
-  const events = await readUpTo(connection, ackFloor, options.fromMs, undefined, (event) => {
+  let events = 0;
+  await readUpTo(connection, ackFloor, options.fromMs, (event) => {
     replay.push(event);
+    events++;
     return true;
   });
   options.logger.info(
@@ -65,23 +73,19 @@ export async function warmUp(
 }
 
 /**
- * Reads events stored from `fromMs` (of `subject`, or all) up to the ack floor, handing each to
- * `take` until it returns false; returns how many it took.
+ * Reads the events stored from `fromMs` up to the ack floor, in order, handing each to `take` until
+ * it returns false. Events the contract rejects were counted when they were first consumed.
  */
 async function readUpTo(
   connection: NatsConnection,
   ackFloor: number,
   fromMs: number,
-  subject: string | undefined,
   take: (event: PostfixEvent) => boolean,
-): Promise<number> {
+): Promise<void> {
   const consumer = await jetstream(connection).consumers.get(EVENTS_STREAM, {
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: new Date(fromMs).toISOString(),
-    // A single subject as a string: sent as filter_subject, which nats-server 2.9 understands.
-    ...(subject === undefined ? {} : { filter_subjects: subject }),
   });
-  let taken = 0;
   let done = false;
   while (!done) {
     const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
@@ -92,16 +96,15 @@ async function readUpTo(
         done = true;
         break;
       }
-      const parsed = PostfixEvent.safeParse(message.json());
-      if (parsed.success) {
-        if (!take(parsed.data)) {
+      for (const decoded of decodeEventMessage(message.data)) {
+        if ("rejected" in decoded) continue;
+        if (!take(decoded.event)) {
           done = true;
           break;
         }
-        taken++;
       }
-      // Nothing left to read (a filtered read may never meet the floor itself): no empty fetch.
-      if (message.seq === ackFloor || message.info.pending === 0) {
+      // Nothing left to read: no empty fetch.
+      if (done || message.seq === ackFloor || message.info.pending === 0) {
         done = true;
         break;
       }
@@ -109,5 +112,4 @@ async function readUpTo(
     if (received === 0) done = true;
   }
   await consumer.delete().catch(() => undefined);
-  return taken;
 }

@@ -66,6 +66,10 @@ export const receiverConfigSchema = z
       }, "must be an IANA time zone such as UTC or Europe/Berlin"),
     /** Events held while NATS is slow or away; beyond this, UDP input is dropped (counted) and TCP is paused. */
     RECEIVER_QUEUE_MAX_EVENTS: env.positiveInt(100_000),
+    /** Events per JetStream message: one publish and one ack per batch, not per line. */
+    RECEIVER_BATCH_MAX_EVENTS: env.positiveInt(256),
+    /** How long a batch waits for more events before it is sent: the latency a quiet server's line pays. */
+    RECEIVER_BATCH_FLUSH_MS: env.positiveInt(5),
   })
   .superRefine((config, context) => {
     if (config.SYSLOG_TLS_PORT !== 0 && (!config.SYSLOG_TLS_CERT_FILE || !config.SYSLOG_TLS_KEY_FILE)) {

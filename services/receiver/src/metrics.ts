@@ -62,7 +62,12 @@ export function createReceiverMetrics(registry: Registry) {
     }),
     publishErrors: new Counter({
       name: "postwatch_receiver_publish_errors_total",
-      help: "JetStream publish attempts that failed and were retried.",
+      help: "JetStream publish attempts (of a batch of events) that failed and were retried.",
+      registers,
+    }),
+    publishDuplicates: new Counter({
+      name: "postwatch_receiver_publish_duplicates_total",
+      help: "Batch publishes JetStream dropped as duplicates: a retry of a batch it had stored before its ack was lost.",
       registers,
     }),
     queueLength: new Gauge({

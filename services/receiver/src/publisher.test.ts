@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { createReceiverMetrics } from "./metrics.js";
-import { EventPublisher, type PublishFn } from "./publisher.js";
+import { EventPublisher, type PublisherOptions, type PublishFn } from "./publisher.js";
 
 const event = (pid: number): PostfixEvent => ({
   v: 1,
@@ -17,13 +18,21 @@ const event = (pid: number): PostfixEvent => ({
   client: { host: "unknown", ip: "176.103.49.30" },
 });
 
+interface PendingPublish {
+  subject: string;
+  messageId: string;
+  pids: number[];
+  resolve(duplicate?: boolean): void;
+  reject(error: Error): void;
+}
+
 /** A JetStream stand-in whose acks the test releases or fails by hand. */
 function manualPublish() {
-  const pending: { subject: string; pid: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  const publish: PublishFn = (subject, payload) =>
+  const pending: PendingPublish[] = [];
+  const publish: PublishFn = (subject, payload, messageId) =>
     new Promise((resolve, reject) => {
-      const pid = (JSON.parse(new TextDecoder().decode(payload)) as PostfixEvent).pid ?? -1;
-      pending.push({ subject, pid, resolve: () => resolve(undefined), reject });
+      const pids = decodeEventMessage(payload).map((d) => ("event" in d ? (d.event.pid ?? -1) : -2));
+      pending.push({ subject, messageId, pids, resolve: (duplicate) => resolve({ duplicate }), reject });
     });
   return { publish, pending };
 }
@@ -34,13 +43,22 @@ async function counter(registry: Registry, name: string, labels: string): Promis
   return line ? Number(line.split(" ")[1]) : 0;
 }
 
-const setup = (maxQueue: number, maxInFlight: number) => {
+const setup = (options: Partial<PublisherOptions>) => {
   const registry = new Registry();
   const metrics = createReceiverMetrics(registry);
   const nats = manualPublish();
   const publisher = new EventPublisher(
     nats.publish,
-    { maxQueue, maxInFlight, retryDelayMs: 10 },
+    {
+      maxQueue: 100,
+      maxInFlight: 4,
+      retryDelayMs: 10,
+      maxBatchEvents: 1,
+      maxBatchChars: 1 << 20,
+      flushMs: 1,
+      producerId: "p",
+      ...options,
+    },
     metrics,
     pino({ level: "silent" }),
   );
@@ -48,27 +66,76 @@ const setup = (maxQueue: number, maxInFlight: number) => {
 };
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("EventPublisher", () => {
-  it("pipelines up to maxInFlight publishes on the event kind's subject", () => {
-    const { nats, publisher } = setup(100, 2);
+  it("gathers events into batches of at most maxBatchEvents, in order, on the batch subject", () => {
+    const { nats, publisher } = setup({ maxBatchEvents: 3 });
+    for (let i = 0; i < 7; i++) publisher.offer(event(i));
+    assert.deepEqual(
+      nats.pending.map((p) => p.pids),
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+      ],
+    );
+    assert.equal(nats.pending[0]?.subject, "postwatch.events.batch");
+    assert.equal(publisher.pending, 7, "the open batch's event counts as pending");
+  });
+
+  it("sends a partial batch once flushMs has passed", async () => {
+    const { nats, publisher } = setup({ maxBatchEvents: 100, flushMs: 5 });
+    publisher.offer(event(1));
+    publisher.offer(event(2));
+    assert.equal(nats.pending.length, 0);
+    await wait(30);
+    assert.deepEqual(nats.pending[0]?.pids, [1, 2]);
+  });
+
+  it("starts a new batch before one would exceed maxBatchChars", () => {
+    const oneEvent = JSON.stringify(event(1)).length + 1;
+    const { nats, publisher } = setup({ maxBatchEvents: 100, maxBatchChars: oneEvent * 2 + 1 });
     for (let i = 0; i < 5; i++) publisher.offer(event(i));
-    assert.equal(nats.pending.length, 2);
-    assert.equal(nats.pending[0]?.subject, "postwatch.events.connect");
+    assert.deepEqual(
+      nats.pending.map((p) => p.pids),
+      [
+        [0, 1],
+        [2, 3],
+      ],
+    );
+  });
+
+  it("gives every batch its own message ID, and pipelines up to maxInFlight batches", () => {
+    const { nats, publisher } = setup({ maxInFlight: 2 });
+    for (let i = 0; i < 5; i++) publisher.offer(event(i));
+    assert.deepEqual(
+      nats.pending.map((p) => p.messageId),
+      ["p.0", "p.1"],
+    );
     assert.equal(publisher.pending, 5);
   });
 
-  it("counts an event as published only once JetStream acknowledged it", async () => {
-    const { registry, nats, publisher } = setup(100, 10);
+  it("counts an event as published only once JetStream acknowledged its batch", async () => {
+    const { registry, nats, publisher } = setup({ maxBatchEvents: 2 });
     publisher.offer(event(1));
+    publisher.offer(event(2));
     assert.equal(await counter(registry, "postwatch_receiver_events_published_total", '{kind="connect"}'), 0);
     nats.pending[0]?.resolve();
     await publisher.flushed();
+    assert.equal(await counter(registry, "postwatch_receiver_events_published_total", '{kind="connect"}'), 2);
+  });
+
+  it("counts a batch JetStream had stored already as a duplicate, its events as published once", async () => {
+    const { registry, nats, publisher } = setup({});
+    publisher.offer(event(1));
+    nats.pending[0]?.resolve(true);
+    await publisher.flushed();
+    assert.equal(await counter(registry, "postwatch_receiver_publish_duplicates_total", ""), 1);
     assert.equal(await counter(registry, "postwatch_receiver_events_published_total", '{kind="connect"}'), 1);
   });
 
   it("drops and counts events beyond the queue bound instead of growing without limit", async () => {
-    const { registry, publisher } = setup(3, 1);
+    const { registry, publisher } = setup({ maxQueue: 3, maxInFlight: 1 });
     const accepted = [1, 2, 3, 4, 5].map((pid) => publisher.offer(event(pid)));
     assert.deepEqual(accepted, [true, true, true, false, false]);
     assert.equal(
@@ -78,7 +145,7 @@ describe("EventPublisher", () => {
   });
 
   it("reports saturation at three quarters so TCP inputs can pause, and room once below", async () => {
-    const { nats, publisher } = setup(4, 4);
+    const { nats, publisher } = setup({ maxQueue: 4 });
     let room = 0;
     publisher.onRoom(() => room++);
     for (let i = 0; i < 3; i++) publisher.offer(event(i));
@@ -89,28 +156,41 @@ describe("EventPublisher", () => {
     assert.ok(room > 0);
   });
 
-  it("retries a failed publish, first in line, until JetStream takes it", async () => {
-    const { registry, nats, publisher } = setup(100, 1);
-    publisher.offer(event(1));
-    publisher.offer(event(2));
-    nats.pending.shift()?.reject(new Error("no responders"));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.equal(nats.pending[0]?.pid, 1, "the failed event goes first again");
-    nats.pending.shift()?.resolve();
-    await settle();
-    nats.pending.shift()?.resolve();
+  it("retries failed batches with the same IDs, in the order they were sealed, whatever order they fail in", async () => {
+    const { registry, nats, publisher } = setup({ maxInFlight: 4 });
+    for (let i = 0; i < 6; i++) publisher.offer(event(i));
+    const [zero, one, two, three] = nats.pending.splice(0, 4);
+    // An outage: failures arrive in any order (timeouts oldest first, a dropped connection at once).
+    for (const publish of [one, three, zero, two]) publish?.reject(new Error("no PubAck within 5000 ms"));
+    await wait(40);
+    assert.deepEqual(
+      nats.pending.map((p) => p.messageId),
+      ["p.0", "p.1", "p.2", "p.3"],
+      "each failed batch goes back before every batch sealed after it",
+    );
+    for (let round = 0; round < 3 && nats.pending.length > 0; round++) {
+      for (const publish of nats.pending.splice(0)) publish.resolve();
+      await settle();
+    }
     await publisher.flushed();
-    assert.equal(await counter(registry, "postwatch_receiver_publish_errors_total", ""), 1);
-    assert.equal(await counter(registry, "postwatch_receiver_events_published_total", '{kind="connect"}'), 2);
+    assert.equal(await counter(registry, "postwatch_receiver_publish_errors_total", ""), 4);
+    assert.equal(await counter(registry, "postwatch_receiver_events_published_total", '{kind="connect"}'), 6);
   });
 
-  it("counts what is still queued when a shutdown gives up", async () => {
-    const { registry, publisher } = setup(100, 1);
+  it("counts what is not yet in flight when a shutdown gives up, and in-flight batches that then fail", async () => {
+    const { registry, nats, publisher } = setup({ maxInFlight: 1 });
     for (let i = 0; i < 4; i++) publisher.offer(event(i));
     publisher.abandon();
     assert.equal(
       await counter(registry, "postwatch_receiver_events_dropped_total", '{reason="shutdown"}'),
       3,
     );
+    nats.pending[0]?.reject(new Error("publisher closed before the ack"));
+    await settle();
+    assert.equal(
+      await counter(registry, "postwatch_receiver_events_dropped_total", '{reason="shutdown"}'),
+      4,
+    );
+    assert.equal(nats.pending.length, 1, "an abandoned batch is not retried");
   });
 });

@@ -1,27 +1,66 @@
 /**
- * A bounded queue in front of JetStream publishes. It keeps up to `maxInFlight` publishes awaiting
- * acks (pipelining is what makes JetStream fast), retries failed publishes with backoff while NATS is
- * away, and reports when it is above its high-water mark so stream inputs can pause. An event is
- * counted as published only once JetStream acknowledged it, and as dropped when the queue is full.
+ * A bounded queue in front of JetStream publishes. Events are gathered into batches (up to
+ * `maxBatchEvents` events or `maxBatchChars` characters of JSON, or whatever arrived within
+ * `flushMs`); each batch is sealed with a sequence number and a message ID of its own, and up to
+ * `maxInFlight` batches await their acks (pipelining is what makes JetStream fast).
+ *
+ * A batch whose publish fails is retried whole, with the same ID, so JetStream stores it once even
+ * when only its ack was lost; and it goes back before every batch sealed after it, so each mail
+ * server's lines reach the stream in the order they were read (the correlator depends on it). An
+ * event counts as published only once JetStream acknowledged its batch, and as dropped when the
+ * queue is full. The publisher reports when it is above its high-water mark so stream inputs can
+ * pause.
  */
-import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
-import { eventSubject } from "../../../shared/src/contracts/subjects.js";
+
+import { encodeEventBatch } from "../../../shared/src/contracts/event-batch.js";
+import type { EventKind, PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { EVENT_BATCH_SUBJECT } from "../../../shared/src/contracts/subjects.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import type { ReceiverMetrics } from "./metrics.js";
 
-export type PublishFn = (subject: string, payload: Uint8Array) => Promise<unknown>;
+export interface PublishAck {
+  /** JetStream had stored a message with this ID already (within its duplicate window). */
+  duplicate?: boolean;
+}
+
+export type PublishFn = (subject: string, payload: Uint8Array, messageId: string) => Promise<PublishAck>;
 
 export interface PublisherOptions {
+  /** Events held at most: in the open batch, sealed, or awaiting an ack. */
   maxQueue: number;
+  /** Batches awaiting an ack at once. */
   maxInFlight: number;
   retryDelayMs: number;
+  maxBatchEvents: number;
+  /** A bound on the batch's JSON, in UTF-16 characters: three bytes each at worst, under NATS's 1 MiB payload. */
+  maxBatchChars: number;
+  /** How long the first event of a batch waits for others. */
+  flushMs: number;
+  /** Unique to this publisher's lifetime: batch IDs are `<producerId>.<sequence>`. */
+  producerId: string;
+}
+
+interface SealedBatch {
+  readonly sequence: number;
+  readonly payload: Uint8Array;
+  readonly events: number;
+  readonly kinds: ReadonlyMap<EventKind, number>;
 }
 
 export class EventPublisher {
-  private queue: PostfixEvent[] = [];
+  private open: string[] = [];
+  private openChars = 0;
+  private openKinds = new Map<EventKind, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Sealed batches not in flight, in sequence order, from `head` on. */
+  private ready: SealedBatch[] = [];
   private head = 0;
-  private inFlight = 0;
+  private readyEvents = 0;
+  private inFlightBatches = 0;
+  private inFlightEvents = 0;
+  private nextSequence = 0;
   private retrying = false;
+  private abandoned = false;
   private readonly roomListeners = new Set<() => void>();
   private readonly idleListeners = new Set<() => void>();
   private readonly encoder = new TextEncoder();
@@ -35,7 +74,7 @@ export class EventPublisher {
 
   /** Events queued or awaiting an ack. */
   get pending(): number {
-    return this.queue.length - this.head + this.inFlight;
+    return this.open.length + this.readyEvents + this.inFlightEvents;
   }
 
   /** True above 3/4 of the queue: stream inputs should stop reading until `onRoom` fires. */
@@ -45,12 +84,20 @@ export class EventPublisher {
 
   /** Queues an event; returns false (and counts the drop) when the queue is full. */
   offer(event: PostfixEvent): boolean {
-    if (this.pending >= this.options.maxQueue) {
-      this.metrics.eventsDropped.labels("queue_full").inc();
+    if (this.pending >= this.options.maxQueue || this.abandoned) {
+      this.metrics.eventsDropped.labels(this.abandoned ? "shutdown" : "queue_full").inc();
       return false;
     }
-    this.queue.push(event);
-    this.pump();
+    const json = JSON.stringify(event);
+    if (this.open.length > 0 && this.openChars + json.length + 1 > this.options.maxBatchChars) this.seal();
+    this.open.push(json);
+    this.openChars += json.length + 1;
+    this.openKinds.set(event.kind, (this.openKinds.get(event.kind) ?? 0) + 1);
+    if (this.open.length >= this.options.maxBatchEvents) this.seal();
+    else if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => this.seal(), this.options.flushMs);
+      this.flushTimer.unref();
+    }
     return true;
   }
 
@@ -59,8 +106,9 @@ export class EventPublisher {
     return () => this.roomListeners.delete(listener);
   }
 
-  /** Resolves once everything queued has been acknowledged (or dropped). */
+  /** Sends the open batch now, and resolves once everything queued has been acknowledged (or dropped). */
   flushed(): Promise<void> {
+    this.seal();
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -71,44 +119,94 @@ export class EventPublisher {
     });
   }
 
-  /** Gives up on whatever is still queued, counting it, for a shutdown that cannot wait longer. */
+  /**
+   * Gives up on whatever is not yet in flight, counting it, for a shutdown that cannot wait longer;
+   * batches still in flight that fail from here on are counted as dropped rather than retried.
+   */
   abandon(): void {
-    const left = this.queue.length - this.head;
+    this.abandoned = true;
+    clearTimeout(this.flushTimer);
+    const left = this.open.length + this.readyEvents;
     if (left > 0) this.metrics.eventsDropped.labels("shutdown").inc(left);
-    this.queue = [];
+    this.open = [];
+    this.openChars = 0;
+    this.openKinds = new Map();
+    this.ready = [];
     this.head = 0;
+    this.readyEvents = 0;
     this.settled();
   }
 
+  private seal(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.open.length === 0) return;
+    const batch: SealedBatch = {
+      sequence: this.nextSequence++,
+      payload: this.encoder.encode(encodeEventBatch(this.open)),
+      events: this.open.length,
+      kinds: this.openKinds,
+    };
+    this.open = [];
+    this.openChars = 0;
+    this.openKinds = new Map();
+    this.ready.push(batch);
+    this.readyEvents += batch.events;
+    this.pump();
+  }
+
   private pump(): void {
-    while (!this.retrying && this.inFlight < this.options.maxInFlight && this.head < this.queue.length) {
-      const event = this.queue[this.head] as PostfixEvent;
-      this.queue[this.head] = undefined as unknown as PostfixEvent;
+    while (
+      !this.retrying &&
+      this.inFlightBatches < this.options.maxInFlight &&
+      this.head < this.ready.length
+    ) {
+      const batch = this.ready[this.head] as SealedBatch;
+      this.ready[this.head] = undefined as unknown as SealedBatch;
       this.head++;
-      this.inFlight++;
-      this.publish(eventSubject(event.kind), this.encoder.encode(JSON.stringify(event))).then(
-        () => {
-          this.metrics.eventsPublished.labels(event.kind).inc();
-          this.inFlight--;
+      this.readyEvents -= batch.events;
+      this.inFlightBatches++;
+      this.inFlightEvents += batch.events;
+      this.publish(EVENT_BATCH_SUBJECT, batch.payload, `${this.options.producerId}.${batch.sequence}`).then(
+        (ack) => {
+          this.landed(batch);
+          if (ack.duplicate) this.metrics.publishDuplicates.inc();
+          for (const [kind, count] of batch.kinds) this.metrics.eventsPublished.labels(kind).inc(count);
           this.settled();
         },
         (error: Error) => {
+          this.landed(batch);
           this.metrics.publishErrors.inc();
-          this.inFlight--;
-          this.requeue(event, error);
+          if (this.abandoned) {
+            this.metrics.eventsDropped.labels("shutdown").inc(batch.events);
+            this.settled();
+          } else this.requeue(batch, error);
         },
       );
     }
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.head);
       this.head = 0;
     }
     this.metrics.queueLength.set(this.pending);
   }
 
-  private requeue(event: PostfixEvent, error: Error): void {
-    // Put it back at the front: order matters to the correlator more than to anyone else.
-    this.queue.splice(this.head, 0, event);
+  private landed(batch: SealedBatch): void {
+    this.inFlightBatches--;
+    this.inFlightEvents -= batch.events;
+  }
+
+  private requeue(batch: SealedBatch, error: Error): void {
+    // Back before every batch sealed after it, wherever the failures arrive from.
+    let low = this.head;
+    let high = this.ready.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.ready[middle] as SealedBatch).sequence < batch.sequence) low = middle + 1;
+      else high = middle;
+    }
+    this.ready.splice(low, 0, batch);
+    this.readyEvents += batch.events;
     if (!this.retrying) {
       this.retrying = true;
       this.logger.warn({ error: error.message, pending: this.pending }, "JetStream publish failed; retrying");

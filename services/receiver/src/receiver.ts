@@ -2,6 +2,7 @@
  * The receiver: syslog listeners → line parsing → bounded JetStream publisher.
  * `createReceiver` takes its dependencies explicitly; index.ts and the CLI wire them.
  */
+import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { type LineContext, lineToEvent } from "../../../shared/src/pipeline/lines.js";
@@ -46,8 +47,16 @@ export async function createReceiver({
   const metrics = createReceiverMetrics(registry);
   const jetstream = new PipelinedPublisher(connection);
   const publisher = new EventPublisher(
-    (subject, payload) => jetstream.publish(subject, payload),
-    { maxQueue: config.RECEIVER_QUEUE_MAX_EVENTS, maxInFlight: 512, retryDelayMs: 1000 },
+    (subject, payload, messageId) => jetstream.publish(subject, payload, messageId),
+    {
+      maxQueue: config.RECEIVER_QUEUE_MAX_EVENTS,
+      maxInFlight: 64,
+      retryDelayMs: 1000,
+      maxBatchEvents: config.RECEIVER_BATCH_MAX_EVENTS,
+      maxBatchChars: 256 * 1024,
+      flushMs: config.RECEIVER_BATCH_FLUSH_MS,
+      producerId: randomUUID(),
+    },
     metrics,
     logger,
   );

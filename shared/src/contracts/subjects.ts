@@ -1,18 +1,16 @@
 /**
- * NATS subject and stream layout, in one place. Subjects carry only bounded tokens (event kind,
- * rule id): never an IP, address or user name.
+ * NATS subject and stream layout, in one place. Subjects carry only bounded tokens (a rule
+ * id): never an IP, address or user name.
  */
-import type { EventKind } from "./events.js";
-
 export const EVENTS_STREAM = "POSTWATCH_EVENTS";
 export const ALERTS_STREAM = "POSTWATCH_ALERTS";
 
-/** `postwatch.events.<kind>` — one subject per event kind, so consumers can filter by kind. */
+/** `postwatch.events.*`: the receiver publishes batches of events (event-batch.ts) on `.batch`. */
 export const EVENTS_SUBJECT_PREFIX = "postwatch.events";
+export const EVENT_BATCH_SUBJECT = `${EVENTS_SUBJECT_PREFIX}.batch`;
 /** `postwatch.alerts.<rule>` — one subject per rule id. */
 export const ALERTS_SUBJECT_PREFIX = "postwatch.alerts";
 
-export const eventSubject = (kind: EventKind): string => `${EVENTS_SUBJECT_PREFIX}.${kind}`;
 export const alertSubject = (rule: string): string => `${ALERTS_SUBJECT_PREFIX}.${rule}`;
 export const EVENTS_WILDCARD = `${EVENTS_SUBJECT_PREFIX}.>`;
 export const ALERTS_WILDCARD = `${ALERTS_SUBJECT_PREFIX}.>`;

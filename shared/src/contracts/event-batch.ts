@@ -1,0 +1,61 @@
+/**
+ * The events wire format: one JetStream message carries a batch of events, in the order the
+ * receiver read their lines. One message per line cost a publish, an ack, a delivery and an ack per
+ * line; a batch pays those once. Each batch has its own `Nats-Msg-Id`, so a publish retried after a
+ * lost ack is stored once, and the stream's duplicate window holds one ID per batch, not per line.
+ *
+ * A consumer also reads a bare event (the v1 single-event message of receivers before batching),
+ * so detectors can be upgraded before receivers without dropping anything.
+ */
+import { EVENT_SCHEMA_VERSION, PostfixEvent } from "./events.js";
+
+/** The envelope's own version, apart from the events'; a consumer counts versions it does not know. */
+export const EVENT_BATCH_VERSION = 1 as const;
+
+/** Why an event (or a whole message) could not be read; bounded, so it can be a metric label. */
+export type EventRejection = "invalid_json" | "unsupported_version" | "schema_mismatch";
+
+export type DecodedEvent =
+  | { event: PostfixEvent }
+  | { rejected: EventRejection; detail: string; raw: unknown };
+
+/**
+ * The batch payload from events already serialised one by one (the receiver serialises each as it
+ * arrives, so a batch costs a join, not a second walk over every event).
+ */
+export function encodeEventBatch(serialisedEvents: readonly string[]): string {
+  return `{"batch":${EVENT_BATCH_VERSION},"events":[${serialisedEvents.join(",")}]}`;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Every event of one message, each validated on its own: one unreadable event (a newer producer's
+ * field, say) costs that event, not the batch. A message that is not JSON, or whose envelope has a
+ * version this consumer does not know, is one rejection for the whole message.
+ */
+export function decodeEventMessage(data: Uint8Array): DecodedEvent[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(data));
+  } catch (error) {
+    return [{ rejected: "invalid_json", detail: (error as Error).message, raw: undefined }];
+  }
+  const envelope = json as { batch?: unknown; events?: unknown } | null;
+  if (envelope === null || typeof envelope !== "object" || envelope.batch === undefined)
+    return [decodeEvent(json)];
+  if (envelope.batch !== EVENT_BATCH_VERSION || !Array.isArray(envelope.events))
+    return [{ rejected: "unsupported_version", detail: `batch=${String(envelope.batch)}`, raw: json }];
+  return envelope.events.map(decodeEvent);
+}
+
+/** Producers may be newer or older than this consumer: a version it does not know is counted, not guessed at. */
+function decodeEvent(json: unknown): DecodedEvent {
+  const version = (json as { v?: unknown } | null)?.v;
+  if (version !== EVENT_SCHEMA_VERSION)
+    return { rejected: "unsupported_version", detail: `v=${String(version)}`, raw: json };
+  const result = PostfixEvent.safeParse(json);
+  return result.success
+    ? { event: result.data }
+    : { rejected: "schema_mismatch", detail: result.error.message.slice(0, 300), raw: json };
+}
