@@ -3,20 +3,9 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
-import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { connectEvent as event } from "../../../shared/src/postfix/testing.js";
 import { createReceiverMetrics } from "./metrics.js";
 import { EventPublisher, type PublisherOptions, type PublishFn } from "./publisher.js";
-
-const event = (pid: number): PostfixEvent => ({
-  v: 1,
-  kind: "connect",
-  ts: "2026-02-23T11:57:42.000Z",
-  host: "mx1",
-  program: "postfix/smtpd",
-  daemon: "smtpd",
-  pid,
-  client: { host: "unknown", ip: "176.103.49.30" },
-});
 
 interface PendingPublish {
   subject: string;

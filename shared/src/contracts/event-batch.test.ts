@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { connectEvent as connect } from "../postfix/testing.js";
 import { decodeEventMessage, encodeEventBatch } from "./event-batch.js";
-import type { PostfixEvent } from "./events.js";
-
-const connect = (pid: number): PostfixEvent => ({
-  v: 1,
-  kind: "connect",
-  ts: "2026-02-23T11:57:42.000Z",
-  host: "mx1",
-  program: "postfix/smtpd",
-  daemon: "smtpd",
-  pid,
-  client: { host: "unknown", ip: "176.103.49.30" },
-});
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const outcomes = (text: string) =>

@@ -23,3 +23,15 @@ export function body(event: PostfixEvent | null): Record<string, unknown> | null
   if (event === null) return null;
   return Object.fromEntries(Object.entries(event).filter(([key]) => !HEAD_KEYS.has(key)));
 }
+
+/** A `connect` event whose pid tells it apart, for tests that follow events through a pipe. */
+export const connectEvent = (pid: number): PostfixEvent => ({
+  v: 1,
+  kind: "connect",
+  ts: "2026-02-23T11:57:42.000Z",
+  host: "mx1",
+  program: "postfix/smtpd",
+  daemon: "smtpd",
+  pid,
+  client: { host: "unknown", ip: "176.103.49.30" },
+});
