@@ -63,9 +63,11 @@ describe("detector replicas", () => {
 
   it("alert on exactly the keys one detector alerts on, sharing the keys between them", async () => {
     const js = jetstream(client);
-    await Promise.all(
-      events.map((event) => js.publish(EVENT_BATCH_SUBJECT, encodeEventBatch([JSON.stringify(event)]))),
+    // In batches of 256, as the receiver publishes them.
+    const batches = Array.from({ length: Math.ceil(events.length / 256) }, (_, i) =>
+      encodeEventBatch(events.slice(i * 256, (i + 1) * 256).map((event) => JSON.stringify(event))),
     );
+    await Promise.all(batches.map((batch) => js.publish(EVENT_BATCH_SUBJECT, batch)));
 
     const jsm = await jetstreamManager(client);
     const durables = Array.from({ length: REPLICAS }, (_, index) =>
