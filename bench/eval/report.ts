@@ -216,7 +216,11 @@ function perActor(scenarios: readonly ScenarioResult[]): string {
       const { actor } = verdict;
       const alerts =
         verdict.alerts
-          .map((d) => `\`${d.rule}\` (${d.severity}) ${duration(d.afterFirstLineSeconds)}`)
+          // Time to detect is an attacker's; a benign actor's first line may be days before.
+          .map(
+            (d) =>
+              `\`${d.rule}\` (${d.severity})${actor.role === "attacker" ? ` ${duration(d.afterFirstLineSeconds)}` : ""}`,
+          )
           .join("; ") || "-";
       const ban = firstBan(result, verdict);
       const fail2ban =
