@@ -132,8 +132,7 @@ describe("postwatch command line", () => {
   it("says in one line, without the password in the URL, that NATS cannot be reached", () => {
     const { code, stderr } = postwatch(["receiver"], {
       NATS_URL: "nats://admin:s3cret@127.0.0.1:1",
-      SYSLOG_UDP_PORT: "0",
-      SYSLOG_TCP_PORT: "0",
+      SYSLOG_HOST: "127.0.0.1",
     });
     assert.equal(code, 1);
     assert.ok(oneLine(stderr), stderr);
@@ -178,11 +177,59 @@ describe("postwatch command line", () => {
     assert.match(stderr, /rule sasl_brute_force: unknown rule/);
   });
 
-  it("tells how to install nats-server when start cannot find it", () => {
-    const { code, stderr } = postwatch(["start"], { NATS_SERVER_BIN: "/nonexistent/nats-server" });
+  it("says what is wrong with NATS_SERVER_BIN, before starting anything", (t) => {
+    const missing = postwatch(["start"], { NATS_SERVER_BIN: "/nonexistent/nats-server" });
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      'postwatch: invalid configuration: NATS_SERVER_BIN: does not exist (got "/nonexistent/nats-server")\n',
+    );
+    const dir = mkdtempSync(join(tmpdir(), "postwatch-bin-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const notExecutable = join(dir, "nats-server");
+    writeFileSync(notExecutable, "");
+    const { code, stderr } = postwatch(["start"], { NATS_SERVER_BIN: notExecutable });
+    assert.equal(code, 1);
+    assert.match(stderr, /^postwatch: invalid configuration: NATS_SERVER_BIN: is not executable/);
+  });
+
+  it("start reports the problems of every service at once, each variable once", () => {
+    const { code, stderr } = postwatch(["start"], {
+      SYSLOG_UDP_PORT: "abc",
+      DETECTOR_REPLICAS: "0",
+      SLACK_WEBHOOK_URL: "ftp://x",
+      LOG_LEVEL: "loud",
+      METRICS_PORT: "99999",
+    });
     assert.equal(code, 1);
     assert.ok(oneLine(stderr), stderr);
-    assert.match(stderr, /nats-server was not found.*apt-get install nats-server/);
+    for (const variable of ["SYSLOG_UDP_PORT", "DETECTOR_REPLICAS", "SLACK_WEBHOOK_URL", "LOG_LEVEL"])
+      assert.match(stderr, new RegExp(`${variable}: `), variable);
+    assert.equal(stderr.split("LOG_LEVEL:").length, 2, "a variable every service reads is named once");
+    assert.match(stderr, /METRICS_PORT: must be 1 to 65535, or 0 \(any free port\) \(got "99999"\)/);
+  });
+
+  it("refuses a config file key that no command reads, naming it", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "postwatch-config-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "postwatch.json");
+    writeFileSync(file, JSON.stringify({ SYSLOG_TCP_PRT: 1514, DETECTOR_REPLICAS: 2 }));
+    const { code, stderr } = postwatch(["config"], { POSTWATCH_CONFIG_FILE: file });
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      `postwatch: invalid configuration: POSTWATCH_CONFIG_FILE: ${file}: unknown setting "SYSLOG_TCP_PRT" (did you mean SYSLOG_TCP_PORT?)\n`,
+    );
+  });
+
+  it("refuses to start a receiver that would listen on no port", () => {
+    const { code, stderr } = postwatch(["receiver"], {
+      NATS_URL: "nats://127.0.0.1:1",
+      SYSLOG_UDP_PORT: "0",
+      SYSLOG_TCP_PORT: "0",
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /SYSLOG_TCP_PORT: is 0 \(off\), as are SYSLOG_UDP_PORT and SYSLOG_TLS_PORT/);
   });
 
   it("replays the seed's brute force into a sasl_bruteforce alert naming the attacker", () => {

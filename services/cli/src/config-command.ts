@@ -6,15 +6,20 @@
  */
 import { type Env, isSecretVariable } from "../../../shared/src/runtime/config.js";
 import { describeUrl } from "../../../shared/src/runtime/log.js";
+import { loadConfigs } from "../../../shared/src/runtime/service.js";
 import { SERVICES, type ServiceName, VALIDATION_NATS_URL } from "./online.js";
 
 const NO_NATS_URL = "(unset: `postwatch start` runs a private nats-server)";
 
 export function configCommand(names: readonly ServiceName[], env: Env, out: (text: string) => void): number {
   const chosen = names.length > 0 ? names : (Object.keys(SERVICES) as ServiceName[]);
+  const configs = loadConfigs<object>(
+    chosen.map((name) => SERVICES[name].loadConfig),
+    env.NATS_URL ? env : { ...env, NATS_URL: VALIDATION_NATS_URL },
+  );
   const settings: Record<string, Record<string, unknown>> = {};
-  for (const name of chosen) {
-    const config = SERVICES[name].loadConfig(env.NATS_URL ? env : { ...env, NATS_URL: VALIDATION_NATS_URL });
+  for (const [index, name] of chosen.entries()) {
+    const config = configs[index] ?? {};
     settings[name] = Object.fromEntries(
       Object.entries(config).map(([variable, value]) => [
         variable,

@@ -7,6 +7,7 @@ import { NatsServerMissingError } from "../../../shared/src/runtime/embedded-nat
 import { NatsUnavailableError } from "../../../shared/src/runtime/nats.js";
 import { StoreLockedError } from "../../../shared/src/runtime/store-lock.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
+import { knownVariables } from "./online.js";
 import { buildProgram, type Outcome, UsageError } from "./program.js";
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
@@ -15,7 +16,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Ou
     {
       // Read lazily: `--help` must work even when the config file is broken.
       get env() {
-        return readConfigSources(env);
+        return readConfigSources(env, knownVariables());
       },
       out: (text) => {
         process.stdout.write(text);

@@ -3,13 +3,18 @@ import { join } from "node:path";
 import type { Env } from "../../../shared/src/runtime/config.js";
 import { startEmbeddedNats } from "../../../shared/src/runtime/embedded-nats.js";
 import {
+  loadConfigs,
   type RunningServices,
   runServices,
   type ServiceDefinition,
 } from "../../../shared/src/runtime/service.js";
+import { alerterConfigSchema } from "../../alerter/src/config.js";
 import { alerterService } from "../../alerter/src/index.js";
+import { detectorConfigSchema } from "../../detector/src/config.js";
 import { detectorService } from "../../detector/src/index.js";
+import { receiverConfigSchema } from "../../receiver/src/config.js";
 import { receiverService } from "../../receiver/src/index.js";
+import { loadStartConfig, type StartConfig, startConfigSchema } from "./start-config.js";
 
 export const SERVICES = {
   receiver: receiverService,
@@ -17,6 +22,17 @@ export const SERVICES = {
   alerter: alerterService,
 } as const;
 export type ServiceName = keyof typeof SERVICES;
+
+/** Every config schema, by who reads it: the variables postwatch knows (docs/configuration.md lists them). */
+export const CONFIG_SCHEMAS = {
+  receiver: receiverConfigSchema,
+  detector: detectorConfigSchema,
+  alerter: alerterConfigSchema,
+  start: startConfigSchema,
+} as const;
+
+export const knownVariables = (): ReadonlySet<string> =>
+  new Set(Object.values(CONFIG_SCHEMAS).flatMap((schema) => Object.keys(schema.shape)));
 
 export function runOne(name: ServiceName, env: Env): Promise<RunningServices> {
   return runServices([SERVICES[name] as ServiceDefinition], env, { processName: name });
@@ -29,10 +45,13 @@ export const VALIDATION_NATS_URL = "nats://127.0.0.1:4222";
 const START_ORDER = [alerterService, detectorService, receiverService] as ServiceDefinition[];
 
 export async function runAll(env: Env): Promise<RunningServices> {
+  // Every service's problems at once, and before a child process is started.
+  const [start] = loadConfigs<unknown>(
+    [loadStartConfig, ...START_ORDER.map((service) => service.loadConfig)],
+    env.NATS_URL ? env : { ...env, NATS_URL: VALIDATION_NATS_URL },
+  ) as [StartConfig];
   if (env.NATS_URL) return runServices(START_ORDER, env, { processName: "postwatch" });
-  // Fail on a bad value before starting a child process.
-  for (const service of START_ORDER) service.loadConfig({ ...env, NATS_URL: VALIDATION_NATS_URL });
-  const storeDir = env.POSTWATCH_DATA_DIR ?? join(process.cwd(), ".postwatch", "nats");
+  const storeDir = start.POSTWATCH_DATA_DIR ?? join(process.cwd(), ".postwatch", "nats");
   const nats = await startEmbeddedNats({ storeDir, env });
   try {
     return await runServices(

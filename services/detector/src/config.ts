@@ -100,13 +100,13 @@ export function loadDetectorConfig(source: Env): DetectorConfig {
   try {
     overrides = ruleOverridesOf(config);
   } catch (error) {
-    throw new ConfigError(`invalid configuration: DETECTOR_RULES_FILE: ${(error as Error).message}`);
+    throw new ConfigError(`DETECTOR_RULES_FILE: ${(error as Error).message}`);
   }
   try {
     loadRules(overrides);
   } catch (error) {
     if (error instanceof RuleConfigError) {
-      throw new ConfigError(`invalid configuration: DETECTOR_RULES: ${error.issues.join("; ")}`);
+      throw new ConfigError(error.issues.map((issue) => `DETECTOR_RULES: ${issue}`));
     }
     throw error;
   }

@@ -72,6 +72,14 @@ export const receiverConfigSchema = z
     RECEIVER_BATCH_FLUSH_MS: env.positiveInt(5),
   })
   .superRefine((config, context) => {
+    if (config.SYSLOG_UDP_PORT === 0 && config.SYSLOG_TCP_PORT === 0 && config.SYSLOG_TLS_PORT === 0) {
+      context.addIssue({
+        code: "custom",
+        path: ["SYSLOG_TCP_PORT"],
+        message:
+          "is 0 (off), as are SYSLOG_UDP_PORT and SYSLOG_TLS_PORT: the receiver would listen for nothing",
+      });
+    }
     if (config.SYSLOG_TLS_PORT !== 0 && (!config.SYSLOG_TLS_CERT_FILE || !config.SYSLOG_TLS_KEY_FILE)) {
       context.addIssue({
         code: "custom",

@@ -13,6 +13,8 @@ const schema = z.object({
   LOG_LEVEL: env.logLevel().default("info"),
 });
 
+const KNOWN = new Set(Object.keys(schema.shape));
+
 describe("loadConfig", () => {
   it("applies defaults and coerces values", () => {
     assert.deepEqual(loadConfig(schema, { NATS_URL: "nats://a:4222,nats://b:4222", FLAG: "yes" }), {
@@ -36,7 +38,7 @@ describe("loadConfig", () => {
       (error: Error) =>
         error instanceof ConfigError &&
         /NATS_URL: must be nats:\/\/host:port/.test(error.message) &&
-        /SYSLOG_UDP_PORT: must be 0 \(off\) to 65535 \(got "70000"\)/.test(error.message) &&
+        /SYSLOG_UDP_PORT: must be 1 to 65535, or 0 \(off\) \(got "70000"\)/.test(error.message) &&
         /LOG_LEVEL: must be one of/.test(error.message),
     );
   });
@@ -48,15 +50,39 @@ describe("loadConfig", () => {
     writeFileSync(file, JSON.stringify({ NATS_URL: "nats://file:4222", SYSLOG_UDP_PORT: 1514 }));
     const config = loadConfig(
       schema,
-      readConfigSources({ POSTWATCH_CONFIG_FILE: file, NATS_URL: "nats://env:4222" }),
+      readConfigSources({ POSTWATCH_CONFIG_FILE: file, NATS_URL: "nats://env:4222" }, KNOWN),
     );
     assert.deepEqual(config.NATS_URL, ["nats://env:4222"]);
     assert.equal(config.SYSLOG_UDP_PORT, 1514);
   });
 
+  it("names every unknown key of the config file, and the variable it may have meant", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "postwatch-config-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "postwatch.json");
+    writeFileSync(file, JSON.stringify({ SYSLOG_UDP_PRT: 1514, FLAG: true, COLOUR: "blue" }));
+    assert.throws(
+      () => readConfigSources({ POSTWATCH_CONFIG_FILE: file }, KNOWN),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.problems.length === 2 &&
+        error.problems[0] ===
+          `POSTWATCH_CONFIG_FILE: ${file}: unknown setting "SYSLOG_UDP_PRT" (did you mean SYSLOG_UDP_PORT?)` &&
+        error.problems[1] === `POSTWATCH_CONFIG_FILE: ${file}: unknown setting "COLOUR"`,
+    );
+  });
+
+  it("says what 0 means for a port that takes it as any free port", () => {
+    const metrics = z.object({ METRICS_PORT: env.port(9464, "any free port") });
+    assert.throws(
+      () => loadConfig(metrics, { METRICS_PORT: "99999" }),
+      /^ConfigError: invalid configuration: METRICS_PORT: must be 1 to 65535, or 0 \(any free port\) \(got "99999"\)$/,
+    );
+  });
+
   it("says which file could not be read", () => {
     assert.throws(
-      () => readConfigSources({ POSTWATCH_CONFIG_FILE: "/nonexistent.json" }),
+      () => readConfigSources({ POSTWATCH_CONFIG_FILE: "/nonexistent.json" }, KNOWN),
       /POSTWATCH_CONFIG_FILE: cannot read \/nonexistent\.json/,
     );
   });

@@ -6,14 +6,25 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 
+/** Every problem found, each naming its variable; reported together so one start shows them all. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === "string" ? [problems] : problems;
+    super(`invalid configuration: ${list.join("; ")}`);
+    this.problems = list;
+  }
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Reads the optional config file named by POSTWATCH_CONFIG_FILE; file values are strings like env values. */
-export function readConfigSources(env: Env): Env {
+/**
+ * Reads the optional config file named by POSTWATCH_CONFIG_FILE; file values are strings like env
+ * values. A key that is not one of `known` (every variable some command reads) is a typo that
+ * would otherwise be silently ignored, so it is an error.
+ */
+export function readConfigSources(env: Env, known: ReadonlySet<string>): Env {
   const path = env.POSTWATCH_CONFIG_FILE;
   if (!path) return env;
   let parsed: unknown;
@@ -25,11 +36,45 @@ export function readConfigSources(env: Env): Env {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`POSTWATCH_CONFIG_FILE: ${path} must hold a JSON object of VARIABLE: value`);
   }
+  const unknown = Object.keys(parsed).filter((key) => key === "POSTWATCH_CONFIG_FILE" || !known.has(key));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      unknown.map(
+        (key) => `POSTWATCH_CONFIG_FILE: ${path}: unknown setting "${key}"${closestTo(key, known)}`,
+      ),
+    );
   const fromFile: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed)) {
     fromFile[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return { ...fromFile, ...definedOnly(env) };
+}
+
+/** ` (did you mean X?)` when a known name is within two edits of `name`. */
+function closestTo(name: string, known: ReadonlySet<string>): string {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toUpperCase(), candidate);
+    if (distance <= 2 && (best === undefined || distance < best.distance))
+      best = { name: candidate, distance };
+  }
+  return best ? ` (did you mean ${best.name}?)` : "";
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length] as number;
 }
 
 function definedOnly(env: Env): Record<string, string> {
@@ -64,17 +109,18 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): z.output
       .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`));
     return `${variable}${within.join("")}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(given)})`}`;
   });
-  throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  throw new ConfigError(problems);
 }
 
 /** Field builders with messages a mail admin can act on. */
 export const env = {
-  port: (fallback: number) =>
+  /** `zero` says what 0 means for this port: a listener that is off, or one on any free port. */
+  port: (fallback: number, zero: "off" | "any free port" = "off") =>
     z.coerce
       .number({ error: "must be a port number" })
       .int("must be a whole number")
-      .min(0, "must be 0 (off) to 65535")
-      .max(65535, "must be 0 (off) to 65535")
+      .min(0, `must be 1 to 65535, or 0 (${zero})`)
+      .max(65535, `must be 1 to 65535, or 0 (${zero})`)
       .default(fallback),
   positiveInt: (fallback: number) =>
     z.coerce
@@ -108,7 +154,7 @@ export const env = {
 export const commonConfig = {
   LOG_LEVEL: env.logLevel().default("info"),
   METRICS_HOST: z.string().default("0.0.0.0"),
-  METRICS_PORT: env.port(9464),
+  METRICS_PORT: env.port(9464, "any free port"),
 };
 
 /** How every service reaches NATS; NATS_URL is required except under `postwatch start`. */

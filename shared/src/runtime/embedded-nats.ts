@@ -4,16 +4,19 @@
  * it never collides with a NATS already on the machine, and keeps JetStream data under `storeDir`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { lockStore } from "./store-lock.js";
 
 export class NatsServerMissingError extends Error {
   override readonly name = "NatsServerMissingError";
-  constructor() {
+  /** `problem`: what is wrong with NATS_SERVER_BIN, when it was set. */
+  constructor(problem?: string) {
     super(
-      "nats-server was not found on PATH. Install it (Debian/Ubuntu: apt-get install nats-server; " +
-        "others: https://docs.nats.io/running-a-nats-service/introduction/installation) or set NATS_URL to a running NATS server with JetStream.",
+      problem
+        ? `NATS_SERVER_BIN: ${problem}`
+        : `nats-server was not found on PATH or in ${EXTRA_BINARY_DIRS.join(", ")}. Install it (Debian/Ubuntu: apt-get install nats-server; ` +
+            "others: https://docs.nats.io/running-a-nats-service/introduction/installation), name it with NATS_SERVER_BIN, or set NATS_URL to a running NATS server with JetStream.",
     );
   }
 }
@@ -29,23 +32,30 @@ export interface EmbeddedNats {
 const EXTRA_BINARY_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin"];
 
 /** NATS_SERVER_BIN names the binary outright; otherwise PATH, then the sbin directories Debian uses. */
-export function findNatsServer(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string | null {
-  if (env.NATS_SERVER_BIN) return isExecutable(env.NATS_SERVER_BIN) ? env.NATS_SERVER_BIN : null;
+export function findNatsServer(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.NATS_SERVER_BIN) {
+    const problem = whyNotExecutable(env.NATS_SERVER_BIN);
+    if (problem) throw new NatsServerMissingError(problem);
+    return env.NATS_SERVER_BIN;
+  }
   for (const dir of [...(env.PATH ?? "").split(delimiter).filter(Boolean), ...EXTRA_BINARY_DIRS]) {
     const candidate = join(dir, "nats-server");
-    if (isExecutable(candidate)) return candidate;
+    if (whyNotExecutable(candidate) === undefined) return candidate;
   }
-  return null;
+  throw new NatsServerMissingError();
 }
 
-function isExecutable(path: string): boolean {
+/** What keeps `path` from being run, in words that say what is true; undefined if it can be. */
+export function whyNotExecutable(path: string): string | undefined {
   try {
+    if (statSync(path).isDirectory()) return `${path} is a directory, not the nats-server program`;
     accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return `${path} does not exist`;
+    if (code === "EACCES") return `${path} is not executable (or not readable by this user)`;
+    return `${path}: ${(error as Error).message}`;
   }
 }
 
@@ -56,7 +66,6 @@ export async function startEmbeddedNats(options: {
   env?: Readonly<Record<string, string | undefined>>;
 }): Promise<EmbeddedNats> {
   const binary = findNatsServer(options.env);
-  if (!binary) throw new NatsServerMissingError();
   const lock = lockStore(options.storeDir);
   const portsDir = join(options.storeDir, "ports");
   mkdirSync(portsDir, { recursive: true });

@@ -4,7 +4,7 @@
  * one /metrics + /healthz + /readyz server, and an orderly drain on SIGINT/SIGTERM.
  */
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { type Env, type NatsConfig, natsSettings } from "./config.js";
+import { ConfigError, type Env, type NatsConfig, natsSettings } from "./config.js";
 import { type ObservabilityServer, type ReadinessCheck, startObservabilityServer } from "./http.js";
 import { createLogger, type Logger } from "./log.js";
 import { connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type NatsHandle } from "./nats.js";
@@ -43,6 +43,22 @@ export interface RunningServices {
   stop(): Promise<void>;
 }
 
+/** Each loader's config, or one ConfigError with the problems of all of them (each named once). */
+export function loadConfigs<C>(loaders: readonly ((env: Env) => C)[], env: Env): C[] {
+  const configs: C[] = [];
+  const problems = new Set<string>();
+  for (const load of loaders) {
+    try {
+      configs.push(load(env));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) problems.add(problem);
+    }
+  }
+  if (problems.size > 0) throw new ConfigError([...problems]);
+  return configs;
+}
+
 /**
  * Starts the given services in order (start them downstream-first: alerter, detector, receiver) and
  * stops them in reverse, so the receiver drains into NATS before its consumers go.
@@ -54,7 +70,10 @@ export async function runServices(
   options: { processName: string; onStopped?: () => Promise<void>; shutdownDeadlineMs?: number },
 ): Promise<RunningServices> {
   const deadlineMs = options.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
-  const configs = definitions.map((d) => d.loadConfig(env) as CommonServiceConfig);
+  const configs = loadConfigs<CommonServiceConfig>(
+    definitions.map((definition) => definition.loadConfig),
+    env,
+  );
   const first = configs[0] as CommonServiceConfig;
   const logger = createLogger({ level: first.LOG_LEVEL, service: options.processName });
   const registry = new Registry();
