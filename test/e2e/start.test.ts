@@ -54,6 +54,15 @@ describe("postwatch start", () => {
       assert.ok(Date.now() < deadline, `not running within 15 s: ${log}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // Not a terminal: JSON lines, the banner among them, saying what listens where.
+    assert.match(
+      log,
+      new RegExp(
+        `"banner":\\{"syslog":"TCP 127\\.0\\.0\\.1:${syslogPort}","alerts":"to webhook",` +
+          `"NATS":"a private nats-server on 127\\.0\\.0\\.1:\\d+ \\(pid \\d+\\), data in ${dataDir}",` +
+          `"metrics":"http://127\\.0\\.0\\.1:${metricsPort}/metrics`,
+      ),
+    );
     const natsPids = readdirSync(join(dataDir, "ports")).map((f) => Number(/_(\d+)\.ports$/.exec(f)?.[1]));
     assert.equal(natsPids.length, 1, "one private nats-server");
 

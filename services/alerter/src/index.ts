@@ -10,6 +10,12 @@ export const alerterService: ServiceDefinition<AlerterConfig> = {
     const alerter = await createAlerter({ config, logger, registry, connection: nats.connection });
     return {
       readiness: [() => ({ ready: true, detail: `alert sinks: ${alerter.sinks.join(", ")}` })],
+      banner: {
+        alerts:
+          alerter.sinks.join() === "log"
+            ? "printed here; set SLACK_WEBHOOK_URL or WEBHOOK_URL to deliver them"
+            : `to ${alerter.sinks.join(", ")}`,
+      },
       drain: () => alerter.stop(),
     };
   },

@@ -1,6 +1,7 @@
 /** The offline commands: parse, replay, trace, report. Same parsing and detection as the services, no NATS. */
-import { type Alert, formatWindow } from "../../../shared/src/contracts/alerts.js";
+import type { Alert } from "../../../shared/src/contracts/alerts.js";
 import { redactSecrets } from "../../../shared/src/postfix/secrets.js";
+import { formatAlert } from "../../../shared/src/report/alert-text.js";
 import { formatReport, ReportBuilder } from "../../../shared/src/report/report.js";
 import { formatTrace, type LoggedEvent, traceQueueId } from "../../../shared/src/report/trace.js";
 import { DetectionPipeline, EventTimeReplay } from "../../detector/src/pipeline.js";
@@ -49,21 +50,6 @@ export async function replayCommand(
       `${result.stats.badHeader} without a syslog header; ${firing} alerts fired, ${result.alerts.length - firing} resolved\n`,
   );
   return 0;
-}
-
-export function formatAlert(alert: Alert): string {
-  const when = alert.state === "resolved" ? (alert.endsAt ?? alert.startsAt) : alert.startsAt;
-  const lines = [
-    `${when}  ${alert.state.toUpperCase().padEnd(8)} ${alert.severity.padEnd(8)} ${alert.rule}  ${alert.key.type}=${alert.key.value}`,
-    `    ${alert.summary}`,
-    `    count ${alert.count} (threshold ${alert.threshold} in ${formatWindow(alert.windowSeconds)}), hosts: ${alert.hosts.join(", ") || "-"}`,
-  ];
-  if (alert.related.clientIps.length > 0) lines.push(`    client IPs: ${alert.related.clientIps.join(", ")}`);
-  if (alert.related.saslUsers.length > 0) lines.push(`    SASL users: ${alert.related.saslUsers.join(", ")}`);
-  for (const [name, value] of Object.entries(alert.facts))
-    lines.push(`    ${name}: ${Array.isArray(value) ? value.join(", ") : value}`);
-  if (alert.state === "firing" && alert.remediation) lines.push(`    what to do: ${alert.remediation}`);
-  return lines.join("\n");
 }
 
 export async function traceCommand(queueId: string, paths: readonly string[], write: Write): Promise<number> {

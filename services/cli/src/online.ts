@@ -57,7 +57,11 @@ export async function runAll(env: Env): Promise<RunningServices> {
     return await runServices(
       START_ORDER,
       { ...env, NATS_URL: nats.url },
-      { processName: "postwatch", onStopped: () => nats.stop() },
+      {
+        processName: "postwatch",
+        onStopped: () => nats.stop(),
+        natsDescription: `a private nats-server on ${nats.url.replace("nats://", "")} (pid ${nats.process.pid}), data in ${storeDir}`,
+      },
     );
   } catch (error) {
     await nats.stop();

@@ -13,6 +13,13 @@ export const receiverService: ServiceDefinition<ReceiverConfig> = {
       registry,
       connection: nats.connection,
     });
-    return { readiness: [receiver.readiness], drain: () => receiver.drain() };
+    const listening = receiver.listeners.map(
+      (listener) => `${listener.transport.toUpperCase()} ${config.SYSLOG_HOST}:${listener.port}`,
+    );
+    return {
+      readiness: [receiver.readiness],
+      banner: { syslog: listening.join(", ") },
+      drain: () => receiver.drain(),
+    };
   },
 };

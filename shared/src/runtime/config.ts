@@ -153,6 +153,7 @@ export const env = {
 /** Settings every service shares. */
 export const commonConfig = {
   LOG_LEVEL: env.logLevel().default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"], { error: "must be auto, json or pretty" }).default("auto"),
   METRICS_HOST: z.string().default("0.0.0.0"),
   METRICS_PORT: env.port(9464, "any free port"),
 };

@@ -3,6 +3,7 @@
  * path, and nothing in the event pipeline carries a password (the parser strips them).
  */
 import { type Logger, pino } from "pino";
+import { formatLogLine } from "./pretty-log.js";
 
 export type { Logger };
 
@@ -18,10 +19,21 @@ const REDACTED_PATHS = [
   "headers.authorization",
 ];
 
+/** `pretty`: compact lines for a person at a terminal (pretty-log.ts); `json`: one object a line. */
+export type LogFormat = "json" | "pretty";
+
+/** LOG_FORMAT `auto` is pretty on a terminal and JSON everywhere else (files, pipes, containers). */
+export const logFormatFor = (setting: string, stdoutIsTerminal: boolean): LogFormat =>
+  setting === "auto" ? (stdoutIsTerminal ? "pretty" : "json") : (setting as LogFormat);
+
 export function createLogger(
-  options: { level: string; service: string },
+  options: { level: string; service: string; format?: LogFormat },
   destination?: pino.DestinationStream,
 ): Logger {
+  const pretty: pino.DestinationStream | undefined =
+    options.format === "pretty"
+      ? { write: (line) => process.stdout.write(formatLogLine(line, process.stdout.isTTY === true)) }
+      : undefined;
   return pino(
     {
       level: options.level,
@@ -30,7 +42,7 @@ export function createLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ?? pretty,
   );
 }
 

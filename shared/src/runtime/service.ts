@@ -6,11 +6,12 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, type Env, type NatsConfig, natsSettings } from "./config.js";
 import { type ObservabilityServer, type ReadinessCheck, startObservabilityServer } from "./http.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger, describeUrl, type Logger, logFormatFor } from "./log.js";
 import { connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type NatsHandle } from "./nats.js";
 
 export interface CommonServiceConfig extends NatsConfig {
   LOG_LEVEL: string;
+  LOG_FORMAT: string;
   METRICS_HOST: string;
   METRICS_PORT: number;
 }
@@ -23,6 +24,8 @@ export interface ServiceContext {
 
 export interface ServiceHandle {
   readiness: ReadinessCheck[];
+  /** What the service serves and where, for the start banner: `{ syslog: "TCP 0.0.0.0:5514" }`. */
+  banner?: Record<string, string>;
   /** Orderly stop: finish in-flight work, flush, release resources. */
   drain(): Promise<void>;
 }
@@ -67,7 +70,13 @@ export async function runServices(
   // biome-ignore lint/suspicious/noExplicitAny: each definition carries its own config type
   definitions: readonly ServiceDefinition<any>[],
   env: Env,
-  options: { processName: string; onStopped?: () => Promise<void>; shutdownDeadlineMs?: number },
+  options: {
+    processName: string;
+    onStopped?: () => Promise<void>;
+    shutdownDeadlineMs?: number;
+    /** Where NATS runs, for the banner, when the caller knows more than NATS_URL says. */
+    natsDescription?: string;
+  },
 ): Promise<RunningServices> {
   const deadlineMs = options.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
   const configs = loadConfigs<CommonServiceConfig>(
@@ -75,7 +84,11 @@ export async function runServices(
     env,
   );
   const first = configs[0] as CommonServiceConfig;
-  const logger = createLogger({ level: first.LOG_LEVEL, service: options.processName });
+  const logger = createLogger({
+    level: first.LOG_LEVEL,
+    service: options.processName,
+    format: logFormatFor(first.LOG_FORMAT, process.stdout.isTTY === true),
+  });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool flags
@@ -113,10 +126,12 @@ export async function runServices(
     await nats.connection.close().catch(() => undefined);
     throw error;
   }
-  logger.info(
-    { port: server.port, services: definitions.map((d) => d.name) },
-    "postwatch running; /metrics, /healthz, /readyz served",
-  );
+  const banner: Record<string, string> = {
+    ...Object.assign({}, ...[...handles].reverse().map((handle) => handle.banner)),
+    NATS: options.natsDescription ?? first.NATS_URL.map(describeUrl).join(", "),
+    metrics: `http://${first.METRICS_HOST}:${server.port}/metrics (and /healthz, /readyz)`,
+  };
+  logger.info({ services: definitions.map((d) => d.name), banner }, "postwatch running");
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
