@@ -13,6 +13,7 @@ import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
 import { startTestPipeline, type TestPipeline } from "../helpers/pipeline.js";
+import { documentedNames, undocumented } from "../helpers/reference-docs.js";
 import { sendTcp, sendUdp } from "../helpers/syslog-client.js";
 
 const PROMTOOL = process.env.PROMTOOL_BIN ?? "promtool";
@@ -135,5 +136,16 @@ describe("/metrics of the whole pipeline", () => {
     assert.match(raw, /\[2001:db8::/);
     for (const user of raw.matchAll(/sasl_username=([^\s,]+)/g))
       assert.ok(!exposition.includes(user[1] as string), `SASL user ${user[1]} in /metrics`);
+  });
+
+  it("is documented: docs/metrics.md lists every postwatch_* and postfix_* metric registered, and no other", () => {
+    const registered = new Map<string, string>();
+    for (const [, name] of exposition.matchAll(/^# TYPE ((?:postwatch|postfix)_\w+) /gm))
+      registered.set(name as string, "registered by a service");
+    assert.ok(registered.size > 40, `only ${registered.size} metrics`);
+    // The postfix_exporter mapping at the end names the exporter's metrics, not ours.
+    const listed = documentedNames("docs/metrics.md", "## Coming from postfix_exporter");
+    const problems = undocumented("docs/metrics.md", registered, listed);
+    assert.deepEqual(problems, [], problems.join("\n"));
   });
 });
