@@ -13,7 +13,7 @@ export const alerterService: ServiceDefinition<AlerterConfig> = {
       banner: {
         alerts:
           alerter.sinks.join() === "log"
-            ? "printed here; set SLACK_WEBHOOK_URL or WEBHOOK_URL to deliver them"
+            ? "printed here; set SLACK_WEBHOOK_URL, WEBHOOK_URL or ALERTER_DESTINATIONS to deliver them"
             : `to ${alerter.sinks.join(", ")}`,
       },
       drain: () => alerter.stop(),
