@@ -126,7 +126,7 @@ describe("postwatch command line", () => {
   it("requires NATS_URL for a single service", () => {
     const { code, stderr } = postwatch(["detector"]);
     assert.equal(code, 1);
-    assert.match(stderr, /NATS_URL/);
+    assert.match(stderr, /NATS_URL: is required: nats:\/\/host:4222 of a NATS server with JetStream/);
   });
 
   it("says in one line, without the password in the URL, that NATS cannot be reached", () => {
@@ -321,6 +321,7 @@ describe("postwatch command line", () => {
         // Everything a service needs to really start, so only --help can keep it from starting.
         const { code, stdout, stderr } = postwatch([name, "--help"], {
           POSTWATCH_DATA_DIR: dataDir,
+          POSTWATCH_CONFIG_FILE: join(dataDir, "missing.json"),
           NATS_URL: name === "start" ? "" : "nats://127.0.0.1:1",
           SYSLOG_HOST: "127.0.0.1",
           METRICS_PORT: "0",

@@ -179,7 +179,12 @@ export const natsSettings = (config: NatsConfig, name: string) => ({
 /** NATS_URL is comma-separated server URLs, as nats.js accepts. */
 export const natsUrls = () =>
   z
-    .string()
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required: nats://host:4222 of a NATS server with JetStream (postwatch start runs its own)"
+          : "must be nats://host:port",
+    })
     .transform((value) => value.split(",").map((s) => s.trim()))
     .refine(
       (urls) =>
