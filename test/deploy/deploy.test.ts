@@ -1,7 +1,7 @@
 /**
  * The deployment files (deploy/, helm/) against the code they deploy: the Grafana dashboard and the
  * Prometheus rules query only metrics the services define, every environment variable the Compose
- * file and the Helm chart set is one the README documents (a typo there would be silently ignored
+ * file and the Helm chart set is one docs/configuration.md documents (a typo there would be silently ignored
  * by the services), and promtool accepts the alerting rules. No network; well under a second.
  */
 import assert from "node:assert/strict";
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { composeCommand } from "../helpers/docker.js";
+import { documentedNames } from "../helpers/reference-docs.js";
 
 /** The repository root, from dist/test/deploy/deploy.test.js. */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -69,22 +70,8 @@ function dashboardQueries(dashboard: {
   return exprs;
 }
 
-/**
- * Variables named in README.md's Configuration table: each row's first column, and the meaning
- * column too (SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE are described in SYSLOG_TLS_PORT's row).
- */
-function documentedVariables(): Set<string> {
-  const readme = read("README.md");
-  const start = readme.indexOf("## Configuration");
-  assert.ok(start >= 0, "README.md has a Configuration section");
-  const end = readme.indexOf("\n## ", start + 1);
-  const names = new Set<string>();
-  for (const line of readme.slice(start, end < 0 ? undefined : end).split("\n")) {
-    if (!line.startsWith("| `")) continue;
-    for (const match of line.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.add(match[1] as string);
-  }
-  return names;
-}
+/** Variables docs/configuration.md lists (which a test holds to the config schemas). */
+const documentedVariables = () => documentedNames("docs/configuration.md");
 
 /** Environment-variable-shaped tokens (upper case with an underscore) in a file, comments included. */
 function variableTokens(text: string): Set<string> {
@@ -160,18 +147,21 @@ describe("deployment files", () => {
     assert.deepEqual(undefinedMetrics(read("deploy/prometheus/postwatch-rules.yml"), defined), []);
   });
 
-  it("every variable the Compose file sets is documented in README.md", () => {
+  it("every variable the Compose file sets is documented in docs/configuration.md", () => {
     const documented = documentedVariables();
-    assert.ok(documented.has("NATS_URL") && documented.has("SLACK_WEBHOOK_URL"), "the README table is read");
+    assert.ok(
+      documented.has("NATS_URL") && documented.has("SLACK_WEBHOOK_URL"),
+      "docs/configuration.md is read",
+    );
     for (const file of ["deploy/docker-compose.yml", "deploy/.env.example"]) {
       const unknown = [...variableTokens(read(file))].filter(
         (name) => !notPostwatch(name) && !documented.has(name),
       );
-      assert.deepEqual(unknown, [], `${file} names variables the README does not document`);
+      assert.deepEqual(unknown, [], `${file} names variables docs/configuration.md does not document`);
     }
   });
 
-  it("every variable the Helm chart sets is documented in README.md", () => {
+  it("every variable the Helm chart sets is documented in docs/configuration.md", () => {
     const documented = documentedVariables();
     const streams = streamNames();
     assert.ok(streams.has("POSTWATCH_EVENTS"), "the stream names are read");
@@ -180,7 +170,7 @@ describe("deployment files", () => {
       const tokens = [...variableTokens(read(file))].filter((name) => !streams.has(name));
       for (const name of tokens) seen.add(name);
       const unknown = tokens.filter((name) => !documented.has(name));
-      assert.deepEqual(unknown, [], `${file} names variables the README does not document`);
+      assert.deepEqual(unknown, [], `${file} names variables docs/configuration.md does not document`);
     }
     for (const name of ["NATS_URL", "SLACK_WEBHOOK_URL", "WEBHOOK_URL", "SYSLOG_TCP_PORT", "DETECTOR_RULES"])
       assert.ok(seen.has(name), `the chart sets ${name}`);
