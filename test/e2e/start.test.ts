@@ -71,7 +71,8 @@ describe("postwatch start", () => {
       env: {
         PATH: process.env.PATH ?? "",
         POSTWATCH_DATA_DIR: dataDir,
-        SYSLOG_TCP_PORT: "0",
+        SYSLOG_HOST: "127.0.0.1",
+        SYSLOG_TCP_PORT: String(await freePort()),
         SYSLOG_UDP_PORT: "0",
         METRICS_PORT: "0",
       },
