@@ -57,11 +57,12 @@ export class KeyDetail {
     this.facts = (rule.definition.facts ?? []).map((spec) =>
       "top" in spec ? new TopValues(spec, rule) : new SumOf(spec, rule.window),
     );
-    this.distinctField = rule.distinctFor(KEY_FIELDS[keyField]);
-    this.distinct =
-      this.distinctField === undefined
-        ? undefined
-        : new DistinctSet(rule.window.windowMs, rule.settings.maxDistinct);
+    const keyType = KEY_FIELDS[keyField];
+    this.distinctField = rule.distinctFor(keyType);
+    // Twice the key's threshold keeps every decision exact (see DistinctSet) and a /24 of
+    // attackers from holding 256 addresses per rule.
+    const cap = Math.min(rule.settings.maxDistinct, 2 * rule.thresholdFor(keyType));
+    this.distinct = this.distinctField === undefined ? undefined : new DistinctSet(rule.window.windowMs, cap);
   }
 
   /** Starts from what the key counted before it had a detail: all of it had the tuple's values. */
