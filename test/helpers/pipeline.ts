@@ -16,6 +16,8 @@ export interface TestPipeline {
   webhook: WebhookServer;
   services: RunningServices;
   syslogPort: number;
+  /** Stops the services and starts them again on the same NATS, webhook server and ports. */
+  restart(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export async function startTestPipeline(
   const nats = await startTestNats();
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
-  const services = await runAll({
+  const env = {
     ...nats.env,
     ...loopbackServiceEnv({
       natsUrl: nats.url,
@@ -38,16 +40,21 @@ export async function startTestPipeline(
     ALERTER_RETRY_BASE_MS: "100",
     LOG_LEVEL: "silent",
     ...options.env,
-  });
-  return {
+  };
+  const pipeline: TestPipeline = {
     nats,
     webhook,
-    services,
+    services: await runAll(env),
     syslogPort,
+    async restart() {
+      await pipeline.services.stop();
+      pipeline.services = await runAll(env);
+    },
     async [Symbol.asyncDispose]() {
-      await services.stop();
+      await pipeline.services.stop();
       await webhook[Symbol.asyncDispose]();
       await nats[Symbol.asyncDispose]();
     },
   };
+  return pipeline;
 }

@@ -41,6 +41,8 @@ export const detectorConfigSchema = z
     /** A JSON file of rule overrides; DETECTOR_RULES entries win over it. */
     DETECTOR_RULES_FILE: z.string().optional(),
     DETECTOR_MAX_KEYS_PER_RULE: env.positiveInt(250_000),
+    /** How far a line's own time may be ahead of its arrival before it is clamped (docs/rules.md). */
+    DETECTOR_MAX_CLOCK_AHEAD_SECONDS: env.positiveInt(60),
     /** On start, events this far back (at most; the longest rule window) are re-read to rebuild state. */
     DETECTOR_WARMUP_MAX_SECONDS: env.positiveInt(86_400),
     /** Open messages the correlator follows at once (oldest evicted, counted). */

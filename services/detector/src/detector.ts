@@ -11,7 +11,7 @@ import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.
 import { type DecodedEvent, decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
-import { coalescedAcks, runDurableConsumer } from "../../../shared/src/runtime/consumer.js";
+import { coalescedAcks, runDurableConsumer, storedAtMs } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { type DetectorConfig, replicaSlotOf, ruleOverridesOf } from "./config.js";
 import { LOGIN_HISTORY_DEFAULTS } from "./engine/login-history.js";
@@ -47,6 +47,7 @@ export async function createDetector(deps: {
       maxMessages: config.CORRELATOR_MAX_MESSAGES,
       maxMessageAgeSeconds: config.CORRELATOR_MAX_MESSAGE_AGE_SECONDS,
     },
+    maxAheadMs: config.DETECTOR_MAX_CLOCK_AHEAD_SECONDS * 1000,
   });
   logger.info(
     {
@@ -118,12 +119,13 @@ export async function createDetector(deps: {
       serially(async () => {
         const alerts: Alert[] = [];
         const wallMs = now();
+        const seenMs = Math.min(storedAtMs(message), wallMs);
         for (const decoded of decodeEventMessage(message.data)) {
           if ("rejected" in decoded) {
             countRejection(decoded, message.seq);
             continue;
           }
-          observe(pipeline.processInto(decoded.event, wallMs, Date.parse(decoded.event.ts), alerts));
+          observe(pipeline.processInto(decoded.event, seenMs, wallMs, Date.parse(decoded.event.ts), alerts));
           processed.inc();
         }
         await publishAlerts(alerts);

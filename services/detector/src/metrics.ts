@@ -1,14 +1,8 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { EngineStats } from "./engine/engine.js";
+import type { PipelineStats } from "./pipeline.js";
 
 /** The detector's own series; rule stats are read from the engine at scrape time. */
-export function createDetectorMetrics(
-  registry: Registry,
-  stats: () => {
-    engine: EngineStats;
-    correlator: { messages: number; sessions: number; evictedMessages: number; evictedSessions: number };
-  },
-) {
+export function createDetectorMetrics(registry: Registry, stats: () => PipelineStats) {
   const registers = [registry];
   const collectOnScrape = <T extends Gauge>(gauge: T, fill: (g: T) => void) => {
     // prom-client calls collect() on every scrape; reading stats there keeps the hot path free of metric updates.
@@ -82,18 +76,33 @@ export function createDetectorMetrics(
     }),
     (gauge) => gauge.set(stats().correlator.messages),
   );
-  const messageEvictions = new Counter({
-    name: "postwatch_correlator_message_evictions_total",
-    help: "Messages dropped before their end because of the correlator's age or count limit (emitted as evicted, unless summarized at first pass already).",
-    registers,
-  });
-  let reportedMessageEvictions = 0;
-  (messageEvictions as unknown as { collect: () => void }).collect = () => {
-    const total = stats().correlator.evictedMessages;
-    messageEvictions.inc(total - reportedMessageEvictions);
-    reportedMessageEvictions = total;
-  };
+  countOnScrape(
+    new Counter({
+      name: "postwatch_correlator_message_evictions_total",
+      help: "Messages dropped before their end because of the correlator's age or count limit (emitted as evicted, unless summarized at first pass already).",
+      registers,
+    }),
+    () => stats().correlator.evictedMessages,
+  );
+  countOnScrape(
+    new Counter({
+      name: "postwatch_detector_events_clamped_total",
+      help: "Events dated more than DETECTOR_MAX_CLOCK_AHEAD_SECONDS after they reached JetStream (a fast or forged clock), placed at that bound.",
+      registers,
+    }),
+    () => stats().clampedEvents,
+  );
   return metrics;
+}
+
+/** A counter that follows a running total the pipeline keeps, brought up to date on each scrape. */
+function countOnScrape(counter: Counter, total: () => number): void {
+  let reported = 0;
+  (counter as unknown as { collect: () => void }).collect = () => {
+    const now = total();
+    counter.inc(now - reported);
+    reported = now;
+  };
 }
 
 export type DetectorMetrics = ReturnType<typeof createDetectorMetrics>;

@@ -15,6 +15,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
+import { storedAtMs } from "../../../shared/src/runtime/consumer.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import type { CompiledRule } from "./engine/rule.js";
 import { type DetectionPipeline, EventTimeReplay } from "./pipeline.js";
@@ -57,11 +58,12 @@ export async function warmUp(
       }
       return true;
     });
-  // Driven on event time as a replay is; the alerts it re-derives were stored before the restart.
+  // Driven as the live detector was, on the times JetStream stored the events; the alerts it
+  // re-derives were stored before the restart.
   const replay = new EventTimeReplay(pipeline);
   let events = 0;
-  await readUpTo(connection, ackFloor, options.fromMs, (event) => {
-    replay.push(event);
+  await readUpTo(connection, ackFloor, options.fromMs, (event, storedMs) => {
+    replay.push(event, Date.parse(event.ts), storedMs);
     events++;
     return true;
   });
@@ -80,7 +82,7 @@ async function readUpTo(
   connection: NatsConnection,
   ackFloor: number,
   fromMs: number,
-  take: (event: PostfixEvent) => boolean,
+  take: (event: PostfixEvent, storedMs: number) => boolean,
 ): Promise<void> {
   const consumer = await jetstream(connection).consumers.get(EVENTS_STREAM, {
     deliver_policy: DeliverPolicy.StartTime,
@@ -98,7 +100,7 @@ async function readUpTo(
       }
       for (const decoded of decodeEventMessage(message.data)) {
         if ("rejected" in decoded) continue;
-        if (!take(decoded.event)) {
+        if (!take(decoded.event, storedAtMs(message))) {
           done = true;
           break;
         }

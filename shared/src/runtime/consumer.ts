@@ -89,6 +89,9 @@ export async function runDurableConsumer(
   };
 }
 
+/** When JetStream stored a message, in ms: a clock no payload can set. */
+export const storedAtMs = (message: JsMsg): number => message.info.timestampNanos / 1e6;
+
 export interface CoalescedAcks {
   ack(message: JsMsg): void;
   /** Sends the acks still queued (at shutdown, before the connection closes). */

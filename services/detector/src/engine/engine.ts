@@ -89,9 +89,10 @@ export class DetectionEngine {
 
   /**
    * Feeds one event; returns the alerts that started firing (or were resolved by eviction) because of
-   * it. `atMs` is `Date.parse(event.ts)`, for callers that parsed it already.
+   * it. `atMs` places it in the windows (`Date.parse(event.ts)` by default); `seenMs`, when it was
+   * received, is the clock `advance` measures idle keys and quiet periods on (see DetectionPipeline).
    */
-  process(event: PostfixEvent, atMs: number = Date.parse(event.ts)): Alert[] {
+  process(event: PostfixEvent, atMs: number = Date.parse(event.ts), seenMs: number = atMs): Alert[] {
     this.eventsProcessed += 1;
     if (Number.isNaN(atMs)) {
       this.eventsWithoutTime += 1;
@@ -103,9 +104,10 @@ export class DetectionEngine {
     const context: EventContext = login === undefined ? sessions : { ...sessions, login };
     const alerts: Alert[] = [];
     for (const route of this.routes.get(event.kind) ?? []) {
+      const at = { atMs, seenMs };
       if (route.counts.some((matches) => matches(event, context)))
-        route.tracker.count(event, context, atMs, alerts);
-      if (route.triggers) route.tracker.trigger(event, context, atMs, alerts);
+        route.tracker.count(event, context, at, alerts);
+      if (route.triggers) route.tracker.trigger(event, context, at, alerts);
       // After the trigger: a login still sees the failures before it, then takes back its own session's.
       if (route.forgives.some((matches) => matches(event, context))) route.tracker.forgive(event, context);
     }
@@ -121,7 +123,7 @@ export class DetectionEngine {
   }
 
   /**
-   * Moves engine time to `nowMs` (the edge's clock live, the last event time in replay): returns
+   * Moves seen time to `nowMs` (the edge's clock live, the last event time in replay): returns
    * `resolved` alerts for keys quiet long enough and forgets idle keys. Call it on one timer.
    */
   advance(nowMs: number): Alert[] {

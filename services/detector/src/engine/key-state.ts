@@ -36,6 +36,8 @@ export class KeyDetail {
    */
   peakMeasure = 0;
   lastCountedMs = 0;
+  /** Seen time (see DetectionPipeline) of the last counted event: the quiet period runs from it. */
+  lastSeenMs = 0;
   hosts: string[] = [];
   clientIps: string[] = [];
   saslUsers: string[] = [];
@@ -82,8 +84,16 @@ export class KeyDetail {
   }
 
   /** Remembers what an alert will want to show about this counted event. */
-  record(event: PostfixEvent, context: EventContext, weight: number, keyField: KeyField, atMs: number): void {
+  record(
+    event: PostfixEvent,
+    context: EventContext,
+    weight: number,
+    keyField: KeyField,
+    atMs: number,
+    seenMs: number,
+  ): void {
     this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
+    this.lastSeenMs = Math.max(this.lastSeenMs, seenMs);
     if (event.host) addBounded(this.hosts, event.host, MAX_HOSTS);
     this.addRelated(event, keyField);
     this.addSample(event);
@@ -93,8 +103,15 @@ export class KeyDetail {
   }
 
   /** A trigger's own line matters most (the successful login): it becomes the newest sample. */
-  recordTrigger(event: PostfixEvent, context: EventContext, keyField: KeyField, atMs: number): void {
+  recordTrigger(
+    event: PostfixEvent,
+    context: EventContext,
+    keyField: KeyField,
+    atMs: number,
+    seenMs: number,
+  ): void {
     this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
+    this.lastSeenMs = Math.max(this.lastSeenMs, seenMs);
     this.addSample(event);
     this.addRelated(event, keyField);
     for (const { name, field } of this.rule.definition.triggerFacts ?? [])

@@ -102,7 +102,7 @@ export class KeyStore {
   private older: Int32Array<ArrayBuffer> = new Int32Array(0);
   /** First counted event of the current episode, whole seconds; -1 after a resolve until the next one. */
   private start: Int32Array<ArrayBuffer> = new Int32Array(0);
-  /** Last event seen for this key (counted or only observed), whole seconds. */
+  /** Seen time (see DetectionPipeline) of the key's last event, counted or only observed, whole seconds. */
   private touched: Int32Array<ArrayBuffer> = new Int32Array(0);
   /** Until when (whole seconds) another rule has this key covered (see RuleDefinition.yieldsTo). */
   private covered: Int32Array<ArrayBuffer> = new Int32Array(0);

@@ -26,6 +26,12 @@ export interface RuleStats {
 const NO_TUPLE = -1;
 
 /** Whether this engine counts a key; replicas of the detector each own a share of the keys. */
+/** When an event happened (its place in the windows) and when it was seen (idleness, quiet periods). */
+export interface EventTimes {
+  atMs: number;
+  seenMs: number;
+}
+
 export type KeyOwnership = (type: AlertKey["type"], value: string) => boolean;
 export const ownsEveryKey: KeyOwnership = () => true;
 
@@ -48,14 +54,14 @@ export class RuleTracker {
     this.tuples = new FactTuples(rule.definition.facts ?? []);
   }
 
-  count(event: PostfixEvent, context: EventContext, atMs: number, alerts: Alert[]): void {
+  count(event: PostfixEvent, context: EventContext, { atMs, seenMs }: EventTimes, alerts: Alert[]): void {
     const weight = this.rule.weight(event, context);
     if (weight <= 0 && this.rule.extension === undefined) return;
     const window = this.rule.window;
     let tuple: number | undefined;
     for (const store of this.stores) {
       for (const value of this.ownedKeys(store, event)) {
-        const slot = this.touch(store, value, atMs, alerts);
+        const slot = this.touch(store, value, seenMs, alerts);
         store.extension(slot)?.observe(event, context, atMs);
         if (weight <= 0) {
           if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
@@ -82,7 +88,7 @@ export class RuleTracker {
           if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, event));
         }
         store.setBuckets(slot, buckets);
-        detail?.record(event, context, weight, store.field, atMs);
+        detail?.record(event, context, weight, store.field, atMs, seenMs);
         if (detail?.firing) this.cover(store.type, value, atMs);
         if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
       }
@@ -96,7 +102,7 @@ export class RuleTracker {
   }
 
   /** A trigger event fires the rule for keys already past the threshold; it never creates keys. */
-  trigger(event: PostfixEvent, context: EventContext, atMs: number, alerts: Alert[]): void {
+  trigger(event: PostfixEvent, context: EventContext, { atMs, seenMs }: EventTimes, alerts: Alert[]): void {
     for (const store of this.stores) {
       const matchers = this.rule.triggersFor(store.field)?.get(event.kind);
       if (!matchers?.some((matches) => matches(event, context))) continue;
@@ -107,7 +113,7 @@ export class RuleTracker {
         if (detail === undefined || detail.firing) continue;
         const measures = this.measure(store, slot, atMs);
         if (!this.fires(store, slot, measures)) continue;
-        detail.recordTrigger(event, context, store.field, atMs);
+        detail.recordTrigger(event, context, store.field, atMs, seenMs);
         this.fire(store, slot, measures, alerts);
       }
     }
@@ -148,7 +154,7 @@ export class RuleTracker {
         const slot = store.slotOf(key);
         if (slot === undefined) continue;
         const detail = store.detail(slot);
-        if (!detail || detail.lastCountedMs + this.rule.quietMs > nowMs) continue;
+        if (!detail || detail.lastSeenMs + this.rule.quietMs > nowMs) continue;
         this.resolve(store, slot, alerts);
       }
       this.forgetIdle(store, nowMs);
@@ -201,8 +207,8 @@ export class RuleTracker {
     return detail;
   }
 
-  private touch(store: KeyStore, value: string, atMs: number, alerts: Alert[]): number {
-    const sec = toSeconds(atMs);
+  private touch(store: KeyStore, value: string, seenMs: number, alerts: Alert[]): number {
+    const sec = toSeconds(seenMs);
     let slot = store.slotOf(value);
     if (slot !== undefined) store.touch(slot);
     else {
