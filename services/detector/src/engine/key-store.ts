@@ -10,6 +10,12 @@
  * The order lives in links on the slots, not in a Map: reordering a Map (delete + set) leaves
  * tombstones that make "find the oldest" walk over every deleted entry, quadratic under a flood.
  *
+ * Two recency lists (a segmented LRU): keys counted once sit in the first, keys counted again
+ * within their window are moved to the second, and eviction empties the first before it touches
+ * the second. A flood of spoofed addresses, one event each, can therefore only evict its own kind:
+ * an attacker's address with recent failures stays counted however many others are sent between
+ * its guesses.
+ *
  * Measured (bench/engine-keys.ts, 1,000,000 IPv4 addresses in three rules): about 45 bytes per
  * key per rule plus about 40 per address, against about 200 per key per rule for one object and
  * one bucket array each.
@@ -21,6 +27,10 @@ import type { KeyDetail } from "./key-state.js";
 import type { BucketCounts } from "./sliding-window.js";
 
 const NONE = -1;
+const ONCE = 0;
+const REPEATED = 1;
+export type Segment = typeof ONCE | typeof REPEATED;
+export const SEGMENTS: readonly Segment[] = [ONCE, REPEATED];
 const INITIAL_CAPACITY = 1024;
 
 /** Key → slot for one key field, shared by the stores of every rule grouping by it. */
@@ -93,8 +103,10 @@ export class KeyStore {
   private count = 0;
   private capacity = 0;
   private present: Uint8Array<ArrayBuffer> = new Uint8Array(0);
-  private newestSlot = NONE;
-  private oldestSlot = NONE;
+  /** Each slot's recency list: ONCE, or REPEATED once counted again within its window. */
+  private segment: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  private readonly newest = [NONE, NONE];
+  private readonly oldest = [NONE, NONE];
   /** Bucket ids are stored relative to the first one seen, so they fit an Int32 whatever the bucket length. */
   private bucketBase = Number.NaN;
 
@@ -150,6 +162,7 @@ export class KeyStore {
     const slot = this.table.acquire(key);
     if (slot >= this.capacity) this.grow(slot);
     this.present[slot] = 1;
+    this.segment[slot] = ONCE;
     this.count += 1;
     this.start[slot] = NONE;
     this.touched[slot] = touchedSec;
@@ -163,8 +176,17 @@ export class KeyStore {
 
   /** Marks a slot as the most recently seen. */
   touch(slot: number): void {
-    if (this.newestSlot === slot) return;
+    if (this.newest[this.segment[slot] as number] === slot) return;
     this.unlink(slot);
+    this.link(slot);
+  }
+
+  /** Moves a slot to the list evicted last (counted again within its window), or back. */
+  setRepeated(slot: number, repeated: boolean): void {
+    const segment = repeated ? REPEATED : ONCE;
+    if (this.segment[slot] === segment) return;
+    this.unlink(slot);
+    this.segment[slot] = segment;
     this.link(slot);
   }
 
@@ -179,8 +201,15 @@ export class KeyStore {
     this.unlink(slot);
   }
 
+  /** The next key to evict: the least recently seen of those counted once, else of the others. */
   leastRecent(): number | undefined {
-    return this.oldestSlot === NONE ? undefined : this.oldestSlot;
+    return this.leastRecentIn(ONCE) ?? this.leastRecentIn(REPEATED);
+  }
+
+  /** The least recently seen key of one list (idle keys are swept from both). */
+  leastRecentIn(segment: Segment): number | undefined {
+    const oldest = this.oldest[segment] as number;
+    return oldest === NONE ? undefined : oldest;
   }
 
   startSec(slot: number): number {
@@ -293,39 +322,39 @@ export class KeyStore {
   private grow(slot: number): void {
     let capacity = Math.max(INITIAL_CAPACITY, this.capacity);
     while (capacity <= slot) capacity *= 2;
-    {
-      const present = new Uint8Array(capacity);
-      present.set(this.present);
-      this.present = present;
-      this.newer = resized(this.newer, capacity);
-      this.older = resized(this.older, capacity);
-      this.start = resized(this.start, capacity);
-      this.touched = resized(this.touched, capacity);
-      if (this.yields) this.covered = resized(this.covered, capacity);
-      this.tuple = resized(this.tuple, capacity);
-      this.id0 = resized(this.id0, capacity);
-      this.n0 = resized(this.n0, capacity);
-      this.id1 = resized(this.id1, capacity);
-      this.n1 = resized(this.n1, capacity);
-      this.capacity = capacity;
-    }
+    this.present = resized(this.present, capacity);
+    this.segment = resized(this.segment, capacity);
+    this.newer = resized(this.newer, capacity);
+    this.older = resized(this.older, capacity);
+    this.start = resized(this.start, capacity);
+    this.touched = resized(this.touched, capacity);
+    if (this.yields) this.covered = resized(this.covered, capacity);
+    this.tuple = resized(this.tuple, capacity);
+    this.id0 = resized(this.id0, capacity);
+    this.n0 = resized(this.n0, capacity);
+    this.id1 = resized(this.id1, capacity);
+    this.n1 = resized(this.n1, capacity);
+    this.capacity = capacity;
   }
 
   private link(slot: number): void {
-    this.older[slot] = this.newestSlot;
+    const segment = this.segment[slot] as number;
+    const newest = this.newest[segment] as number;
+    this.older[slot] = newest;
     this.newer[slot] = NONE;
-    if (this.newestSlot !== NONE) this.newer[this.newestSlot] = slot;
-    this.newestSlot = slot;
-    if (this.oldestSlot === NONE) this.oldestSlot = slot;
+    if (newest !== NONE) this.newer[newest] = slot;
+    this.newest[segment] = slot;
+    if (this.oldest[segment] === NONE) this.oldest[segment] = slot;
   }
 
   private unlink(slot: number): void {
+    const segment = this.segment[slot] as number;
     const older = this.older[slot] as number;
     const newer = this.newer[slot] as number;
     if (older !== NONE) this.newer[older] = newer;
-    else this.oldestSlot = newer;
+    else this.oldest[segment] = newer;
     if (newer !== NONE) this.older[newer] = older;
-    else this.newestSlot = older;
+    else this.newest[segment] = older;
     this.newer[slot] = NONE;
     this.older[slot] = NONE;
   }
@@ -336,7 +365,11 @@ function detach(text: string): string {
   return ` ${text}`.slice(1);
 }
 
-type Column = Int32Array<ArrayBuffer> | Int16Array<ArrayBuffer> | Int8Array<ArrayBuffer>;
+type Column =
+  | Int32Array<ArrayBuffer>
+  | Int16Array<ArrayBuffer>
+  | Int8Array<ArrayBuffer>
+  | Uint8Array<ArrayBuffer>;
 
 function resized<C extends Column>(column: C, capacity: number): C {
   const next = new (column.constructor as new (length: number) => C)(capacity);

@@ -10,7 +10,7 @@ import { buildAlert } from "./alert.js";
 import type { KeyMeasures } from "./extension.js";
 import { type EventContext, type KeyField, textValues } from "./fields.js";
 import { FactTuples, KeyDetail } from "./key-state.js";
-import { KeyStore, KeyTables } from "./key-store.js";
+import { KeyStore, KeyTables, SEGMENTS } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
 import type { BucketCounts } from "./sliding-window.js";
 
@@ -88,6 +88,7 @@ export class RuleTracker {
           if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, event));
         }
         store.setBuckets(slot, buckets);
+        store.setRepeated(slot, before > 0);
         detail?.record(event, context, weight, store.field, atMs, seenMs);
         if (detail?.firing) this.cover(store.type, value, atMs);
         if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
@@ -221,7 +222,10 @@ export class RuleTracker {
     return slot;
   }
 
-  /** The least recently seen key makes room; a firing one is resolved on the way out, not lost. */
+  /**
+   * The least recently seen key makes room, those counted only once first (see KeyStore); a
+   * firing one is resolved on the way out, not lost.
+   */
   private evictFor(store: KeyStore, alerts: Alert[]): void {
     const limit = this.rule.settings.maxKeys ?? this.maxKeys;
     for (let oldest = store.leastRecent(); oldest !== undefined && store.size >= limit; ) {
@@ -234,16 +238,18 @@ export class RuleTracker {
 
   private forgetIdle(store: KeyStore, nowMs: number): void {
     const idleBeforeSec = (nowMs - this.rule.retentionMs) / 1000;
-    let firingSkipped = 0;
-    for (
-      let oldest = store.leastRecent();
-      oldest !== undefined && store.touchedSec(oldest) <= idleBeforeSec;
-      oldest = store.leastRecent()
-    ) {
-      if (!store.firing.has(store.keyOf(oldest))) store.delete(oldest);
-      // A firing key still inside its quiet period goes to the back of the line instead.
-      else if (++firingSkipped > store.firing.size) break;
-      else store.touch(oldest);
+    for (const segment of SEGMENTS) {
+      let firingSkipped = 0;
+      for (
+        let oldest = store.leastRecentIn(segment);
+        oldest !== undefined && store.touchedSec(oldest) <= idleBeforeSec;
+        oldest = store.leastRecentIn(segment)
+      ) {
+        if (!store.firing.has(store.keyOf(oldest))) store.delete(oldest);
+        // A firing key still inside its quiet period goes to the back of the line instead.
+        else if (++firingSkipped > store.firing.size) break;
+        else store.touch(oldest);
+      }
     }
   }
 
