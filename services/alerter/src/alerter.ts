@@ -19,6 +19,7 @@ import {
   type RunningConsumer,
   runDurableConsumer,
 } from "../../../shared/src/runtime/consumer.js";
+import { deadLetter } from "../../../shared/src/runtime/dead-letters.js";
 import { describeUrl, type Logger } from "../../../shared/src/runtime/log.js";
 import { type AlerterConfig, configuredDestinations } from "./config.js";
 import { openDeliveryLog } from "./delivery-log.js";
@@ -172,9 +173,17 @@ async function runDestination(
       case "failed":
         logger.error(
           { ...context, reasons: outcome.reasons, attempts: outcome.attempts },
-          "alert delivery given up",
+          "alert delivery given up; set aside for `postwatch dead-letters --resend`",
         );
-        break;
+        // Acked once stored as a dead letter; if that fails it comes back, and is set aside then.
+        deadLetter(
+          deps.connection,
+          message,
+          "delivery_failed",
+          outcome.reasons.join("; "),
+          destination,
+        ).catch(() => message.nak(config.ALERTER_RETRY_BASE_MS));
+        return;
       case "deferred":
         logger.warn(
           { ...context, error: outcome.reason },
@@ -201,12 +210,13 @@ async function runDestination(
       try {
         alert = neutraliseAlert(Alert.parse(message.json()));
       } catch (error) {
+        const detail = (error as Error).message.slice(0, 500);
+        if (!(await deadLetter(deps.connection, message, "invalid_alert", detail, destination))) return;
         metrics.alertsInvalid.labels(destination).inc();
         logger.error(
-          { destination, seq: message.seq, error: (error as Error).message.slice(0, 500) },
-          "dropped a message that is not a valid alert",
+          { destination, seq: message.seq, error: detail },
+          "set aside a message that is not a valid alert",
         );
-        message.ack();
         return;
       }
       metrics.alertsReceived.labels(destination, alert.rule, alert.state).inc();

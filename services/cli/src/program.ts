@@ -9,6 +9,7 @@ import { stopOnSignals } from "../../../shared/src/runtime/service.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
 import { loadRules } from "../../detector/src/rules/index.js";
 import { configCommand } from "./config-command.js";
+import { deadLettersCommand } from "./dead-letters-command.js";
 import { parseCommand, replayCommand, reportCommand, traceCommand } from "./offline.js";
 import { runAll, runOne, SERVICES, type ServiceName } from "./online.js";
 
@@ -132,6 +133,20 @@ ${SETTINGS_HELP}`,
     .option("--top <N>", "how many senders, clients and IPs each to list", parseTop, 10)
     .action(async (files: string[], options: { top: number }) => {
       settle(await reportCommand(inputsOf(files, context), options, out));
+    });
+
+  command(program, {
+    name: "dead-letters",
+    summary: "list the messages set aside as unusable, and send them again",
+    details: `Events this detector could not read (a newer schema during an upgrade) and alerts no sink took after every attempt, one line each: when, where from, and why. NATS_URL names the NATS server. ${SETTINGS_HELP}`,
+    examples: ["NATS_URL=nats://127.0.0.1:4222 postwatch dead-letters", "postwatch dead-letters --resend"],
+  })
+    .option(
+      "--resend",
+      "publish each one to its original subject again (once the cause is fixed), then remove it",
+    )
+    .action(async (options: { resend?: true }) => {
+      settle(await deadLettersCommand(context.env, { resend: options.resend === true }, out));
     });
 
   return program;

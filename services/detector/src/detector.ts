@@ -4,7 +4,7 @@
  * one-second tick that resolves quiet keys. An event is acked only after its alerts are stored.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.js";
@@ -12,6 +12,7 @@ import { type DecodedEvent, decodeEventMessage } from "../../../shared/src/contr
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { alertSubject, DETECTOR_DURABLE, EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import { coalescedAcks, runDurableConsumer, storedAtMs } from "../../../shared/src/runtime/consumer.js";
+import { deadLetter } from "../../../shared/src/runtime/dead-letters.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import { type DetectorConfig, replicaSlotOf, ruleOverridesOf } from "./config.js";
 import { LOGIN_HISTORY_DEFAULTS } from "./engine/login-history.js";
@@ -102,14 +103,24 @@ export async function createDetector(deps: {
 
   const acks = coalescedAcks();
   const processed = metrics.events.labels("processed");
-  const countRejection = (rejection: Extract<DecodedEvent, { rejected: unknown }>, seq: number) => {
-    metrics.events.labels(rejection.rejected).inc();
-    if (rejectionsLogged.has(rejection.rejected)) return;
-    rejectionsLogged.add(rejection.rejected);
-    logger.error(
-      { reason: rejection.rejected, detail: rejection.detail, seq },
-      "dropped an event this detector cannot read (first of its kind; all are counted)",
-    );
+  type Rejection = Extract<DecodedEvent, { rejected: unknown }>;
+  /**
+   * A message holding events this detector cannot read is set aside whole as a dead letter once its
+   * readable events are processed; counted once per message, since a redelivery (its ack lost)
+   * finds the letter stored already.
+   */
+  const setAside = async (message: JsMsg, rejections: readonly Rejection[]) => {
+    const [first] = rejections as [Rejection];
+    if (!(await deadLetter(connection, message, first.rejected, first.detail))) return;
+    for (const rejection of rejections) {
+      metrics.events.labels(rejection.rejected).inc();
+      if (rejectionsLogged.has(rejection.rejected)) continue;
+      rejectionsLogged.add(rejection.rejected);
+      logger.error(
+        { reason: rejection.rejected, detail: rejection.detail, seq: message.seq },
+        "set aside an event this detector cannot read (first of its kind; all are counted and listed by `postwatch dead-letters`)",
+      );
+    }
   };
   const consumer = await runDurableConsumer(
     connection,
@@ -118,18 +129,20 @@ export async function createDetector(deps: {
     (message) =>
       serially(async () => {
         const alerts: Alert[] = [];
+        const rejections: Rejection[] = [];
         const wallMs = now();
         const seenMs = Math.min(storedAtMs(message), wallMs);
         for (const decoded of decodeEventMessage(message.data)) {
           if ("rejected" in decoded) {
-            countRejection(decoded, message.seq);
+            rejections.push(decoded);
             continue;
           }
           observe(pipeline.processInto(decoded.event, seenMs, wallMs, Date.parse(decoded.event.ts), alerts));
           processed.inc();
         }
         await publishAlerts(alerts);
-        acks.ack(message);
+        if (rejections.length > 0) await setAside(message, rejections);
+        else acks.ack(message);
       }),
     logger,
   );

@@ -12,7 +12,7 @@ export function createDetectorMetrics(registry: Registry, stats: () => PipelineS
   const metrics = {
     events: new Counter({
       name: "postwatch_detector_events_total",
-      help: "Events read from JetStream by outcome: processed, or dropped as invalid_json, unsupported_version, schema_mismatch.",
+      help: "Events read from JetStream by outcome: processed, or set aside on the dead-letter stream as invalid_json, unsupported_version, schema_mismatch (once per message).",
       labelNames: ["outcome"],
       registers,
     }),

@@ -4,6 +4,7 @@
  */
 export const EVENTS_STREAM = "POSTWATCH_EVENTS";
 export const ALERTS_STREAM = "POSTWATCH_ALERTS";
+export const DEAD_LETTERS_STREAM = "POSTWATCH_DEAD_LETTERS";
 
 /** `postwatch.events.*`: the receiver publishes batches of events (event-batch.ts) on `.batch`. */
 export const EVENTS_SUBJECT_PREFIX = "postwatch.events";
@@ -12,6 +13,9 @@ export const EVENT_BATCH_SUBJECT = `${EVENTS_SUBJECT_PREFIX}.batch`;
 export const ALERTS_SUBJECT_PREFIX = "postwatch.alerts";
 
 export const alertSubject = (rule: string): string => `${ALERTS_SUBJECT_PREFIX}.${rule}`;
+/** `postwatch.dead.<stream>` — messages a consumer of that stream set aside (see runtime/dead-letters.ts). */
+export const deadLetterSubject = (stream: string): string => `postwatch.dead.${stream}`;
+export const DEAD_LETTERS_WILDCARD = "postwatch.dead.>";
 export const EVENTS_WILDCARD = `${EVENTS_SUBJECT_PREFIX}.>`;
 export const ALERTS_WILDCARD = `${ALERTS_SUBJECT_PREFIX}.>`;
 

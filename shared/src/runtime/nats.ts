@@ -12,7 +12,14 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { connect, credsAuthenticator, type NatsConnection, nanos } from "@nats-io/transport-node";
-import { ALERTS_STREAM, ALERTS_WILDCARD, EVENTS_STREAM, EVENTS_WILDCARD } from "../contracts/subjects.js";
+import {
+  ALERTS_STREAM,
+  ALERTS_WILDCARD,
+  DEAD_LETTERS_STREAM,
+  DEAD_LETTERS_WILDCARD,
+  EVENTS_STREAM,
+  EVENTS_WILDCARD,
+} from "../contracts/subjects.js";
 import type { Logger } from "./log.js";
 
 export interface NatsSettings {
@@ -86,6 +93,9 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   alertsMaxAgeSeconds: 30 * 86_400,
 };
 
+/** Dead letters are kept as long as alerts, within 256 MiB (the oldest go first). */
+const DEAD_LETTERS_MAX_BYTES = 256 * 1024 ** 2;
+
 export function streamConfigs(limits: StreamLimits): (Partial<StreamConfig> & { name: string })[] {
   return [
     {
@@ -107,6 +117,17 @@ export function streamConfigs(limits: StreamLimits): (Partial<StreamConfig> & { 
       max_age: nanos(limits.alertsMaxAgeSeconds * 1000),
       // A restarted detector re-derives alerts from replayed events; their message IDs are stable,
       // so a day of duplicate tracking keeps a restart from re-notifying anyone.
+      duplicate_window: nanos(86_400_000),
+    },
+    {
+      name: DEAD_LETTERS_STREAM,
+      subjects: [DEAD_LETTERS_WILDCARD],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(limits.alertsMaxAgeSeconds * 1000),
+      max_bytes: DEAD_LETTERS_MAX_BYTES,
+      // Dead letters carry their origin's stream and sequence as message ID: a redelivery is one letter.
       duplicate_window: nanos(86_400_000),
     },
   ];
