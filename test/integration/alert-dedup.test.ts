@@ -50,9 +50,11 @@ describe("alert message IDs", { timeout: 60_000 }, () => {
         if (outcome.type === "event")
           await js.publish(eventSubject(outcome.event.kind), JSON.stringify(outcome.event));
       }
-      await until("the alert", async () => (await alertsStored()) === 1);
+      await until("the alert", async () => (await alertsStored()) >= 1);
       await until("the detector to ack every event", caughtUp);
       await detector.stop();
+      // The brute force may raise other rules' alerts too; each must be stored once.
+      const stored = await alertsStored();
 
       await jsm.consumers.delete(EVENTS_STREAM, DETECTOR_DURABLE);
       detector = await runOne("detector", env);
@@ -64,7 +66,7 @@ describe("alert message IDs", { timeout: 60_000 }, () => {
           /postwatch_detector_alerts_total\{rule="sasl_bruteforce",state="firing"\} 1/,
           "derived again",
         );
-        assert.equal(await alertsStored(), 1, "stored once");
+        assert.equal(await alertsStored(), stored, "stored once");
       } finally {
         await detector.stop();
       }
