@@ -23,7 +23,7 @@ describe("alert destinations", () => {
     assert.deepEqual(
       destinations.map((d) => [d.name, d.type, d.minSeverity, d.rules]),
       [
-        ["slack", "slack", "info", undefined],
+        ["slack", "slack", "warning", undefined],
         ["webhook", "webhook", "info", undefined],
         ["oncall", "slack", "critical", undefined],
         ["alertmanager", "alertmanager", "info", ["sasl_bruteforce"]],

@@ -26,7 +26,8 @@ const filters = {
 };
 
 export const DestinationSpec = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("slack"), ...filters }),
+  // A Slack channel pages people: info findings (client abuse) go to the other destinations unless asked for.
+  z.strictObject({ type: z.literal("slack"), ...filters, minSeverity: Severity.default("warning") }),
   z.strictObject({
     type: z.literal("webhook"),
     ...filters,
@@ -77,7 +78,7 @@ export function resolveDestinations(list: readonly DestinationSpec[], shorthand:
       name: "slack",
       type: "slack",
       url: shorthand.SLACK_WEBHOOK_URL,
-      minSeverity: "info",
+      minSeverity: "warning",
     });
   if (shorthand.WEBHOOK_URL)
     destinations.push({
