@@ -17,10 +17,7 @@ import { slowBruteForce } from "./generated.js";
 import type { ScenarioScore } from "./score.js";
 
 /** `scenario/actor` → why its verdict is expected to fail for now. */
-const PENDING: Readonly<Record<string, string>> = {
-  "busy-benign-day/dave":
-    "issue 11: client_auth_failures alerts on a phone retrying a stale password from an address its user never logged in from",
-};
+const PENDING: Readonly<Record<string, string>> = {};
 
 const scratch = mkdtempSync(join(tmpdir(), "postwatch-eval-test-"));
 const generated = slowBruteForce();

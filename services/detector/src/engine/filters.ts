@@ -61,6 +61,14 @@ export const PREDICATES = {
   /** A SASL failure from an address no one has logged in from: a stranger, not a user's stale password. */
   failureFromStranger: predicate("sasl_auth_failed", (_e, c) => c.login?.clientKnown === false),
   disconnectFromStranger: predicate("disconnect", (e, c) => c.login?.clientKnown === false && authFailed(e)),
+  /**
+   * A SASL failure from an address no one has logged in from that names no real account: a phone
+   * with a user's stale password names that user, a wordlist bot names what it guesses.
+   */
+  strangerFailureOnNoAccount: predicate(
+    "sasl_auth_failed",
+    (_e, c) => c.login?.clientKnown === false && c.login?.userKnown !== true,
+  ),
   /** A failure naming a user name that has never logged in here: not a real account's typo. */
   failureOnUnknownUser: predicate("sasl_auth_failed", (_e, c) => c.login?.userKnown === false),
   refusedClient: predicate("reject", abuse(false)),

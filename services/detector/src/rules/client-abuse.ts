@@ -69,7 +69,7 @@ export const clientAuthFailures: RuleDefinition = {
   description:
     "SASL failures from an address no one has logged in from: a few guesses, below sasl_bruteforce's bar (CrowdSec's slow SASL scenario).",
   reads: [
-    { kind: "sasl_auth_failed", test: "failureFromStranger" },
+    { kind: "sasl_auth_failed", test: "strangerFailureOnNoAccount" },
     { kind: "disconnect", test: "disconnectFromStranger" },
   ],
   forgiveOn: [{ kind: "client", test: "authenticatedLogin" }, { kind: "disconnect" }],
