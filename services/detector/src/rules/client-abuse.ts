@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { RuleDefinition } from "../engine/rule.js";
+import { LOGIN_SUCCEEDED, MECHANISMS } from "./sasl.js";
 
 /** Per address, and per network counting the offending addresses (one address is not a network). */
 const PER_CLIENT_AND_NETWORK = {
@@ -67,19 +68,19 @@ export const clientProtocolAbuse: RuleDefinition = {
 export const clientAuthFailures: RuleDefinition = {
   id: "client_auth_failures",
   description:
-    "SASL failures from an address no one has logged in from: a few guesses, below sasl_bruteforce's bar (CrowdSec's slow SASL scenario).",
+    "SASL failures from an address no one has logged in from, on names that are no account here: a few guesses, below sasl_bruteforce's bar (CrowdSec's slow SASL scenario).",
   reads: [
     { kind: "sasl_auth_failed", test: "strangerFailureOnNoAccount" },
     { kind: "disconnect", test: "disconnectFromStranger" },
   ],
-  forgiveOn: [{ kind: "client", test: "authenticatedLogin" }, { kind: "disconnect" }],
+  forgiveOn: LOGIN_SUCCEEDED,
   forgiveWeight: "authForgiven",
   // Per address only: many addresses of one network failing is sasl_spray's.
   keys: ["clientIp"],
   // A million addresses guessing twice each must stay a few bytes apiece: the alert shows the last.
   samples: 1,
   weight: "authFailures",
-  facts: [{ name: "mechanisms", top: "mechanism", weighted: true, missing: "not logged" }],
+  facts: [MECHANISMS],
   defaults: {
     severity: "info",
     windowSeconds: 3600,

@@ -18,13 +18,18 @@ const AUTH_FAILURES: readonly EventFilter[] = [
  * trying a stale password first), so they are taken back. Bots never log in; a guess that works
  * is auth_after_failures' business, and it sees the failures before they are taken back.
  */
-const LOGIN_SUCCEEDED: readonly EventFilter[] = [
+export const LOGIN_SUCCEEDED: readonly EventFilter[] = [
   { kind: "client", test: "authenticatedLogin" },
   { kind: "disconnect" },
 ];
 
 /** Facts weighted like the count, so `PLAIN (4), not logged (1)` adds up to 5 failures. */
-const MECHANISMS = { name: "mechanisms", top: "mechanism", weighted: true, missing: "not logged" } as const;
+export const MECHANISMS = {
+  name: "mechanisms",
+  top: "mechanism",
+  weighted: true,
+  missing: "not logged",
+} as const;
 const SERVICES = { name: "services", top: "service", weighted: true } as const;
 
 const BLOCK_IP_REMEDIATION =
