@@ -175,7 +175,11 @@ describe("alerter destinations in isolation", () => {
     await using http = await startScriptedHttpServer();
     const client = await connect({ servers: nats.url });
     try {
-      await ensureStreams(client, DEFAULT_STREAM_LIMITS, createLogger({ level: "silent", service: "test" }));
+      await ensureStreams(
+        client,
+        { limits: DEFAULT_STREAM_LIMITS, replicas: 1 },
+        createLogger({ level: "silent", service: "test" }),
+      );
       const jsm = await jetstreamManager(client);
       await jsm.consumers.add(ALERTS_STREAM, {
         durable_name: LEGACY_ALERTER_DURABLE,

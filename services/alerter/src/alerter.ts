@@ -70,7 +70,11 @@ export async function createAlerter(deps: {
     },
     "alert sinks configured",
   );
-  const deliveries = await openDeliveryLog(connection, config.ALERTER_DEDUP_SECONDS * 1000);
+  const deliveries = await openDeliveryLog(
+    connection,
+    config.ALERTER_DEDUP_SECONDS * 1000,
+    config.NATS_STREAM_REPLICAS,
+  );
   const start = await startOfNewConsumers(connection, now);
   const options: SinkQueueOptions = {
     groupWaitMs: config.ALERTER_GROUP_WAIT_MS,

@@ -9,6 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import { type Alert, alertIdentity } from "../../../shared/src/contracts/alerts.js";
+import { checkReplicasSupported, withReplicasNamed } from "../../../shared/src/runtime/nats.js";
 
 export const DELIVERY_BUCKET = "postwatch-alerter-deliveries";
 
@@ -27,13 +28,28 @@ export interface DeliveryLog {
 export const deliveryKey = (destination: string, notice: Notice): string =>
   `${destination}.${createHash("sha256").update(alertIdentity(notice)).digest("hex").slice(0, 40)}`;
 
-export async function openDeliveryLog(connection: NatsConnection, rememberMs: number): Promise<DeliveryLog> {
-  const kv: KV = await new Kvm(connection).create(DELIVERY_BUCKET, { history: 1, ttl: rememberMs });
-  // create() opens a bucket that exists as it was made: a changed ALERTER_DEDUP_SECONDS applies here.
-  const jsm = await jetstreamManager(connection);
+/** The bucket is a stream like the others: `replicas` copies of it (NATS_STREAM_REPLICAS). */
+export async function openDeliveryLog(
+  connection: NatsConnection,
+  rememberMs: number,
+  replicas: number,
+): Promise<DeliveryLog> {
+  checkReplicasSupported(connection, replicas);
   const stream = `KV_${DELIVERY_BUCKET}`;
-  const { config } = await jsm.streams.info(stream);
-  if (config.max_age !== nanos(rememberMs)) await jsm.streams.update(stream, { max_age: nanos(rememberMs) });
+  const kv: KV = await withReplicasNamed(stream, replicas, async () => {
+    const bucket = await new Kvm(connection).create(DELIVERY_BUCKET, {
+      history: 1,
+      ttl: rememberMs,
+      replicas,
+    });
+    // create() opens a bucket that exists as it was made: a changed ALERTER_DEDUP_SECONDS or
+    // NATS_STREAM_REPLICAS applies here.
+    const jsm = await jetstreamManager(connection);
+    const { config } = await jsm.streams.info(stream);
+    if (config.max_age !== nanos(rememberMs) || config.num_replicas !== replicas)
+      await jsm.streams.update(stream, { max_age: nanos(rememberMs), num_replicas: replicas });
+    return bucket;
+  });
   const at = new TextEncoder();
   return {
     async has(destination, notice) {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { CommanderError } from "commander";
 import { ConfigError, readConfigSources } from "../../../shared/src/runtime/config.js";
 import { NatsServerMissingError } from "../../../shared/src/runtime/embedded-nats.js";
-import { NatsUnavailableError } from "../../../shared/src/runtime/nats.js";
+import { NatsUnavailableError, StreamReplicasError } from "../../../shared/src/runtime/nats.js";
 import { StoreLockedError } from "../../../shared/src/runtime/store-lock.js";
 import { RuleConfigError } from "../../detector/src/engine/rule.js";
 import { knownVariables } from "./online.js";
@@ -57,6 +57,7 @@ const EXPECTED_ERRORS = [
   RuleConfigError,
   NatsServerMissingError,
   NatsUnavailableError,
+  StreamReplicasError,
   StoreLockedError,
   UsageError,
 ];

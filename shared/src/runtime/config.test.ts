@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { ConfigError, env, loadConfig, natsUrls, readConfigSources } from "./config.js";
+import { ConfigError, env, loadConfig, natsConfig, natsUrls, readConfigSources } from "./config.js";
 
 const schema = z.object({
   NATS_URL: natsUrls(),
@@ -85,5 +85,18 @@ describe("loadConfig", () => {
       () => readConfigSources({ POSTWATCH_CONFIG_FILE: "/nonexistent.json" }, KNOWN),
       /POSTWATCH_CONFIG_FILE: cannot read \/nonexistent\.json/,
     );
+  });
+
+  it("keeps one copy of each stream unless NATS_STREAM_REPLICAS says 1 to 5", () => {
+    const nats = z.object(natsConfig());
+    const replicas = (value?: string) =>
+      loadConfig(nats, { NATS_URL: "nats://a:4222", NATS_STREAM_REPLICAS: value }).NATS_STREAM_REPLICAS;
+    assert.equal(replicas(), 1);
+    assert.equal(replicas("3"), 3);
+    assert.equal(replicas("5"), 5);
+    assert.throws(() => replicas("0"), /NATS_STREAM_REPLICAS: must be 1 to 5 \(1 on a single NATS server/);
+    assert.throws(() => replicas("6"), /NATS_STREAM_REPLICAS: must be 1 to 5 \(JetStream keeps at most 5/);
+    assert.throws(() => replicas("2.5"), /NATS_STREAM_REPLICAS: must be a whole number/);
+    assert.throws(() => replicas("three"), /NATS_STREAM_REPLICAS: must be a number of copies/);
   });
 });

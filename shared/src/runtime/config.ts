@@ -164,6 +164,13 @@ export const natsConfig = () => ({
   NATS_CREDS_FILE: z.string().optional(),
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
+  /** Copies JetStream keeps of every stream postwatch declares: 1 on a single server, 3 (or 5) in a cluster. */
+  NATS_STREAM_REPLICAS: z.coerce
+    .number({ error: "must be a number of copies, 1 to 5" })
+    .int("must be a whole number")
+    .min(1, "must be 1 to 5 (1 on a single NATS server, 3 in a cluster of three)")
+    .max(5, "must be 1 to 5 (JetStream keeps at most 5 copies of a stream)")
+    .default(1),
 });
 
 export type NatsConfig = z.output<z.ZodObject<ReturnType<typeof natsConfig>>>;

@@ -96,7 +96,14 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 /** Dead letters are kept as long as alerts, within 256 MiB (the oldest go first). */
 const DEAD_LETTERS_MAX_BYTES = 256 * 1024 ** 2;
 
-export function streamConfigs(limits: StreamLimits): (Partial<StreamConfig> & { name: string })[] {
+/** How the streams are kept: their limits, and how many copies (NATS_STREAM_REPLICAS). */
+export interface StreamLayout {
+  limits: StreamLimits;
+  replicas: number;
+}
+
+export function streamConfigs(layout: StreamLayout): (Partial<StreamConfig> & { name: string })[] {
+  const { limits } = layout;
   return [
     {
       name: EVENTS_STREAM,
@@ -107,6 +114,7 @@ export function streamConfigs(limits: StreamLimits): (Partial<StreamConfig> & { 
       max_age: nanos(limits.eventsMaxAgeSeconds * 1000),
       max_bytes: limits.eventsMaxBytes,
       duplicate_window: nanos(120_000),
+      num_replicas: layout.replicas,
     },
     {
       name: ALERTS_STREAM,
@@ -118,6 +126,7 @@ export function streamConfigs(limits: StreamLimits): (Partial<StreamConfig> & { 
       // A restarted detector re-derives alerts from replayed events; their message IDs are stable,
       // so a day of duplicate tracking keeps a restart from re-notifying anyone.
       duplicate_window: nanos(86_400_000),
+      num_replicas: layout.replicas,
     },
     {
       name: DEAD_LETTERS_STREAM,
@@ -129,27 +138,80 @@ export function streamConfigs(limits: StreamLimits): (Partial<StreamConfig> & { 
       max_bytes: DEAD_LETTERS_MAX_BYTES,
       // Dead letters carry their origin's stream and sequence as message ID: a redelivery is one letter.
       duplicate_window: nanos(86_400_000),
+      num_replicas: layout.replicas,
     },
   ];
 }
 
-/** Creates the streams, or updates their limits when they already exist. */
+/**
+ * A stream cannot be kept with NATS_STREAM_REPLICAS copies on this server: an operator fixes the
+ * setting or the cluster, so the message names both.
+ */
+export class StreamReplicasError extends Error {
+  override readonly name = "StreamReplicasError";
+}
+
+/**
+ * Refuses more than one copy on a server outside a cluster. JetStream refuses to create such a
+ * stream, but (2.9) accepts raising an existing one's count while still keeping one copy: without
+ * this check the setting would look applied and protect nothing.
+ */
+export function checkReplicasSupported(connection: NatsConnection, replicas: number): void {
+  if (replicas === 1 || connection.info?.cluster) return;
+  throw new StreamReplicasError(
+    `NATS_STREAM_REPLICAS is ${replicas}, but the NATS server ${connection.info?.server_name ?? ""} is not part of a cluster and keeps one copy of a stream: set NATS_STREAM_REPLICAS=1, or point NATS_URL at a JetStream cluster of at least ${replicas} servers`,
+  );
+}
+
+/**
+ * Creates the streams, or updates their limits and replica count when they already exist
+ * (JetStream moves a stream between 1, 3 and 5 copies online).
+ */
 export async function ensureStreams(
   connection: NatsConnection,
-  limits: StreamLimits,
+  layout: StreamLayout,
   logger: Logger,
 ): Promise<void> {
+  checkReplicasSupported(connection, layout.replicas);
   const jsm = await jetstreamManager(connection);
-  for (const config of streamConfigs(limits)) {
+  for (const config of streamConfigs(layout)) {
     const name = config.name;
-    try {
-      await jsm.streams.info(name);
+    await withReplicasNamed(name, layout.replicas, async () => {
+      let existing: StreamConfig;
+      try {
+        existing = (await jsm.streams.info(name)).config;
+      } catch (error) {
+        if (!isStreamNotFound(error)) throw error;
+        await jsm.streams.add(config);
+        logger.info({ stream: name, replicas: layout.replicas }, "created JetStream stream");
+        return;
+      }
       await jsm.streams.update(name, config);
-    } catch (error) {
-      if (!isStreamNotFound(error)) throw error;
-      await jsm.streams.add(config);
-      logger.info({ stream: name }, "created JetStream stream");
-    }
+      if (existing.num_replicas !== layout.replicas)
+        logger.info(
+          { stream: name, from: existing.num_replicas, to: layout.replicas },
+          "changed the JetStream stream's replica count",
+        );
+    });
+  }
+}
+
+/**
+ * Runs a stream declaration; with more than one copy asked, a failure (too few servers for the
+ * copies, a cluster without a leader) is reported with the stream and NATS_STREAM_REPLICAS named.
+ */
+export async function withReplicasNamed<T>(
+  stream: string,
+  replicas: number,
+  declare: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await declare();
+  } catch (error) {
+    if (replicas === 1) throw error;
+    throw new StreamReplicasError(
+      `cannot declare JetStream stream ${stream} with NATS_STREAM_REPLICAS=${replicas}: ${(error as Error).message}`,
+    );
   }
 }
 

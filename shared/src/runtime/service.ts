@@ -105,7 +105,11 @@ export async function runServices(
   const handles: ServiceHandle[] = [];
   let server: ObservabilityServer;
   try {
-    await ensureStreams(nats.connection, DEFAULT_STREAM_LIMITS, logger);
+    await ensureStreams(
+      nats.connection,
+      { limits: DEFAULT_STREAM_LIMITS, replicas: first.NATS_STREAM_REPLICAS },
+      logger,
+    );
     for (const [index, definition] of definitions.entries()) {
       const context = { logger: logger.child({ component: definition.name }), registry, nats };
       handles.push(await definition.start(configs[index], context));
