@@ -61,10 +61,35 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-alerts" (include "postwatch.fullname" .)) .Values.alerts.existingSecret }}
 {{- end }}
 
+{{/*
+The NATS the services connect to: with nats.enabled, the official NATS chart's client Service,
+named as that chart names it (its nats.fullname: fullnameOverride, else the release name when it
+contains the chart name, else <release>-<chart name>); otherwise nats.url.
+*/}}
+{{- define "postwatch.natsUrl" -}}
+{{- $nats := .Values.nats }}
+{{- if $nats.enabled }}
+{{- $name := "" }}
+{{- if $nats.fullnameOverride }}
+{{- $name = $nats.fullnameOverride }}
+{{- else }}
+{{- $chartName := default "nats" $nats.nameOverride }}
+{{- $name = ternary .Release.Name (printf "%s-%s" .Release.Name $chartName) (contains $chartName .Release.Name) }}
+{{- end }}
+{{- $name = $name | trunc 63 | trimSuffix "-" }}
+{{- with $nats.namespaceOverride }}
+{{- $name = printf "%s.%s" $name . }}
+{{- end }}
+{{- printf "nats://%s:%v" $name (dig "config" "nats" "port" 4222 $nats) }}
+{{- else }}
+{{- required "nats.url is required: postwatch needs a NATS server with JetStream (or set nats.enabled=true)" $nats.url }}
+{{- end }}
+{{- end }}
+
 {{/* Environment every service shares: NATS, logging, the metrics port. */}}
 {{- define "postwatch.commonEnv" -}}
 - name: NATS_URL
-  value: {{ required "nats.url is required: postwatch needs a NATS server with JetStream" .Values.nats.url | quote }}
+  value: {{ include "postwatch.natsUrl" . | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 - name: METRICS_HOST
