@@ -9,13 +9,9 @@ import { describe, it } from "node:test";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { runOne } from "../../services/cli/src/online.js";
-import {
-  ALERTS_STREAM,
-  DETECTOR_DURABLE,
-  EVENT_BATCH_SUBJECT,
-  EVENTS_STREAM,
-} from "../../shared/src/contracts/subjects.js";
+import { ALERTS_STREAM, DETECTOR_DURABLE, EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
+import { eventSubjectOf } from "../helpers/event-subjects.js";
 import { startTestNats } from "../helpers/nats-server.js";
 
 describe("alert message IDs", { timeout: 60_000 }, () => {
@@ -47,7 +43,8 @@ describe("alert message IDs", { timeout: 60_000 }, () => {
         const line = `${new Date(Date.now() - 60_000 + i * 2000).toISOString()} mx1 postfix/smtpd[${100 + i}]: warning: unknown[203.0.113.88]: SASL PLAIN authentication failed: `;
         const outcome = lineToEvent(line, { referenceTime: Date.now(), fallbackHost: "" });
         assert.equal(outcome.type, "event");
-        if (outcome.type === "event") await js.publish(EVENT_BATCH_SUBJECT, JSON.stringify(outcome.event));
+        if (outcome.type === "event")
+          await js.publish(eventSubjectOf(outcome.event.host), JSON.stringify(outcome.event));
       }
       await until("the alert", async () => (await alertsStored()) >= 1);
       await until("the detector to ack every event", caughtUp);

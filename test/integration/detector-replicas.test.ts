@@ -8,19 +8,18 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Registry } from "prom-client";
 import { runOne } from "../../services/cli/src/online.js";
 import { replicaDurable } from "../../services/detector/src/partition.js";
 import { DetectionPipeline, EventTimeReplay } from "../../services/detector/src/pipeline.js";
 import { loadRules } from "../../services/detector/src/rules/index.js";
+import { createReceiverMetrics } from "../../services/receiver/src/metrics.js";
+import { EventPublisher } from "../../services/receiver/src/publisher.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
-import { encodeEventBatch } from "../../shared/src/contracts/event-batch.js";
-import {
-  ALERTS_STREAM,
-  DETECTOR_DURABLE,
-  EVENT_BATCH_SUBJECT,
-  EVENTS_STREAM,
-} from "../../shared/src/contracts/subjects.js";
+import { ALERTS_STREAM, DETECTOR_DURABLE, EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
+import { DEFAULT_EVENT_PARTITIONS } from "../../shared/src/runtime/config.js";
+import { createLogger } from "../../shared/src/runtime/log.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
 import { generateMixedLog } from "../generator/mixed-log.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
@@ -62,12 +61,28 @@ describe("detector replicas", () => {
   });
 
   it("alert on exactly the keys one detector alerts on, sharing the keys between them", async () => {
+    // As the receiver publishes them: each partition's events in batches of 256, on its subject.
     const js = jetstream(client);
-    // In batches of 256, as the receiver publishes them.
-    const batches = Array.from({ length: Math.ceil(events.length / 256) }, (_, i) =>
-      encodeEventBatch(events.slice(i * 256, (i + 1) * 256).map((event) => JSON.stringify(event))),
+    const publisher = new EventPublisher(
+      async (subject, payload, messageId) => {
+        await js.publish(subject, payload, { msgID: messageId });
+        return {};
+      },
+      {
+        maxQueue: events.length,
+        partitions: DEFAULT_EVENT_PARTITIONS,
+        maxInFlight: 64,
+        retryDelayMs: 100,
+        maxBatchEvents: 256,
+        maxBatchChars: 256 * 1024,
+        flushMs: 5,
+        producerId: "test",
+      },
+      createReceiverMetrics(new Registry()),
+      createLogger({ level: "silent", service: "test" }),
     );
-    await Promise.all(batches.map((batch) => js.publish(EVENT_BATCH_SUBJECT, batch)));
+    for (const event of events) assert.ok(publisher.offer(event));
+    await publisher.flushed();
 
     const jsm = await jetstreamManager(client);
     const durables = Array.from({ length: REPLICAS }, (_, index) =>

@@ -10,14 +10,10 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { runOne } from "../../services/cli/src/online.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { encodeEventBatch } from "../../shared/src/contracts/event-batch.js";
-import {
-  ALERTS_STREAM,
-  DETECTOR_DURABLE,
-  EVENT_BATCH_SUBJECT,
-  EVENTS_STREAM,
-} from "../../shared/src/contracts/subjects.js";
+import { ALERTS_STREAM, DETECTOR_DURABLE, EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
+import { eventSubjectOf } from "../helpers/event-subjects.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 
 const ATTACKER = "176.103.49.30";
@@ -54,7 +50,10 @@ describe("detector restart in the middle of an attack", () => {
       const outcome = lineToEvent(line, { referenceTime: Date.now(), fallbackHost: "" });
       assert.equal(outcome.type, "event");
       if (outcome.type === "event")
-        await js.publish(EVENT_BATCH_SUBJECT, encodeEventBatch([JSON.stringify(outcome.event)]));
+        await js.publish(
+          eventSubjectOf(outcome.event.host),
+          encodeEventBatch([JSON.stringify(outcome.event)]),
+        );
     }
   };
 

@@ -1,12 +1,16 @@
 /**
- * NATS stops and comes back while the receiver has many batches in flight. Every line sent must be
- * in the event stream exactly once (a batch retried after its ack was lost is dropped by JetStream
- * as a duplicate) and in the order it was sent (a failed batch goes back before every later one):
- * the correlator needs each mail server's lines in order.
+ * NATS stops and comes back while the receiver has many batches in flight, of several mail hosts
+ * spread over the event partitions. Every line sent must be in the event stream exactly once (a
+ * batch retried after its ack was lost is dropped by JetStream as a duplicate), on its host's
+ * partition subject, and each host's lines in the order they were sent (a failed batch goes back
+ * before every later one): the correlator needs each mail server's lines in order.
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { eventPartition } from "../../shared/src/contracts/partitions.js";
+import { eventBatchSubject } from "../../shared/src/contracts/subjects.js";
+import { DEFAULT_EVENT_PARTITIONS } from "../../shared/src/runtime/config.js";
 import { sample, scrape } from "../helpers/metrics.js";
 import { startTestReceiver, type TestReceiver } from "../helpers/receiver.js";
 import { readEvents } from "../helpers/stream-reader.js";
@@ -16,7 +20,13 @@ const CHUNK = 100;
 const CHUNK_EVERY_MS = 5;
 const OUTAGE_MS = 1500;
 
-const line = (n: number) => `<22>Feb 23 11:57:42 mx1 postfix/smtpd[${n}]: connect from unknown[192.0.2.7]`;
+/** Six mail servers in five partitions: mx9 and mx12 share one, so a batch may hold two hosts. */
+const HOSTS = ["mx1", "mx2", "mx3", "mx4", "mx9", "mx12"];
+const hostOf = (n: number) => HOSTS[n % HOSTS.length] as string;
+const partitionOf = (host: string) => eventPartition(host, DEFAULT_EVENT_PARTITIONS);
+/** Line n (from 1) comes from hostOf(n) and carries n as its pid. */
+const line = (n: number) =>
+  `<22>Feb 23 11:57:42 ${hostOf(n)} postfix/smtpd[${n}]: connect from unknown[192.0.2.7]`;
 
 /** One long-lived TCP connection, as rsyslog keeps, sending `LINES` lines in paced chunks. */
 async function sendPaced(port: number, onProgress: (sent: number) => Promise<void>): Promise<void> {
@@ -43,7 +53,9 @@ describe("receiver publishing across a NATS outage", () => {
     await setup?.[Symbol.asyncDispose]();
   });
 
-  it("stores every line exactly once, in the order it was sent", { timeout: 60_000 }, async () => {
+  it("stores every line exactly once, on its host's partition, each host's in the order sent", {
+    timeout: 60_000,
+  }, async () => {
     let outage: Promise<void> | undefined;
     await sendPaced(setup.port, async (sent) => {
       if (outage === undefined && sent >= LINES / 4) {
@@ -61,10 +73,22 @@ describe("receiver publishing across a NATS outage", () => {
     const events = await stream.waitFor((m) => m.length >= LINES, 30_000, "every line in the stream");
     // Anything stored twice would arrive right behind the rest.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const pids = events.map((m) => m.data.pid);
-    assert.equal(pids.length, LINES, "each line stored once");
-    const outOfOrder = pids.findIndex((pid, i) => pid !== i + 1);
-    assert.equal(outOfOrder, -1, `stream order breaks at event ${outOfOrder}: pid ${pids[outOfOrder]}`);
+    assert.equal(events.length, LINES, "each line stored once");
+    assert.equal(new Set(HOSTS.map(partitionOf)).size, 5, "the hosts span five partitions");
+    for (const host of HOSTS) {
+      const stored = events.filter((m) => m.data.host === host);
+      const subjects = new Set(stored.map((m) => m.subject));
+      assert.deepEqual([...subjects], [eventBatchSubject(partitionOf(host))], `${host} on its partition`);
+      const pids = stored.map((m) => m.data.pid);
+      const sent = Array.from({ length: LINES }, (_, i) => i + 1).filter((n) => hostOf(n) === host);
+      assert.equal(pids.length, sent.length, `${host}: each line stored once`);
+      const outOfOrder = pids.findIndex((pid, i) => pid !== sent[i]);
+      assert.equal(
+        outOfOrder,
+        -1,
+        `${host}'s order breaks at its event ${outOfOrder}: pid ${pids[outOfOrder]}`,
+      );
+    }
 
     const metrics = await scrape(setup.receiver.metricsPort);
     assert.ok(

@@ -7,20 +7,11 @@
  * CPU divided by N.
  */
 import type { AlertKey } from "../../../shared/src/contracts/alerts.js";
+import { fnv1a } from "../../../shared/src/contracts/partitions.js";
 
 export interface ReplicaSlot {
   index: number;
   count: number;
-}
-
-/** FNV-1a, 32 bit: fast, stable across processes and versions, well spread on short strings. */
-export function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 export function ownsKey(slot: ReplicaSlot, type: AlertKey["type"], value: string): boolean {

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { commonConfig, type Env, env, loadConfig, natsConfig } from "../../../shared/src/runtime/config.js";
+import {
+  commonConfig,
+  type Env,
+  env,
+  eventPartitionsConfig,
+  loadConfig,
+  natsConfig,
+} from "../../../shared/src/runtime/config.js";
 import { zoneOffsetFor } from "../../../shared/src/syslog/time.js";
 import { parsePeerPatterns } from "./peer-names.js";
 import { parseSourceRanges } from "./sources.js";
@@ -8,6 +15,7 @@ export const receiverConfigSchema = z
   .object({
     ...commonConfig,
     ...natsConfig(),
+    ...eventPartitionsConfig(),
     SYSLOG_HOST: z.string().default("0.0.0.0"),
     SYSLOG_UDP_PORT: env.port(5514),
     SYSLOG_TCP_PORT: env.port(5514),

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
+import { eventPartition } from "../../../shared/src/contracts/partitions.js";
 import { connectEvent as event } from "../../../shared/src/postfix/testing.js";
 import { createReceiverMetrics } from "./metrics.js";
 import { EventPublisher, type PublisherOptions, type PublishFn } from "./publisher.js";
@@ -11,6 +12,7 @@ interface PendingPublish {
   subject: string;
   messageId: string;
   pids: number[];
+  hosts: string[];
   resolve(duplicate?: boolean): void;
   reject(error: Error): void;
 }
@@ -20,8 +22,15 @@ function manualPublish() {
   const pending: PendingPublish[] = [];
   const publish: PublishFn = (subject, payload, messageId) =>
     new Promise((resolve, reject) => {
-      const pids = decodeEventMessage(payload).map((d) => ("event" in d ? (d.event.pid ?? -1) : -2));
-      pending.push({ subject, messageId, pids, resolve: (duplicate) => resolve({ duplicate }), reject });
+      const events = decodeEventMessage(payload).map((d) => ("event" in d ? d.event : undefined));
+      pending.push({
+        subject,
+        messageId,
+        pids: events.map((e) => e?.pid ?? -1),
+        hosts: events.map((e) => e?.host ?? "?"),
+        resolve: (duplicate) => resolve({ duplicate }),
+        reject,
+      });
     });
   return { publish, pending };
 }
@@ -40,6 +49,7 @@ const setup = (options: Partial<PublisherOptions>) => {
     nats.publish,
     {
       maxQueue: 100,
+      partitions: 1,
       maxInFlight: 4,
       retryDelayMs: 10,
       maxBatchEvents: 1,
@@ -68,7 +78,7 @@ describe("EventPublisher", () => {
         [3, 4, 5],
       ],
     );
-    assert.equal(nats.pending[0]?.subject, "postwatch.events.batch");
+    assert.equal(nats.pending[0]?.subject, "postwatch.events.batch.0");
     assert.equal(publisher.pending, 7, "the open batch's event counts as pending");
   });
 
@@ -181,5 +191,107 @@ describe("EventPublisher", () => {
       4,
     );
     assert.equal(nats.pending.length, 1, "an abandoned batch is not retried");
+  });
+
+  describe("with event partitions", () => {
+    const PARTITIONS = 12;
+    const on = (host: string, pid: number) => ({ ...event(pid), host });
+    const subjectOf = (host: string) => `postwatch.events.batch.${eventPartition(host, PARTITIONS)}`;
+    // mx9 and mx12 share a partition; mx1 and mx2 each have one of their own.
+    const [shared, alsoShared, alone, other] = ["mx9", "mx12", "mx1", "mx2"] as const;
+
+    it("puts each partition's events in batches of their own, on its subject, each host's in order", () => {
+      assert.equal(eventPartition(shared, PARTITIONS), eventPartition(alsoShared, PARTITIONS));
+      assert.equal(new Set([shared, alone, other].map((h) => eventPartition(h, PARTITIONS))).size, 3);
+      const { nats, publisher } = setup({ partitions: PARTITIONS, maxBatchEvents: 3, maxInFlight: 100 });
+      const hosts = [shared, alone, alsoShared, other, alone, shared, other, alone, alsoShared, other];
+      hosts.forEach((host, pid) => {
+        publisher.offer(on(host, pid));
+      });
+      assert.deepEqual(
+        nats.pending.map((p) => ({ subject: p.subject, hosts: p.hosts, pids: p.pids })),
+        [
+          { subject: subjectOf(shared), hosts: [shared, alsoShared, shared], pids: [0, 2, 5] },
+          { subject: subjectOf(alone), hosts: [alone, alone, alone], pids: [1, 4, 7] },
+          { subject: subjectOf(other), hosts: [other, other, other], pids: [3, 6, 9] },
+        ],
+        "each batch full at three events, in the order its third event came",
+      );
+      assert.deepEqual(
+        nats.pending.map((p) => p.messageId),
+        ["p.0", "p.1", "p.2"],
+        "one sequence of IDs across partitions",
+      );
+      assert.equal(publisher.pending, 10, "the open batch of the shared partition counts as pending");
+    });
+
+    it("sends every partition's partial batch flushMs after its first event", async () => {
+      const { nats, publisher } = setup({ partitions: PARTITIONS, maxBatchEvents: 100, flushMs: 5 });
+      publisher.offer(on(alone, 1));
+      publisher.offer(on(other, 2));
+      publisher.offer(on(alone, 3));
+      assert.equal(nats.pending.length, 0);
+      await wait(30);
+      assert.deepEqual(
+        nats.pending.map((p) => [p.subject, p.pids]).sort(),
+        [
+          [subjectOf(alone), [1, 3]],
+          [subjectOf(other), [2]],
+        ].sort(),
+      );
+    });
+
+    it("bounds the events of all partitions together by maxQueue, open batches included", async () => {
+      const { registry, publisher } = setup({ partitions: PARTITIONS, maxQueue: 5, maxBatchEvents: 100 });
+      const accepted = Array.from({ length: 12 }, (_, i) => publisher.offer(on(`mx${i + 1}`, i)));
+      assert.deepEqual(
+        accepted,
+        Array.from({ length: 12 }, (_, i) => i < 5),
+      );
+      assert.equal(publisher.pending, 5);
+      assert.equal(
+        await counter(registry, "postwatch_receiver_events_dropped_total", '{reason="queue_full"}'),
+        7,
+      );
+    });
+
+    it("retries failed batches of every partition in the order they were sealed, on their subjects", async () => {
+      const { registry, nats, publisher } = setup({ partitions: PARTITIONS, maxBatchEvents: 2 });
+      const hosts = [alone, other, alone, other, alone, other, alone, other];
+      hosts.forEach((host, pid) => {
+        publisher.offer(on(host, pid));
+      });
+      const first = nats.pending.splice(0, 4);
+      for (const index of [3, 0, 2, 1]) first[index]?.reject(new Error("no PubAck within 5000 ms"));
+      await wait(40);
+      assert.deepEqual(
+        nats.pending.map((p) => [p.messageId, p.subject, p.pids]),
+        [
+          ["p.0", subjectOf(alone), [0, 2]],
+          ["p.1", subjectOf(other), [1, 3]],
+          ["p.2", subjectOf(alone), [4, 6]],
+          ["p.3", subjectOf(other), [5, 7]],
+        ],
+      );
+      for (const publish of nats.pending.splice(0)) publish.resolve();
+      await publisher.flushed();
+      assert.equal(
+        await counter(registry, "postwatch_receiver_events_published_total", '{kind="connect"}'),
+        8,
+      );
+    });
+
+    it("gives up the open batches of every partition on a shutdown, counting them", async () => {
+      const { registry, nats, publisher } = setup({ partitions: PARTITIONS, maxBatchEvents: 100 });
+      for (const [pid, host] of [alone, other, shared].entries()) publisher.offer(on(host, pid));
+      publisher.abandon();
+      await wait(20);
+      assert.equal(nats.pending.length, 0, "no flush timer outlives the shutdown");
+      assert.equal(publisher.pending, 0);
+      assert.equal(
+        await counter(registry, "postwatch_receiver_events_dropped_total", '{reason="shutdown"}'),
+        3,
+      );
+    });
   });
 });

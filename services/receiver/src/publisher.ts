@@ -1,20 +1,24 @@
 /**
- * A bounded queue in front of JetStream publishes. Events are gathered into batches (up to
- * `maxBatchEvents` events or `maxBatchChars` characters of JSON, or whatever arrived within
- * `flushMs`); each batch is sealed with a sequence number and a message ID of its own, and up to
- * `maxInFlight` batches await their acks (pipelining is what makes JetStream fast).
+ * A bounded queue in front of JetStream publishes. Events are gathered into batches, one open batch
+ * per event partition (a mail host's events all fall in one, contracts/partitions.ts), each sent on
+ * its partition's subject once it holds `maxBatchEvents` events or `maxBatchChars` characters of
+ * JSON, or `flushMs` after its first event; each batch is sealed with a sequence number and a
+ * message ID of its own, and up to `maxInFlight` batches, of any partitions, await their acks
+ * (pipelining is what makes JetStream fast).
  *
  * A batch whose publish fails is retried whole, with the same ID, so JetStream stores it once even
  * when only its ack was lost; and it goes back before every batch sealed after it, so each mail
  * server's lines reach the stream in the order they were read (the correlator depends on it). An
  * event counts as published only once JetStream acknowledged its batch, and as dropped when the
- * queue is full. The publisher reports when it is above its high-water mark so stream inputs can
- * pause.
+ * queue is full. `maxQueue` bounds the events held in all partitions together, open batches
+ * included, so more partitions do not multiply the memory a NATS outage can take. The publisher
+ * reports when it is above its high-water mark so stream inputs can pause.
  */
 
 import { encodeEventBatch } from "../../../shared/src/contracts/event-batch.js";
 import type { EventKind, PostfixEvent } from "../../../shared/src/contracts/events.js";
-import { EVENT_BATCH_SUBJECT } from "../../../shared/src/contracts/subjects.js";
+import { eventPartition } from "../../../shared/src/contracts/partitions.js";
+import { eventBatchSubject } from "../../../shared/src/contracts/subjects.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
 import type { ReceiverMetrics } from "./metrics.js";
 
@@ -26,8 +30,10 @@ export interface PublishAck {
 export type PublishFn = (subject: string, payload: Uint8Array, messageId: string) => Promise<PublishAck>;
 
 export interface PublisherOptions {
-  /** Events held at most: in the open batch, sealed, or awaiting an ack. */
+  /** Events held at most, in all partitions together: in an open batch, sealed, or awaiting an ack. */
   maxQueue: number;
+  /** EVENT_PARTITIONS: batches are per partition, on `postwatch.events.batch.<p>`. */
+  partitions: number;
   /** Batches awaiting an ack at once. */
   maxInFlight: number;
   retryDelayMs: number;
@@ -40,18 +46,28 @@ export interface PublisherOptions {
   producerId: string;
 }
 
+/** The batch one partition is filling; kept and refilled, one per partition that had an event. */
+interface OpenBatch {
+  readonly partition: number;
+  events: string[];
+  chars: number;
+  kinds: Map<EventKind, number>;
+  flushTimer: NodeJS.Timeout | undefined;
+}
+
 interface SealedBatch {
   readonly sequence: number;
+  readonly partition: number;
   readonly payload: Uint8Array;
   readonly events: number;
   readonly kinds: ReadonlyMap<EventKind, number>;
 }
 
 export class EventPublisher {
-  private open: string[] = [];
-  private openChars = 0;
-  private openKinds = new Map<EventKind, number>();
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** By partition. */
+  private readonly open: (OpenBatch | undefined)[] = [];
+  private openEvents = 0;
+  private readonly subjects: readonly string[];
   /** Sealed batches not in flight, in sequence order, from `head` on. */
   private ready: SealedBatch[] = [];
   private head = 0;
@@ -70,11 +86,15 @@ export class EventPublisher {
     private readonly options: PublisherOptions,
     private readonly metrics: ReceiverMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.subjects = Array.from({ length: options.partitions }, (_, partition) =>
+      eventBatchSubject(partition),
+    );
+  }
 
   /** Events queued or awaiting an ack. */
   get pending(): number {
-    return this.open.length + this.readyEvents + this.inFlightEvents;
+    return this.openEvents + this.readyEvents + this.inFlightEvents;
   }
 
   /** True above 3/4 of the queue: stream inputs should stop reading until `onRoom` fires. */
@@ -89,14 +109,18 @@ export class EventPublisher {
       return false;
     }
     const json = JSON.stringify(event);
-    if (this.open.length > 0 && this.openChars + json.length + 1 > this.options.maxBatchChars) this.seal();
-    this.open.push(json);
-    this.openChars += json.length + 1;
-    this.openKinds.set(event.kind, (this.openKinds.get(event.kind) ?? 0) + 1);
-    if (this.open.length >= this.options.maxBatchEvents) this.seal();
-    else if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => this.seal(), this.options.flushMs);
-      this.flushTimer.unref();
+    const partition = eventPartition(event.host, this.options.partitions);
+    const batch = this.open[partition] ?? this.opened(partition);
+    if (batch.events.length > 0 && batch.chars + json.length + 1 > this.options.maxBatchChars)
+      this.seal(batch);
+    batch.events.push(json);
+    batch.chars += json.length + 1;
+    batch.kinds.set(event.kind, (batch.kinds.get(event.kind) ?? 0) + 1);
+    this.openEvents++;
+    if (batch.events.length >= this.options.maxBatchEvents) this.seal(batch);
+    else if (batch.flushTimer === undefined) {
+      batch.flushTimer = setTimeout(() => this.seal(batch), this.options.flushMs);
+      batch.flushTimer.unref();
     }
     return true;
   }
@@ -106,9 +130,9 @@ export class EventPublisher {
     return () => this.roomListeners.delete(listener);
   }
 
-  /** Sends the open batch now, and resolves once everything queued has been acknowledged (or dropped). */
+  /** Sends the open batches now, and resolves once everything queued has been acknowledged (or dropped). */
   flushed(): Promise<void> {
-    this.seal();
+    for (const batch of this.open) if (batch) this.seal(batch);
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -125,34 +149,46 @@ export class EventPublisher {
    */
   abandon(): void {
     this.abandoned = true;
-    clearTimeout(this.flushTimer);
-    const left = this.open.length + this.readyEvents;
+    const left = this.openEvents + this.readyEvents;
     if (left > 0) this.metrics.eventsDropped.labels("shutdown").inc(left);
-    this.open = [];
-    this.openChars = 0;
-    this.openKinds = new Map();
+    for (const batch of this.open) if (batch) this.take(batch);
     this.ready = [];
     this.head = 0;
     this.readyEvents = 0;
     this.settled();
   }
 
-  private seal(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.open.length === 0) return;
+  private seal(open: OpenBatch): void {
+    if (open.events.length === 0) return;
+    const { events, kinds } = this.take(open);
     const batch: SealedBatch = {
       sequence: this.nextSequence++,
-      payload: this.encoder.encode(encodeEventBatch(this.open)),
-      events: this.open.length,
-      kinds: this.openKinds,
+      partition: open.partition,
+      payload: this.encoder.encode(encodeEventBatch(events)),
+      events: events.length,
+      kinds,
     };
-    this.open = [];
-    this.openChars = 0;
-    this.openKinds = new Map();
     this.ready.push(batch);
     this.readyEvents += batch.events;
     this.pump();
+  }
+
+  private opened(partition: number): OpenBatch {
+    const batch: OpenBatch = { partition, events: [], chars: 0, kinds: new Map(), flushTimer: undefined };
+    this.open[partition] = batch;
+    return batch;
+  }
+
+  /** Empties an open batch, returning what it held. */
+  private take(open: OpenBatch): { events: string[]; kinds: Map<EventKind, number> } {
+    clearTimeout(open.flushTimer);
+    const { events, kinds } = open;
+    this.openEvents -= events.length;
+    open.flushTimer = undefined;
+    open.events = [];
+    open.chars = 0;
+    open.kinds = new Map();
+    return { events, kinds };
   }
 
   private pump(): void {
@@ -167,7 +203,8 @@ export class EventPublisher {
       this.readyEvents -= batch.events;
       this.inFlightBatches++;
       this.inFlightEvents += batch.events;
-      this.publish(EVENT_BATCH_SUBJECT, batch.payload, `${this.options.producerId}.${batch.sequence}`).then(
+      const subject = this.subjects[batch.partition] as string;
+      this.publish(subject, batch.payload, `${this.options.producerId}.${batch.sequence}`).then(
         (ack) => {
           this.landed(batch);
           if (ack.duplicate) this.metrics.publishDuplicates.inc();

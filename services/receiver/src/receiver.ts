@@ -50,6 +50,7 @@ export async function createReceiver({
     (subject, payload, messageId) => jetstream.publish(subject, payload, messageId),
     {
       maxQueue: config.RECEIVER_QUEUE_MAX_EVENTS,
+      partitions: config.EVENT_PARTITIONS,
       maxInFlight: 64,
       retryDelayMs: 1000,
       maxBatchEvents: config.RECEIVER_BATCH_MAX_EVENTS,

@@ -6,9 +6,12 @@ export const EVENTS_STREAM = "POSTWATCH_EVENTS";
 export const ALERTS_STREAM = "POSTWATCH_ALERTS";
 export const DEAD_LETTERS_STREAM = "POSTWATCH_DEAD_LETTERS";
 
-/** `postwatch.events.*`: the receiver publishes batches of events (event-batch.ts) on `.batch`. */
+/**
+ * `postwatch.events.batch.<p>`: the receiver publishes batches of events (event-batch.ts), each
+ * holding the events of one partition `p` (partitions.ts): a mail host's lines in one subject.
+ */
 export const EVENTS_SUBJECT_PREFIX = "postwatch.events";
-export const EVENT_BATCH_SUBJECT = `${EVENTS_SUBJECT_PREFIX}.batch`;
+export const eventBatchSubject = (partition: number): string => `${EVENTS_SUBJECT_PREFIX}.batch.${partition}`;
 /** `postwatch.alerts.<rule>` — one subject per rule id. */
 export const ALERTS_SUBJECT_PREFIX = "postwatch.alerts";
 

@@ -158,6 +158,22 @@ export const commonConfig = {
   METRICS_PORT: env.port(9464, "any free port"),
 };
 
+/**
+ * How many partitions the event stream is split into, by mail host (contracts/partitions.ts):
+ * receiver and detector must be given the same count. 12 divides evenly among 1, 2, 3, 4, 6 and 12
+ * replicas; every partition is a subject and, for the partitioned detector, a durable consumer.
+ */
+export const DEFAULT_EVENT_PARTITIONS = 12;
+
+export const eventPartitionsConfig = () => ({
+  EVENT_PARTITIONS: z.coerce
+    .number({ error: "must be a number of partitions, 1 to 1024" })
+    .int("must be a whole number")
+    .min(1, "must be 1 to 1024")
+    .max(1024, "must be 1 to 1024 (each partition is a durable consumer of its own)")
+    .default(DEFAULT_EVENT_PARTITIONS),
+});
+
 /** How every service reaches NATS; NATS_URL is required except under `postwatch start`. */
 export const natsConfig = () => ({
   NATS_URL: natsUrls(),
