@@ -129,6 +129,10 @@ urls=$(grep -A1 -- '- name: NATS_URL$' "$OUT/nats-enabled.yaml" | grep -o 'value
 [ "$(echo "$urls" | awk '{ print $1, $3 }')" = '3 "nats://postwatch-nats:4222"' ] ||
   { echo "with nats.enabled, the three services must connect to nats://postwatch-nats:4222, not: $urls" >&2; exit 1; }
 echo "   NATS_URL of the three services: nats://postwatch-nats:4222"
+copies=$(grep -A1 -- '- name: NATS_STREAM_REPLICAS$' "$OUT/nats-enabled.yaml" | grep -o 'value: .*' | sort | uniq -c)
+[ "$(echo "$copies" | awk '{ print $1, $3 }')" = '3 "3"' ] ||
+  { echo "with nats.enabled, the three services must keep 3 copies of each stream, not: $copies" >&2; exit 1; }
+echo "   NATS_STREAM_REPLICAS of the three services: 3"
 if [ "$nats_status" = ok ]; then
   grep -qx 'kind: StatefulSet' "$OUT/nats-enabled.yaml" && grep -qx '  name: postwatch-nats' "$OUT/nats-enabled.yaml" ||
     { echo "the NATS chart's StatefulSet and Service (postwatch-nats) are not rendered" >&2; exit 1; }
@@ -160,5 +164,7 @@ expect_refused() {
 expect_refused "detector.replicaCount=0" "detector.replicaCount must be at least 1" --set detector.replicaCount=0
 expect_refused "TLS without a Secret" "needs receiver.syslog.tls.secretName" --set receiver.syslog.tls.enabled=true
 expect_refused "an empty nats.url" "nats.url is required" --set nats.url=
+expect_refused "more stream copies than NATS servers" "exceeds the NATS chart's 3 servers" \
+  --set nats.enabled=true --set nats.streamReplicas=4
 
 echo "helm-check: OK"

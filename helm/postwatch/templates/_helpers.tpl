@@ -86,10 +86,34 @@ contains the chart name, else <release>-<chart name>); otherwise nats.url.
 {{- end }}
 {{- end }}
 
+{{/*
+NATS_STREAM_REPLICAS: nats.streamReplicas, else, with nats.enabled, the NATS chart's number of
+servers (JetStream keeps at most 5 copies); empty (the services' default, 1) otherwise.
+*/}}
+{{- define "postwatch.natsStreamReplicas" -}}
+{{- $nats := .Values.nats }}
+{{- $servers := 1 }}
+{{- if dig "config" "cluster" "enabled" false $nats }}
+{{- $servers = int (dig "config" "cluster" "replicas" 1 $nats) }}
+{{- end }}
+{{- if $nats.streamReplicas }}
+{{- if and $nats.enabled (gt (int $nats.streamReplicas) $servers) }}
+{{- fail (printf "nats.streamReplicas (%v) exceeds the NATS chart's %d servers (nats.config.cluster.replicas)" $nats.streamReplicas $servers) }}
+{{- end }}
+{{- $nats.streamReplicas }}
+{{- else if $nats.enabled }}
+{{- min $servers 5 }}
+{{- end }}
+{{- end }}
+
 {{/* Environment every service shares: NATS, logging, the metrics port. */}}
 {{- define "postwatch.commonEnv" -}}
 - name: NATS_URL
   value: {{ include "postwatch.natsUrl" . | quote }}
+{{- with include "postwatch.natsStreamReplicas" . }}
+- name: NATS_STREAM_REPLICAS
+  value: {{ . | quote }}
+{{- end }}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 - name: METRICS_HOST
