@@ -7,6 +7,7 @@
  * A consumer also reads a bare event (the v1 single-event message of receivers before batching),
  * so detectors can be upgraded before receivers without dropping anything.
  */
+import { acceptsAsIs } from "./accepts-as-is.js";
 import { EVENT_SCHEMA_VERSION, PostfixEvent } from "./events.js";
 
 /** The envelope's own version, apart from the events'; a consumer counts versions it does not know. */
@@ -49,11 +50,16 @@ export function decodeEventMessage(data: Uint8Array): DecodedEvent[] {
   return envelope.events.map(decodeEvent);
 }
 
+/** True for an event the schema accepts and would return unchanged: it is used as parsed. */
+const isEventAsIs = acceptsAsIs(PostfixEvent);
+
 /** Producers may be newer or older than this consumer: a version it does not know is counted, not guessed at. */
 function decodeEvent(json: unknown): DecodedEvent {
   const version = (json as { v?: unknown } | null)?.v;
   if (version !== EVENT_SCHEMA_VERSION)
     return { rejected: "unsupported_version", detail: `v=${String(version)}`, raw: json };
+  // Every event our receivers write; zod still decides (and strips, or rejects) the rest.
+  if (isEventAsIs(json)) return { event: json as PostfixEvent };
   const result = PostfixEvent.safeParse(json);
   return result.success
     ? { event: result.data }
