@@ -1,7 +1,9 @@
 /**
- * postwatch as it is deployed, for the live scenario: a private nats-server with JetStream, and the
- * receiver, detector and alerter each in a process of its own (`postwatch <service>`), the alerter
- * posting to a local webhook server. Each service's /metrics is read for counts and memory.
+ * postwatch under the live scenario, in either shape: as it is deployed (a private nats-server with
+ * JetStream, and the receiver, detector and alerter each in a process of its own, `postwatch
+ * <service>`), or as `postwatch start` runs it (all three in one process, with the nats-server it
+ * starts itself). The alerter posts to a local webhook server. Each process's /metrics is read for
+ * counts and memory.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,22 +20,25 @@ const MAIN = fileURLToPath(new URL("../services/cli/src/main.js", import.meta.ur
 const SERVICES = ["receiver", "detector", "alerter"] as const;
 export type Service = (typeof SERVICES)[number];
 
-export interface DeployedPipeline {
+export type Shape = "deployed" | "start";
+
+export interface LivePipeline {
   readonly syslogPort: number;
   readonly webhook: WebhookServer;
   /** The /metrics text of one service. */
   metrics(service: Service): Promise<string>;
-  /** Resident memory of each service, from its process_resident_memory_bytes. */
+  /** Resident memory of each service's process, from its process_resident_memory_bytes. */
   residentBytes(): Promise<Record<Service, number>>;
   stop(): Promise<void>;
 }
 
-export async function startDeployedPipeline(): Promise<DeployedPipeline> {
+export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
   const storeDir = mkdtempSync(join(tmpdir(), "postwatch-live-nats-"));
-  const nats = await startEmbeddedNats({ storeDir });
+  // `postwatch start` runs its own nats-server in the store directory.
+  const nats = shape === "deployed" ? await startEmbeddedNats({ storeDir }) : undefined;
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
-  const running: { service: Service; child: ChildProcess; metricsPort: number; log: string }[] = [];
+  const running: { command: string; child: ChildProcess; metricsPort: number; log: string }[] = [];
   const stop = async () => {
     await Promise.all(
       running.map(({ child }) => {
@@ -44,27 +49,29 @@ export async function startDeployedPipeline(): Promise<DeployedPipeline> {
       }),
     );
     await webhook[Symbol.asyncDispose]();
-    await nats.stop();
+    await nats?.stop();
     rmSync(storeDir, { recursive: true, force: true });
   };
   try {
-    for (const service of SERVICES) {
+    for (const command of nats === undefined ? ["start"] : SERVICES) {
       const metricsPort = await freePort();
-      const child = spawn(process.execPath, [MAIN, service], {
+      const { NATS_URL, ...env } = loopbackServiceEnv({
+        natsUrl: nats?.url ?? "",
+        metricsPort,
+        syslogPort,
+        webhookUrl: `${webhook.url}/hook`,
+      });
+      const child = spawn(process.execPath, [...nodeOptions(), MAIN, command], {
         env: {
           PATH: process.env.PATH ?? "",
-          ...loopbackServiceEnv({
-            natsUrl: nats.url,
-            metricsPort,
-            syslogPort,
-            webhookUrl: `${webhook.url}/hook`,
-          }),
+          ...env,
+          ...(nats === undefined ? { POSTWATCH_DATA_DIR: storeDir } : { NATS_URL }),
           SYSLOG_UDP_PORT: String(syslogPort),
           LOG_LEVEL: "warn",
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const entry = { service, child, metricsPort, log: "" };
+      const entry = { command, child, metricsPort, log: "" };
       const keep = (chunk: Buffer) => {
         entry.log = (entry.log + chunk.toString()).slice(-4000);
       };
@@ -81,7 +88,7 @@ export async function startDeployedPipeline(): Promise<DeployedPipeline> {
         ))
       ) {
         if (entry.child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`postwatch ${entry.service} did not start: ${entry.log}`);
+          throw new Error(`postwatch ${entry.command} did not start: ${entry.log}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -89,7 +96,8 @@ export async function startDeployedPipeline(): Promise<DeployedPipeline> {
     await stop();
     throw error;
   }
-  const portOf = (service: Service) => running.find((r) => r.service === service)?.metricsPort as number;
+  const portOf = (service: Service) =>
+    (running.find((r) => r.command === service) ?? (running[0] as (typeof running)[number])).metricsPort;
   return {
     syslogPort,
     webhook,
@@ -105,4 +113,12 @@ export async function startDeployedPipeline(): Promise<DeployedPipeline> {
     },
     stop,
   };
+}
+
+/**
+ * Extra node flags for the postwatch processes, from POSTWATCH_BENCH_NODE_OPTIONS (split on
+ * spaces): `--cpu-prof --cpu-prof-dir=/tmp/prof` profiles them under the live load.
+ */
+function nodeOptions(): string[] {
+  return (process.env.POSTWATCH_BENCH_NODE_OPTIONS ?? "").split(" ").filter(Boolean);
 }

@@ -1,6 +1,7 @@
 /**
  * Scenario: the mission under load. postwatch runs as it is deployed (bench/live-pipeline.ts:
- * nats-server, then receiver, detector and alerter as three processes). Each step offers lines of the
+ * nats-server, then receiver, detector and alerter as three processes), then as `postwatch start`
+ * runs it (one process, its own nats-server). Each step offers lines of the
  * generated mail.log over one TCP connection at a fixed rate, the last as fast as TCP takes them;
  * halfway through each step, seed 002's SASL brute force (from a new address each step, stamped
  * with the current time) is sent in the middle of the traffic. Per step: lines lost, how long after
@@ -26,25 +27,30 @@ import {
   udpSink,
   waitFor,
 } from "./live-load.js";
-import { type DeployedPipeline, type Service, startDeployedPipeline } from "./live-pipeline.js";
+import { type LivePipeline, type Service, type Shape, startLivePipeline } from "./live-pipeline.js";
 import { megabytes, type ScenarioResult } from "./report.js";
 
 interface Step {
+  shape: Shape;
   transport: "tcp" | "udp";
   /** Lines offered per second; Infinity: as fast as the connection takes them. */
   rate: number;
   lines: number;
 }
 
-/** The last step is the full-speed one the peer is measured against. */
+const MAX = Number.POSITIVE_INFINITY;
+const MAX_LINES = 300_000;
+/** Steps of one shape run on one pipeline, in order; the full-speed ones are measured against the peer. */
 const STEPS: readonly Step[] = [
-  { transport: "tcp", rate: 1_000, lines: 15_000 },
-  { transport: "tcp", rate: 5_000, lines: 75_000 },
-  { transport: "tcp", rate: 20_000, lines: 300_000 },
-  { transport: "udp", rate: 5_000, lines: 75_000 },
-  { transport: "udp", rate: 20_000, lines: 300_000 },
-  { transport: "tcp", rate: Number.POSITIVE_INFINITY, lines: 300_000 },
+  { shape: "deployed", transport: "tcp", rate: 1_000, lines: 15_000 },
+  { shape: "deployed", transport: "tcp", rate: 5_000, lines: 75_000 },
+  { shape: "deployed", transport: "tcp", rate: 20_000, lines: 300_000 },
+  { shape: "deployed", transport: "udp", rate: 5_000, lines: 75_000 },
+  { shape: "deployed", transport: "udp", rate: 20_000, lines: 300_000 },
+  { shape: "deployed", transport: "tcp", rate: MAX, lines: MAX_LINES },
+  { shape: "start", transport: "tcp", rate: MAX, lines: MAX_LINES },
 ];
+const SHAPE_NAMES: Record<Shape, string> = { deployed: "deployed", start: "`postwatch start`" };
 const SEED_ADDRESS = "176.103.49.30";
 
 interface StepResult {
@@ -61,34 +67,50 @@ interface StepResult {
   peakResident: Record<Service, number>;
 }
 
-export async function liveScenario(): Promise<ScenarioResult> {
+/**
+ * `fullSpeedOnly`: only the full-speed steps and the peer (bench/live-max.ts), for profiling and
+ * quick checks; `shapes`: only these shapes' steps.
+ */
+export async function liveScenario(
+  options: { fullSpeedOnly?: boolean; shapes?: readonly Shape[] } = {},
+): Promise<ScenarioResult> {
+  const steps = STEPS.filter(
+    (step) =>
+      (!options.fullSpeedOnly || step.rate === MAX) && (options.shapes ?? [step.shape]).includes(step.shape),
+  );
   const dir = mkdtempSync(join(tmpdir(), "postwatch-live-"));
   try {
-    const total = STEPS.reduce((sum, step) => sum + step.lines, 0);
+    const total = steps.reduce((sum, step) => sum + step.lines, 0);
     const file = await writeLog(join(dir, "mail.log"), { lines: total, seed: 1, format: "rfc3339" });
     const load = readFileSync(file, "utf8").split("\n").filter(Boolean);
-    const pipeline = await startDeployedPipeline();
     const results: StepResult[] = [];
-    try {
-      let offset = 0;
-      for (const [index, step] of STEPS.entries()) {
-        const address = SEED_ADDRESS.replace(/\d+$/, (last) => String(Number(last) + index));
-        results.push(await runStep(pipeline, step, load.slice(offset, offset + step.lines), address));
-        offset += step.lines;
+    let offset = 0;
+    for (const shape of new Set(steps.map((step) => step.shape))) {
+      const pipeline = await startLivePipeline(shape);
+      try {
+        for (const step of steps.filter((s) => s.shape === shape)) {
+          const address = SEED_ADDRESS.replace(/\d+$/, (last) => String(Number(last) + results.length));
+          results.push(await runStep(pipeline, step, load.slice(offset, offset + step.lines), address));
+          offset += step.lines;
+        }
+      } finally {
+        await pipeline.stop();
       }
-    } finally {
-      await pipeline.stop();
     }
-    const maxStep = STEPS[STEPS.length - 1] as Step;
-    const peer = await rsyslogLinesPerSecond(load.slice(total - maxStep.lines).map(frame), dir);
-    const max = results[results.length - 1] as StepResult;
+    // The peer takes the lines of the last full-speed step.
+    const peer = await rsyslogLinesPerSecond(load.slice(total - MAX_LINES).map(frame), dir);
+    const fullSpeed = steps.flatMap((step, i) =>
+      step.rate === MAX ? [{ step, result: results[i] as StepResult }] : [],
+    );
     return {
-      title: "Live: the deployed pipeline under load, with a brute force in the traffic",
+      title: "Live: postwatch under load, with a brute force in the traffic",
       columns: [
+        "shape",
         "transport",
         "offered lines/s",
         "sent lines/s",
         "end to end lines/s",
+        "× rsyslog",
         "lines",
         "lost",
         "detector done after (s)",
@@ -97,29 +119,35 @@ export async function liveScenario(): Promise<ScenarioResult> {
       ],
       rows: [
         ...results.map((result, i) => {
-          const step = STEPS[i] as Step;
+          const step = steps[i] as Step;
           return [
+            SHAPE_NAMES[step.shape],
             step.transport.toUpperCase(),
-            Number.isFinite(step.rate) ? step.rate.toLocaleString("en-US") : "max",
+            step.rate === MAX ? "max" : step.rate.toLocaleString("en-US"),
             linesPerSecond(result.sentPerSecond),
             linesPerSecond(result.endToEndPerSecond),
+            step.rate === MAX ? ratio(result.endToEndPerSecond, peer) : "-",
             step.lines.toLocaleString("en-US"),
             result.lost === 0
               ? "0"
               : `${result.lost.toLocaleString("en-US")} (${result.counted.toLocaleString("en-US")} counted)`,
             secondsOrTimeout(result.drainedAfterMs),
             secondsOrTimeout(result.alertLatencyMs),
-            (["receiver", "detector", "alerter"] as const)
-              .map((service) => megabytes(result.peakResident[service] / 1024))
-              .join(" / "),
+            step.shape === "start"
+              ? `${megabytes(result.peakResident.receiver / 1024)} (one process)`
+              : (["receiver", "detector", "alerter"] as const)
+                  .map((service) => megabytes(result.peakResident[service] / 1024))
+                  .join(" / "),
           ];
         }),
         [
+          "rsyslog imtcp → omfile (peer)",
           "TCP",
-          "max (rsyslog imtcp → file, peer)",
+          "max",
           "-",
           linesPerSecond(peer),
-          maxStep.lines.toLocaleString("en-US"),
+          "1.00×",
+          MAX_LINES.toLocaleString("en-US"),
           "-",
           "-",
           "-",
@@ -127,13 +155,18 @@ export async function liveScenario(): Promise<ScenarioResult> {
         ],
       ],
       notes: [
-        "postwatch runs as deployed: a private nats-server (JetStream, file store) and `postwatch receiver`, `detector` and `alerter` as three processes, posting to a local webhook; the sender is in the bench process. All of it shares this machine's cores, the sender included.",
+        "deployed: a private nats-server (JetStream, file store) and `postwatch receiver`, `detector` and `alerter` as three processes. `postwatch start`: the three services in one process, with the nats-server it starts itself. Both post to a local webhook; the sender is in the bench process. All of it shares this machine's cores, the sender included.",
         `Each step sends its lines over one TCP connection (LF framing, as rsyslog forwards) or as one UDP datagram each, paced in ${BATCH_INTERVAL_MS} ms batches; the 96 lines of seed 002's brute force, stamped with the current time and from a new address each step, go out halfway.`,
         "sent: lines the receiver's socket took per second while the step ran; end to end: lines over the time from the first sent to the detector done with the last.",
         "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
         "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline).",
         "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice (the webhook takes each alert at once; only Slack and Alertmanager wait ALERTER_GROUP_WAIT_MS to group).",
-        `At max rate postwatch processed ${linesPerSecond(max.endToEndPerSecond)} lines/s end to end: ${max.endToEndPerSecond === undefined ? "-" : (max.endToEndPerSecond / peer).toFixed(2)}× rsyslog receiving the same lines over TCP and writing them to a file, the peer it sits behind. A busy Postfix server logs tens to hundreds of lines a second.`,
+        `× rsyslog: end to end lines/s over rsyslog's, receiving the same ${MAX_LINES.toLocaleString("en-US")} lines over one TCP connection and writing them to a file (the peer postwatch sits behind), in the same run.`,
+        ...fullSpeed.map(
+          ({ step, result }) =>
+            `At full speed, ${SHAPE_NAMES[step.shape]} processed ${linesPerSecond(result.endToEndPerSecond)} lines/s end to end: ${ratio(result.endToEndPerSecond, peer)} rsyslog.`,
+        ),
+        "A busy Postfix server logs tens to hundreds of lines a second.",
       ],
     };
   } finally {
@@ -141,6 +174,8 @@ export async function liveScenario(): Promise<ScenarioResult> {
   }
 }
 
+const ratio = (perSecond: number | undefined, peer: number) =>
+  perSecond === undefined ? "-" : `${(perSecond / peer).toFixed(2)}×`;
 const linesPerSecond = (perSecond: number | undefined) =>
   perSecond === undefined ? "-" : Math.round(perSecond).toLocaleString("en-US");
 const secondsOrTimeout = (ms: number | undefined) =>
@@ -155,7 +190,7 @@ function bruteForceFrames(address: string): string[] {
 }
 
 async function runStep(
-  pipeline: DeployedPipeline,
+  pipeline: LivePipeline,
   step: Step,
   lines: string[],
   address: string,
@@ -235,7 +270,7 @@ interface Counts {
   processed: number;
 }
 
-async function counts(pipeline: DeployedPipeline): Promise<Counts> {
+async function counts(pipeline: LivePipeline): Promise<Counts> {
   const [receiver, detector] = await Promise.all([
     pipeline.metrics("receiver"),
     pipeline.metrics("detector"),

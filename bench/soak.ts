@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { sample } from "../test/helpers/metrics.js";
 import { writeLog } from "./jobs.js";
 import { frame, sendPaced, tcpSink } from "./live-load.js";
-import { type DeployedPipeline, type Service, startDeployedPipeline } from "./live-pipeline.js";
+import { type LivePipeline, type Service, startLivePipeline } from "./live-pipeline.js";
 import { formatResult, megabytes } from "./report.js";
 
 const SAMPLE_EVERY_MS = 30_000;
@@ -28,7 +28,7 @@ try {
   const lines = seconds * rate;
   const file = await writeLog(join(dir, "mail.log"), { lines, seed: 7, format: "rfc3339" });
   const frames = readFileSync(file, "utf8").split("\n").filter(Boolean).map(frame);
-  const pipeline = await startDeployedPipeline();
+  const pipeline = await startLivePipeline("deployed");
   const rows: string[][] = [];
   try {
     const started = Date.now();
@@ -65,7 +65,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-async function snapshot(pipeline: DeployedPipeline, elapsedSeconds: number): Promise<string[]> {
+async function snapshot(pipeline: LivePipeline, elapsedSeconds: number): Promise<string[]> {
   const texts = Object.fromEntries(
     await Promise.all(SERVICES.map(async (service) => [service, await pipeline.metrics(service)] as const)),
   ) as Record<Service, string>;
