@@ -36,17 +36,23 @@ export const HOST_LABELS = { firstCome: 128, proven: 128 } as const;
  * bounds their product, which a sender choosing every field of its lines could otherwise fill.
  */
 function capped<T>(labels: (...values: string[]) => T, onFold: () => void) {
-  const seen = new Set<string>();
+  // Each combination's child is kept: prom-client's labels() re-reads and re-checks the label
+  // values on every call, and this runs for every event.
+  const children = new Map<string, T>();
+  let folded: T | undefined;
   return {
     labels(...values: string[]): T {
       const key = values.join("\u0000");
-      if (seen.has(key)) return labels(...values);
-      if (seen.size < MAX_LABEL_SETS) {
-        seen.add(key);
-        return labels(...values);
+      const known = children.get(key);
+      if (known !== undefined) return known;
+      if (children.size < MAX_LABEL_SETS) {
+        const child = labels(...values);
+        children.set(key, child);
+        return child;
       }
       onFold();
-      return labels(...values.map(() => OTHER));
+      folded ??= labels(...values.map(() => OTHER));
+      return folded;
     },
   };
 }
@@ -62,9 +68,32 @@ export function createPostfixMetrics(registry: Registry, options: { hosts?: read
   const onFold = (label: FoldedLabel | "label_set") => folded.labels(label).inc();
   const hosts = new HostLabels(options.hosts ?? [], HOST_LABELS, onFold);
   const counter = (name: string, help: string, labelNames: string[]) => {
-    const family = new Counter({ name, help, labelNames, registers });
+    // Counted here, per label combination, and handed to prom-client when it collects (a scrape):
+    // its inc() hashes and checks the labels each time, and this runs for every event.
+    const tallies: { values: string[]; count: number }[] = [];
+    const family: Counter = new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        for (const tally of tallies) {
+          if (tally.count === 0) continue;
+          family.labels(...tally.values).inc(tally.count);
+          tally.count = 0;
+        }
+      },
+    });
     return capped(
-      (...values) => family.labels(...values),
+      (...values) => {
+        const tally = { values, count: 0 };
+        tallies.push(tally);
+        return {
+          inc(by = 1) {
+            tally.count += by;
+          },
+        };
+      },
       () => onFold("label_set"),
     );
   };
