@@ -6,7 +6,7 @@
  * counts and memory.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,11 @@ export interface LivePipeline {
   readonly webhook: WebhookServer;
   /** The /metrics text of one service. */
   metrics(service: Service): Promise<string>;
+  /**
+   * CPU seconds (user + system) each postwatch process and the nats-server have used so far, from
+   * /proc; `start`'s one process under "start".
+   */
+  cpuSeconds(): Record<string, number>;
   /** Resident memory of each service's process, from its process_resident_memory_bytes. */
   residentBytes(): Promise<Record<Service, number>>;
   stop(): Promise<void>;
@@ -102,6 +107,13 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
     syslogPort,
     webhook,
     metrics: (service) => scrape(portOf(service)),
+    cpuSeconds() {
+      const pids: [string, number | undefined][] = running.map((r) => [r.command, r.child.pid]);
+      // `postwatch start`'s nats-server is its child.
+      const natsPid = nats?.process.pid ?? childrenOf(running[0]?.child.pid)[0];
+      const all: [string, number | undefined][] = [...pids, ["nats-server", natsPid]];
+      return Object.fromEntries(all.map(([name, pid]) => [name, cpuOf(pid)]));
+    },
     async residentBytes() {
       const entries = await Promise.all(
         SERVICES.map(async (service) => [
@@ -121,4 +133,27 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
  */
 function nodeOptions(): string[] {
   return (process.env.POSTWATCH_BENCH_NODE_OPTIONS ?? "").split(" ").filter(Boolean);
+}
+
+/** CPU seconds a process has used, user + system, from /proc/<pid>/stat (0 once it is gone). */
+function cpuOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces), from the third: utime is 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function childrenOf(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
 }

@@ -65,6 +65,8 @@ interface StepResult {
   drainedAfterMs: number | undefined;
   alertLatencyMs: number | undefined;
   peakResident: Record<Service, number>;
+  /** CPU seconds each process used during the step (until the detector was done), per 100k lines. */
+  cpuPer100k: Record<string, number>;
 }
 
 /**
@@ -115,6 +117,7 @@ export async function liveScenario(
         "lost",
         "detector done after (s)",
         "brute force → webhook (s)",
+        "CPU s per 100k lines (postwatch; nats-server)",
         "peak RSS receiver / detector / alerter (MB)",
       ],
       rows: [
@@ -133,6 +136,7 @@ export async function liveScenario(
               : `${result.lost.toLocaleString("en-US")} (${result.counted.toLocaleString("en-US")} counted)`,
             secondsOrTimeout(result.drainedAfterMs),
             secondsOrTimeout(result.alertLatencyMs),
+            cpuColumn(result.cpuPer100k),
             step.shape === "start"
               ? `${megabytes(result.peakResident.receiver / 1024)} (one process)`
               : (["receiver", "detector", "alerter"] as const)
@@ -152,6 +156,7 @@ export async function liveScenario(
           "-",
           "-",
           "-",
+          "-",
         ],
       ],
       notes: [
@@ -160,6 +165,7 @@ export async function liveScenario(
         "sent: lines the receiver's socket took per second while the step ran; end to end: lines over the time from the first sent to the detector done with the last.",
         "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
         "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline).",
+        "CPU: user + system seconds each process used from the step's start until the detector was done, per 100,000 lines (from /proc); the postwatch processes receiver / detector / alerter, or `postwatch start`'s one, then the nats-server. The sender's is not counted. Less noisy than lines/s on a shared machine: it counts work, not waiting.",
         "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice (the webhook takes each alert at once; only Slack and Alertmanager wait ALERTER_GROUP_WAIT_MS to group).",
         `× rsyslog: end to end lines/s over rsyslog's, receiving the same ${MAX_LINES.toLocaleString("en-US")} lines over one TCP connection and writing them to a file (the peer postwatch sits behind), in the same run.`,
         ...fullSpeed.map(
@@ -172,6 +178,13 @@ export async function liveScenario(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function cpuColumn(cpuPer100k: Record<string, number>): string {
+  const { "nats-server": nats = 0, ...postwatch } = cpuPer100k;
+  return `${Object.values(postwatch)
+    .map((seconds) => seconds.toFixed(2))
+    .join(" / ")}; ${nats.toFixed(2)}`;
 }
 
 const ratio = (perSecond: number | undefined, peer: number) =>
@@ -196,6 +209,7 @@ async function runStep(
   address: string,
 ): Promise<StepResult> {
   const before = await counts(pipeline);
+  const cpuBefore = pipeline.cpuSeconds();
   const peakResident = await pipeline.residentBytes();
   const sampler = setInterval(() => {
     pipeline
@@ -228,6 +242,7 @@ async function runStep(
       return caughtUp(before, now, sent) ? now : undefined;
     });
     const drainedAfterMs = settled === undefined ? undefined : performance.now() - lastSentAt;
+    const cpuAfter = pipeline.cpuSeconds();
     const after = settled ?? (await counts(pipeline));
     const alert = await waitFor(async () =>
       pipeline.webhook.requests.find((r) => firingAlerts([r], "sasl_bruteforce")[0]?.key.value === address),
@@ -240,6 +255,12 @@ async function runStep(
       drainedAfterMs,
       alertLatencyMs: alert === undefined ? undefined : alert.receivedAtMs - injectedAtMs,
       peakResident,
+      cpuPer100k: Object.fromEntries(
+        Object.entries(cpuAfter).map(([name, seconds]) => [
+          name,
+          ((seconds - (cpuBefore[name] ?? 0)) / sent) * 100_000,
+        ]),
+      ),
     };
   } finally {
     clearInterval(sampler);

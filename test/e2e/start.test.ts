@@ -1,7 +1,8 @@
 /**
  * `postwatch start` exactly as `npm start` runs it: a child process with no NATS_URL, so it starts
  * its own nats-server; a second start in the same folder is refused; the seed's brute force over
- * TCP reaches the webhook; SIGTERM stops it all, the private nats-server included.
+ * TCP reaches the webhook; the detector's thread shows in /metrics, /readyz and the log; SIGTERM
+ * stops it all, the private nats-server included.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
+import { sample } from "../helpers/metrics.js";
 import { freePort } from "../helpers/ports.js";
 import { sendTcp } from "../helpers/syslog-client.js";
 import { startWebhookServer } from "../helpers/webhook-server.js";
@@ -95,6 +97,22 @@ describe("postwatch start", () => {
     );
     const alert = hook.map((x) => x.body as Alert).find((a) => a.rule === "sasl_bruteforce");
     assert.equal(alert?.key.value, "176.103.49.30");
+
+    // The detector runs on a thread of its own: its metrics, readiness and logs are the process's.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.ok(sample(metrics, "postwatch_detector_events_total", { outcome: "processed" }) >= 96, metrics);
+    assert.ok(sample(metrics, "postwatch_receiver_lines_total", { outcome: "postfix" }) >= 96);
+    const families = [...metrics.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    assert.deepEqual(
+      families.filter((name, i) => families.indexOf(name) !== i),
+      [],
+      "each family once",
+    );
+    assert.match(
+      await (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).text(),
+      /^ok: detector thread running, NATS connected$/m,
+    );
+    assert.match(log, /"service":"postwatch","component":"detector".*"msg":"detection rules loaded"/);
 
     child.kill("SIGTERM");
     assert.equal(await exited, 0, log);

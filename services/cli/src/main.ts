@@ -77,7 +77,8 @@ main(process.argv.slice(2), process.env).then(
   },
   (error: Error) => {
     const expected =
-      EXPECTED_ERRORS.some((type) => error instanceof type) ||
+      // By name too: an error from a service's thread arrives as an Error with the name it had.
+      EXPECTED_ERRORS.some((type) => error instanceof type || error.name === type.name) ||
       OPERATOR_ERROR_CODES.has((error as NodeJS.ErrnoException).code ?? "");
     process.stderr.write(
       `postwatch: ${expected ? error.message.replace(/\n\s*/g, "; ") : (error.stack ?? error.message)}\n`,

@@ -8,6 +8,7 @@ import {
   runServices,
   type ServiceDefinition,
 } from "../../../shared/src/runtime/service.js";
+import { onThread } from "../../../shared/src/runtime/service-worker.js";
 import { alerterConfigSchema } from "../../alerter/src/config.js";
 import { alerterService } from "../../alerter/src/index.js";
 import { detectorConfigSchema } from "../../detector/src/config.js";
@@ -41,28 +42,40 @@ export function runOne(name: ServiceName, env: Env): Promise<RunningServices> {
 /** Placeholder used only to validate the rest of the config before a private nats-server exists. */
 export const VALIDATION_NATS_URL = "nats://127.0.0.1:4222";
 
-/** Downstream first, so nothing the receiver publishes waits for a consumer that is still starting. */
-const START_ORDER = [alerterService, detectorService, receiverService] as ServiceDefinition[];
+/**
+ * Downstream first, so nothing the receiver publishes waits for a consumer that is still starting.
+ * The detector, the most work per line, runs on a thread of its own, so that reading and parsing
+ * lines and detecting on them use two cores rather than taking turns on one.
+ */
+const startOrder = (env: Env): ServiceDefinition[] =>
+  [
+    alerterService,
+    onThread(
+      detectorService,
+      { module: new URL("../../detector/src/index.js", import.meta.url).href, exportName: "detectorService" },
+      env,
+      PROCESS_NAME,
+    ),
+    receiverService,
+  ] as ServiceDefinition[];
+const PROCESS_NAME = "postwatch";
 
 export async function runAll(env: Env): Promise<RunningServices> {
   // Every service's problems at once, and before a child process is started.
   const [start] = loadConfigs<unknown>(
-    [loadStartConfig, ...START_ORDER.map((service) => service.loadConfig)],
+    [loadStartConfig, ...startOrder(env).map((service) => service.loadConfig)],
     env.NATS_URL ? env : { ...env, NATS_URL: VALIDATION_NATS_URL },
   ) as [StartConfig];
-  if (env.NATS_URL) return runServices(START_ORDER, env, { processName: "postwatch" });
+  if (env.NATS_URL) return runServices(startOrder(env), env, { processName: PROCESS_NAME });
   const storeDir = start.POSTWATCH_DATA_DIR ?? join(process.cwd(), ".postwatch", "nats");
   const nats = await startEmbeddedNats({ storeDir, env });
   try {
-    return await runServices(
-      START_ORDER,
-      { ...env, NATS_URL: nats.url },
-      {
-        processName: "postwatch",
-        onStopped: () => nats.stop(),
-        natsDescription: `a private nats-server on ${nats.url.replace("nats://", "")} (pid ${nats.process.pid}), data in ${storeDir}`,
-      },
-    );
+    const withNats = { ...env, NATS_URL: nats.url };
+    return await runServices(startOrder(withNats), withNats, {
+      processName: PROCESS_NAME,
+      onStopped: () => nats.stop(),
+      natsDescription: `a private nats-server on ${nats.url.replace("nats://", "")} (pid ${nats.process.pid}), data in ${storeDir}`,
+    });
   } catch (error) {
     await nats.stop();
     throw error;

@@ -17,13 +17,21 @@ export async function startObservabilityServer(options: {
   host: string;
   port: number;
   registry: Registry;
+  /** Prometheus text from elsewhere (a service's thread), appended to the registry's. */
+  moreMetrics?: readonly (() => Promise<string>)[];
   readiness: ReadinessCheck[];
 }): Promise<ObservabilityServer> {
+  const more = options.moreMetrics ?? [];
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/metrics") {
-      options.registry
-        .metrics()
+      Promise.all([options.registry.metrics(), ...more.map((metrics) => metrics())])
+        .then((texts) =>
+          texts
+            .filter(Boolean)
+            .map((text) => (text.endsWith("\n") ? text : `${text}\n`))
+            .join(""),
+        )
         .then((body) => {
           response.writeHead(200, { "content-type": options.registry.contentType });
           response.end(body);

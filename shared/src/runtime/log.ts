@@ -26,13 +26,15 @@ export type LogFormat = "json" | "pretty";
 export const logFormatFor = (setting: string, stdoutIsTerminal: boolean): LogFormat =>
   setting === "auto" ? (stdoutIsTerminal ? "pretty" : "json") : (setting as LogFormat);
 
+/** `stdoutIsTerminal`: colours for pretty lines; a service thread's stdout is a pipe to its process's. */
 export function createLogger(
-  options: { level: string; service: string; format?: LogFormat },
+  options: { level: string; service: string; format?: LogFormat; stdoutIsTerminal?: boolean },
   destination?: pino.DestinationStream,
 ): Logger {
+  const colours = options.stdoutIsTerminal ?? process.stdout.isTTY === true;
   const pretty: pino.DestinationStream | undefined =
     options.format === "pretty"
-      ? { write: (line) => process.stdout.write(formatLogLine(line, process.stdout.isTTY === true)) }
+      ? { write: (line) => process.stdout.write(formatLogLine(line, colours)) }
       : undefined;
   return pino(
     {

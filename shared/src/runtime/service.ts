@@ -28,6 +28,11 @@ export interface ServiceHandle {
   banner?: Record<string, string>;
   /** Orderly stop: finish in-flight work, flush, release resources. */
   drain(): Promise<void>;
+  /**
+   * Metrics kept outside the process's registry (a service on its own thread), as Prometheus text:
+   * served on the same /metrics. Their names must not repeat the registry's.
+   */
+  metrics?(): Promise<string>;
 }
 
 export interface ServiceDefinition<C extends CommonServiceConfig = CommonServiceConfig> {
@@ -122,6 +127,7 @@ export async function runServices(
       host: first.METRICS_HOST,
       port: first.METRICS_PORT,
       registry,
+      moreMetrics: handles.flatMap((h) => (h.metrics ? [() => h.metrics?.() ?? Promise.resolve("")] : [])),
       readiness: [natsReady, ...handles.flatMap((h) => h.readiness)],
     });
   } catch (error) {
