@@ -23,6 +23,7 @@ export type Service = (typeof SERVICES)[number];
 export type Shape = "deployed" | "start";
 
 export interface LivePipeline {
+  readonly shape: Shape;
   readonly syslogPort: number;
   readonly webhook: WebhookServer;
   /** The /metrics text of one service. */
@@ -104,6 +105,7 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
   const portOf = (service: Service) =>
     (running.find((r) => r.command === service) ?? (running[0] as (typeof running)[number])).metricsPort;
   return {
+    shape,
     syslogPort,
     webhook,
     metrics: (service) => scrape(portOf(service)),
