@@ -30,7 +30,8 @@ export interface LivePipeline {
   metrics(service: Service): Promise<string>;
   /**
    * CPU seconds (user + system) each postwatch process and the nats-server have used so far, from
-   * /proc; `start`'s one process under "start".
+   * /proc; `start`'s one process under "start", its main thread under "start main thread" and the
+   * detector's under "start detector thread" (Node names them MainThread and WorkerThread).
    */
   cpuSeconds(): Record<string, number>;
   /** Resident memory of each service's process, from its process_resident_memory_bytes. */
@@ -114,7 +115,14 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
       // `postwatch start`'s nats-server is its child.
       const natsPid = nats?.process.pid ?? childrenOf(running[0]?.child.pid)[0];
       const all: [string, number | undefined][] = [...pids, ["nats-server", natsPid]];
-      return Object.fromEntries(all.map(([name, pid]) => [name, cpuOf(pid)]));
+      const threads: Record<string, number> =
+        shape === "start"
+          ? {
+              "start main thread": threadCpuOf(running[0]?.child.pid, "MainThread"),
+              "start detector thread": threadCpuOf(running[0]?.child.pid, "WorkerThread"),
+            }
+          : {};
+      return { ...Object.fromEntries(all.map(([name, pid]) => [name, cpuOf(pid)])), ...threads };
     },
     async residentBytes() {
       const entries = await Promise.all(
@@ -138,10 +146,10 @@ function nodeOptions(): string[] {
 }
 
 /** CPU seconds a process has used, user + system, from /proc/<pid>/stat (0 once it is gone). */
-function cpuOf(pid: number | undefined): number {
+function cpuOf(pid: number | undefined, task = ""): number {
   if (pid === undefined) return 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${pid}${task}/stat`, "utf8");
     // Fields after the command (which may hold spaces), from the third: utime is 14th, stime 15th.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
@@ -152,6 +160,17 @@ function cpuOf(pid: number | undefined): number {
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds of a process's threads named `name` (/proc/<pid>/task/<tid>/comm). */
+function threadCpuOf(pid: number | undefined, name: string): number {
+  if (pid === undefined) return 0;
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const comm = readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim();
+    if (comm === name) total += cpuOf(pid, `/task/${task}`);
+  }
+  return total;
+}
 
 function childrenOf(pid: number | undefined): number[] {
   if (pid === undefined) return [];

@@ -165,7 +165,7 @@ export async function liveScenario(
         "sent: lines the receiver's socket took per second while the step ran; end to end: lines over the time from the first sent to the detector done with the last.",
         "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
         "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline).",
-        "CPU: user + system seconds each process used from the step's start until the detector was done, per 100,000 lines (from /proc); the postwatch processes receiver / detector / alerter, or `postwatch start`'s one, then the nats-server. The sender's is not counted. Less noisy than lines/s on a shared machine: it counts work, not waiting.",
+        "CPU: user + system seconds each process used from the step's start until the detector was done, per 100,000 lines (from /proc); the postwatch processes receiver / detector / alerter, or `postwatch start`'s one (and in brackets its main thread, with the receiver and alerter, and the detector's thread; the rest is V8's compiler and garbage collector threads), then the nats-server. The sender's is not counted. Less noisy than lines/s on a shared machine: it counts work, not waiting.",
         "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice (the webhook takes each alert at once; only Slack and Alertmanager wait ALERTER_GROUP_WAIT_MS to group).",
         `× rsyslog: end to end lines/s over rsyslog's, receiving the same ${MAX_LINES.toLocaleString("en-US")} lines over one TCP connection and writing them to a file (the peer postwatch sits behind), in the same run.`,
         ...fullSpeed.map(
@@ -181,10 +181,19 @@ export async function liveScenario(
 }
 
 function cpuColumn(cpuPer100k: Record<string, number>): string {
-  const { "nats-server": nats = 0, ...postwatch } = cpuPer100k;
+  const {
+    "nats-server": nats = 0,
+    "start main thread": main,
+    "start detector thread": detector,
+    ...postwatch
+  } = cpuPer100k;
+  const threads =
+    main === undefined
+      ? ""
+      : ` (main thread ${main.toFixed(2)}, detector thread ${(detector ?? 0).toFixed(2)})`;
   return `${Object.values(postwatch)
     .map((seconds) => seconds.toFixed(2))
-    .join(" / ")}; ${nats.toFixed(2)}`;
+    .join(" / ")}${threads}; ${nats.toFixed(2)}`;
 }
 
 const ratio = (perSecond: number | undefined, peer: number) =>
