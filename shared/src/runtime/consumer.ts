@@ -58,6 +58,13 @@ export async function ensureDurableConsumer(
   }
 }
 
+/**
+ * How long one pull request waits on the server. The client expects a heartbeat every half of it
+ * and pulls again after two are missed: a pull lost with a cluster node (the consumer's leader
+ * moved) is replaced within 5 s instead of nats.js's default 30 s.
+ */
+const PULL_EXPIRES_MS = 5000;
+
 export async function runDurableConsumer(
   connection: NatsConnection,
   spec: DurableConsumerSpec,
@@ -66,7 +73,10 @@ export async function runDurableConsumer(
 ): Promise<RunningConsumer> {
   await ensureDurableConsumer(connection, spec);
   const consumer = await jetstream(connection).consumers.get(spec.stream, spec.durable);
-  const messages = await consumer.consume({ max_messages: Math.min(spec.maxAckPending, 1000) });
+  const messages = await consumer.consume({
+    max_messages: Math.min(spec.maxAckPending, 1000),
+    expires: PULL_EXPIRES_MS,
+  });
   const loop = (async () => {
     for await (const message of messages) {
       try {
