@@ -151,7 +151,7 @@ async function runDestination(
     recordFailed: (error) =>
       logger.error(
         { destination, error: (error as Error).message },
-        "alert delivered but not recorded; a restart now would send it again",
+        "alert delivered but not recorded yet; retrying, and a restart now would send it again",
       ),
   });
   // Messages a destination still owes are kept from redelivery while it retries.

@@ -158,6 +158,39 @@ describe("SinkQueue", () => {
     assert.equal(sink.requests.length, 0);
   });
 
+  it("settles a delivered alert only once its record is stored, retrying the record", async () => {
+    const stored: string[] = [];
+    let failures = 2;
+    const flaky: DeliveryLog = {
+      has: async () => false,
+      record: async (_destination, notices) => {
+        if (failures-- > 0) throw new Error("no JetStream leader");
+        stored.push(...notices.map((notice) => notice.fingerprint));
+      },
+    };
+    const failedRecords: unknown[] = [];
+    const queue = new SinkQueue(scriptedSink([]), flaky, options, {
+      request: () => undefined,
+      retry: () => undefined,
+      recordFailed: (error) => failedRecords.push(error),
+    });
+    const alert = sampleAlert();
+    const recordedAtSettle: string[] = [];
+    const outcome = await new Promise<SinkOutcome>((resolve) =>
+      queue.add({
+        alert,
+        settle: (outcome) => {
+          recordedAtSettle.push(...stored);
+          resolve(outcome);
+        },
+      }),
+    );
+    await queue.stop();
+    assert.equal(outcome.type, "delivered");
+    assert.deepEqual(recordedAtSettle, [alert.fingerprint], "recorded before it was settled");
+    assert.equal(failedRecords.length, 2);
+  });
+
   it("leaves what it had not delivered unsettled when stopped mid-retry", async () => {
     const sink = scriptedSink(
       Array.from({ length: 5 }, () => ({ type: "retry", reason: "timeout" }) as const),

@@ -42,7 +42,7 @@ export interface SinkQueueOptions {
 export interface SinkQueueObserver {
   request(outcome: PostOutcome["type"], seconds: number): void;
   retry(alerts: readonly Alert[], reasons: string[], delayMs: number): void;
-  /** The destination took the alerts but the record of it failed: a crash now would resend them. */
+  /** The destination took the alerts but the record of it failed (retried until stored): a crash now would resend them. */
   recordFailed(error: unknown): void;
 }
 
@@ -119,7 +119,7 @@ export class SinkQueue {
       // A request cut short by a stop leaves its alerts to the next start.
       if (outcome.type !== "delivered" && this.stopping.signal.aborted) return;
       if (outcome.type === "delivered") {
-        await this.log.record(this.sink.name, alerts).catch((error) => this.observer.recordFailed(error));
+        await this.recordUntilStored(alerts);
         for (const queued of request) queued.settle({ type: "delivered" });
         return;
       }
@@ -128,14 +128,33 @@ export class SinkQueue {
         for (const queued of request) queued.settle({ type: "failed", reasons, attempts: attempt });
         return;
       }
-      const backoff = Math.min(
-        this.options.maxRetryDelayMs,
-        this.options.baseRetryDelayMs * 2 ** (attempt - 1),
-      );
-      const delayMs = Math.max(backoff, outcome.retryAfterMs ?? 0);
+      const delayMs = Math.max(this.backoffMs(attempt), outcome.retryAfterMs ?? 0);
       this.observer.retry(alerts, reasons, delayMs);
       await sleep(delayMs, this.stopping.signal);
     }
+  }
+
+  /**
+   * Records what the destination took, retrying (with the retry back-off) until the log stores it:
+   * the alerts are settled, so acked, only after that, or a redelivery (an ack lost with a NATS
+   * node) would find no record and send them again. Given up only at a stop, said through
+   * recordFailed: the alerts are settled then, and a restart may send them again.
+   */
+  private async recordUntilStored(alerts: readonly Alert[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.log.record(this.sink.name, alerts);
+        return;
+      } catch (error) {
+        this.observer.recordFailed(error);
+        if (this.stopping.signal.aborted) return;
+        await sleep(this.backoffMs(attempt), this.stopping.signal);
+      }
+    }
+  }
+
+  private backoffMs(attempt: number): number {
+    return Math.min(this.options.maxRetryDelayMs, this.options.baseRetryDelayMs * 2 ** (attempt - 1));
   }
 }
 
