@@ -1,9 +1,10 @@
 /**
  * Child entry for the engine-keys scenario: `node --expose-gc dist/bench/measure-engine-keys.js N`
- * feeds N SASL failures from N distinct client addresses through DetectionEngine with the default
+ * feeds N SASL failures from N distinct client addresses through AuthSessions and DetectionEngine with the default
  * rules, then a second pass over the same addresses (every key now exists), and prints one JSON line.
  */
 import { performance } from "node:perf_hooks";
+import { AuthSessions } from "../services/detector/src/engine/auth-sessions.js";
 import { DetectionEngine } from "../services/detector/src/engine/engine.js";
 import { loadRules } from "../services/detector/src/rules/index.js";
 import type { PostfixEvent } from "../shared/src/contracts/events.js";
@@ -40,13 +41,16 @@ const heapAfterGcKb = () => {
 };
 
 const engine = new DetectionEngine({ rules: loadRules({}) });
+const sessions = new AuthSessions();
 const baselineHeapKb = heapAfterGcKb();
 const passes = [];
 let alerts = 0;
 for (let pass = 0; pass < 2; pass++) {
   const started = performance.now();
-  for (let n = 0; n < keys; n++)
-    alerts += engine.process(failure(n, START_MS + (pass * keys + n) * SPACING_MS)).length;
+  for (let n = 0; n < keys; n++) {
+    const event = failure(n, START_MS + (pass * keys + n) * SPACING_MS);
+    alerts += engine.process(event, sessions.observe(event)).length;
+  }
   const ms = performance.now() - started;
   passes.push({
     events: keys,

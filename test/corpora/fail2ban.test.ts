@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { AuthSessions } from "../../services/detector/src/engine/auth-sessions.js";
 import { DetectionEngine } from "../../services/detector/src/engine/engine.js";
 import { loadRules } from "../../services/detector/src/rules/index.js";
 import { lineToEvent } from "../../shared/src/pipeline/lines.js";
@@ -42,7 +43,7 @@ describe("fail2ban postfix test log", { skip: !existsSync(CORPUS) && "corpus abs
       acted += 1;
       const outcome = lineToEvent(line, { referenceTime: Date.UTC(2026, 11, 31), fallbackHost: "" });
       const engine = new DetectionEngine({ rules });
-      if (outcome.type === "event") engine.process(outcome.event);
+      if (outcome.type === "event") engine.process(outcome.event, new AuthSessions().observe(outcome.event));
       if (Object.values(engine.stats().rules).some((rule) => rule.trackedKeys > 0)) counted += 1;
       else if (!Object.keys(NOT_COUNTED).some((known) => line.includes(known))) uncounted.push(line);
     });

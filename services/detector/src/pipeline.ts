@@ -1,7 +1,8 @@
 /**
  * The detector's pure core: correlation (sessions, queue IDs) feeding the rule engine, on event
  * time. The live service and `postwatch replay` both drive this one class, which is why a replayed
- * log gives the alerts the live run gave.
+ * log gives the alerts the live run gave. It is the two stages of a partitioned detector
+ * (stages/), CorrelationStage → EvaluationStage, composed in memory: one of each, no routing.
  *
  * Two clocks, both passed in. Event time (each line's own `ts`) places events in rule windows.
  * Seen time (when the pipeline's source received the event: JetStream's storage time, bounded by
@@ -13,26 +14,25 @@
  */
 import type { Alert } from "../../../shared/src/contracts/alerts.js";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
-import { Correlator, type CorrelatorOptions } from "../../../shared/src/postfix/correlate.js";
-import { DetectionEngine, type EngineStats } from "./engine/engine.js";
+import type { Fact } from "../../../shared/src/contracts/facts.js";
+import type { EngineStats } from "./engine/engine.js";
 import type { CompiledRule } from "./engine/rule.js";
 import type { KeyOwnership } from "./engine/rule-tracker.js";
+import {
+  type CorrelationOptions,
+  CorrelationStage,
+  type CorrelationStats,
+} from "./stages/correlation-stage.js";
+import { EvaluationStage } from "./stages/evaluation-stage.js";
 
 /** The live detector ticks once a second; a replay ticks whenever event time has moved on as much. */
 export const TICK_MS = 1000;
 
-/** @default 60 s: how far ahead of its arrival a line's own time is believed. */
-export const DEFAULT_MAX_AHEAD_MS = 60_000;
-
-export interface PipelineOptions {
+export interface PipelineOptions extends CorrelationOptions {
   rules: readonly CompiledRule[];
   maxKeysPerRule?: number;
   /** The share of rule keys this detector replica owns (all by default). */
   ownsKey?: KeyOwnership;
-  /** `summarizeAt` defaults to `first_pass` here: a message left queued by deferrals reaches the rules at once. */
-  correlator?: Partial<CorrelatorOptions>;
-  /** Event times later than seen time plus this are clamped to it (and counted). */
-  maxAheadMs?: number;
 }
 
 export interface PipelineOutput {
@@ -41,30 +41,23 @@ export interface PipelineOutput {
   alerts: Alert[];
 }
 
-export interface PipelineStats {
+export interface PipelineStats extends CorrelationStats {
   engine: EngineStats;
-  correlator: ReturnType<Correlator["stats"]>;
-  /** Events dated more than `maxAheadMs` after they were seen, placed at that bound instead. */
-  clampedEvents: number;
 }
 
 export class DetectionPipeline {
-  private readonly correlator: Correlator;
-  private readonly engine: DetectionEngine;
-  private readonly maxAheadMs: number;
-  /** Seen time of the newest event, and the caller's clock when it was processed. */
-  private lastSeenMs = Number.NEGATIVE_INFINITY;
-  private lastSeenWallMs = 0;
-  private clampedEvents = 0;
+  private readonly correlation: CorrelationStage;
+  private readonly evaluation: EvaluationStage;
+  /** Facts of the event being processed; reused, so an event costs no array. */
+  private readonly facts: Fact[] = [];
 
   constructor(options: PipelineOptions) {
-    this.correlator = new Correlator({ summarizeAt: "first_pass", ...options.correlator });
-    this.engine = new DetectionEngine({
+    this.correlation = new CorrelationStage(options);
+    this.evaluation = new EvaluationStage({
       rules: options.rules,
       maxKeysPerRule: options.maxKeysPerRule,
       ownsKey: options.ownsKey,
     });
-    this.maxAheadMs = options.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS;
   }
 
   /**
@@ -91,17 +84,10 @@ export class DetectionPipeline {
     eventMs: number,
     alerts: Alert[],
   ): PostfixEvent[] {
-    if (seenMs > this.lastSeenMs) {
-      this.lastSeenMs = seenMs;
-      this.lastSeenWallMs = wallMs;
-    }
-    const events = this.correlator.push(event, seenMs);
-    // The first output is the input event (perhaps enriched), with its ts; summaries have their own.
-    for (let i = 0; i < events.length; i++) {
-      const output = events[i] as PostfixEvent;
-      const atMs = this.placed(i === 0 ? eventMs : Date.parse(output.ts), seenMs);
-      for (const alert of this.engine.process(output, atMs, seenMs)) alerts.push(alert);
-    }
+    const facts = this.facts;
+    const events = this.correlation.processInto(event, seenMs, wallMs, eventMs, facts);
+    for (let i = 0; i < facts.length; i++) this.evaluation.processInto(facts[i] as Fact, wallMs, alerts);
+    facts.length = 0;
     return events;
   }
 
@@ -111,43 +97,29 @@ export class DetectionPipeline {
    * detector's clock while it keeps up, the stream's while it reads a backlog.
    */
   tick(wallMs: number): PipelineOutput {
-    if (this.lastSeenMs === Number.NEGATIVE_INFINITY) return { events: [], alerts: [] };
-    const nowMs = this.lastSeenMs + Math.max(0, wallMs - this.lastSeenWallMs);
-    const events = this.correlator.sweep(nowMs);
+    const swept = this.correlation.tick(wallMs);
+    if (swept === undefined) return { events: [], alerts: [] };
     const alerts: Alert[] = [];
-    for (const output of events)
-      alerts.push(...this.engine.process(output, this.placed(Date.parse(output.ts), nowMs), nowMs));
-    alerts.push(...this.engine.advance(nowMs));
-    return { events, alerts };
+    for (const fact of swept.facts) this.evaluation.processInto(fact, wallMs, alerts);
+    alerts.push(...this.evaluation.advance(swept.nowMs));
+    return { events: swept.events, alerts };
   }
 
   /** Learns a successful login into the login history only (warm-up of history older than the windows). */
   learnLogin(event: PostfixEvent): void {
-    this.engine.learnLogin(event);
+    this.evaluation.learnLogin(event);
   }
 
   /** End of a finite input (replay): flush open messages so their summaries reach the rules. */
   flush(): PipelineOutput {
-    const events = this.correlator.sweep(Number.POSITIVE_INFINITY);
+    const { events, facts } = this.correlation.flush();
     const alerts: Alert[] = [];
-    for (const output of events) alerts.push(...this.engine.process(output));
+    for (const fact of facts) this.evaluation.processInto(fact, fact.seenMs, alerts);
     return { events, alerts };
   }
 
   stats(): PipelineStats {
-    return {
-      engine: this.engine.stats(),
-      correlator: this.correlator.stats(),
-      clampedEvents: this.clampedEvents,
-    };
-  }
-
-  /** An event's time in the rule windows: its own, unless that is further ahead of `seenMs` than allowed. */
-  private placed(eventMs: number, seenMs: number): number {
-    const latestMs = seenMs + this.maxAheadMs;
-    if (!(eventMs > latestMs)) return eventMs;
-    this.clampedEvents += 1;
-    return latestMs;
+    return { ...this.correlation.stats(), engine: this.evaluation.stats() };
   }
 }
 

@@ -16,9 +16,8 @@ export const EVENT_BATCH_VERSION = 1 as const;
 /** Why an event (or a whole message) could not be read; bounded, so it can be a metric label. */
 export type EventRejection = "invalid_json" | "unsupported_version" | "schema_mismatch";
 
-export type DecodedEvent =
-  | { event: PostfixEvent }
-  | { rejected: EventRejection; detail: string; raw: unknown };
+export type BatchRejection = { rejected: EventRejection; detail: string; raw: unknown };
+export type DecodedEvent = { event: PostfixEvent } | BatchRejection;
 
 /**
  * The batch payload from events already serialised one by one (the receiver serialises each as it
@@ -36,18 +35,33 @@ const utf8 = new TextDecoder();
  * version this consumer does not know, is one rejection for the whole message.
  */
 export function decodeEventMessage(data: Uint8Array): DecodedEvent[] {
+  const envelope = readBatchEnvelope(data, "events", EVENT_BATCH_VERSION);
+  if ("rejected" in envelope) return [envelope];
+  return "bare" in envelope ? [decodeEvent(envelope.bare)] : envelope.items.map(decodeEvent);
+}
+
+/**
+ * A message's batch envelope `{"batch": version, [field]: [...]}`: its items; or the whole message
+ * as one item when it is JSON without an envelope; or why it cannot be read at all.
+ */
+export function readBatchEnvelope(
+  data: Uint8Array,
+  field: string,
+  version: number,
+): { items: unknown[] } | { bare: unknown } | BatchRejection {
   let json: unknown;
   try {
     json = JSON.parse(utf8.decode(data));
   } catch (error) {
-    return [{ rejected: "invalid_json", detail: (error as Error).message, raw: undefined }];
+    return { rejected: "invalid_json", detail: (error as Error).message, raw: undefined };
   }
-  const envelope = json as { batch?: unknown; events?: unknown } | null;
+  const envelope = json as Record<string, unknown> | null;
   if (envelope === null || typeof envelope !== "object" || envelope.batch === undefined)
-    return [decodeEvent(json)];
-  if (envelope.batch !== EVENT_BATCH_VERSION || !Array.isArray(envelope.events))
-    return [{ rejected: "unsupported_version", detail: `batch=${String(envelope.batch)}`, raw: json }];
-  return envelope.events.map(decodeEvent);
+    return { bare: json };
+  const items = envelope[field];
+  if (envelope.batch !== version || !Array.isArray(items))
+    return { rejected: "unsupported_version", detail: `batch=${String(envelope.batch)}`, raw: json };
+  return { items };
 }
 
 /** True for an event the schema accepts and would return unchanged: it is used as parsed. */

@@ -1,5 +1,6 @@
 /**
- * Per smtpd session SASL bookkeeping, done once per event before any rule looks at it.
+ * Per smtpd session SASL bookkeeping, done once per event before any rule looks at it, where each
+ * host's lines arrive in order: the correlation stage (stages/correlation-stage.ts).
  *
  * De-duplication: a session logs one `SASL ... authentication failed` warning per attempt, maybe
  * `too many errors after AUTH`, and finally `disconnect ... auth=0/N`. Each line implies "at least
@@ -35,18 +36,22 @@ interface Session {
   counted: number;
 }
 
-const NOTHING: EventContext = { authFailures: 0, authForgiven: 0 };
+/** What one event adds to and takes back from its session's counted SASL guesses. */
+export type AuthCounts = Pick<EventContext, "authFailures" | "authForgiven">;
+
+/** An event that neither adds nor forgives a guess. */
+export const NO_AUTH: AuthCounts = { authFailures: 0, authForgiven: 0 };
 
 export class AuthSessions {
   private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly maxSessions = DEFAULT_MAX_AUTH_SESSIONS) {}
 
-  observe(event: PostfixEvent): EventContext {
+  observe(event: PostfixEvent): AuthCounts {
     switch (event.kind) {
       case "connect":
         this.forget(event);
-        return NOTHING;
+        return NO_AUTH;
       case "sasl_auth_failed": {
         const session = this.session(event);
         const guess = isPasswordGuess(event);
@@ -55,19 +60,19 @@ export class AuthSessions {
         return { authFailures: guess ? 1 : 0, authForgiven: 0 };
       }
       case "too_many_errors":
-        return event.stage.toUpperCase() === "AUTH" ? this.atLeast(event, 1, false) : NOTHING;
+        return event.stage.toUpperCase() === "AUTH" ? this.atLeast(event, 1, false) : NO_AUTH;
       case "client":
-        return event.saslUsername ? this.succeeded(event) : NOTHING;
+        return event.saslUsername ? this.succeeded(event) : NO_AUTH;
       case "disconnect": {
         const auth = event.commands.auth;
         if (auth === undefined) {
           this.forget(event);
-          return NOTHING;
+          return NO_AUTH;
         }
         return this.atLeast(event, auth.total - auth.ok, true, auth.ok > 0);
       }
       default:
-        return NOTHING;
+        return NO_AUTH;
     }
   }
 
@@ -75,12 +80,7 @@ export class AuthSessions {
     return this.sessions.size;
   }
 
-  private atLeast(
-    event: PostfixEvent,
-    implied: number,
-    sessionEnds: boolean,
-    succeeded = false,
-  ): EventContext {
+  private atLeast(event: PostfixEvent, implied: number, sessionEnds: boolean, succeeded = false): AuthCounts {
     const session = this.session(event);
     const fresh = Math.max(0, implied - session.seen);
     session.seen += fresh;
@@ -91,10 +91,10 @@ export class AuthSessions {
     return { authFailures: fresh, authForgiven };
   }
 
-  private succeeded(event: PostfixEvent): EventContext {
+  private succeeded(event: PostfixEvent): AuthCounts {
     const key = sessionKey(event);
     const session = key === undefined ? undefined : this.sessions.get(key);
-    if (session === undefined || session.counted === 0) return NOTHING;
+    if (session === undefined || session.counted === 0) return NO_AUTH;
     const authForgiven = session.counted;
     session.counted = 0;
     return { authFailures: 0, authForgiven };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Alert } from "../../../../shared/src/contracts/alerts.js";
 import { authSession, MINUTE, reject, replay, T0 } from "../rules/fixtures.js";
+import { NO_AUTH } from "./auth-sessions.js";
 import { DetectionEngine } from "./engine.js";
 import { compileRule, type RuleDefinition } from "./rule.js";
 
@@ -134,8 +135,8 @@ describe("DetectionEngine lifecycle", () => {
 
   it("counts processed events and skips events without a usable time", () => {
     const engine = engineWith();
-    engine.process({ ...denied(0), ts: "not a time" });
-    engine.process(denied(1));
+    engine.process({ ...denied(0), ts: "not a time" }, NO_AUTH);
+    engine.process(denied(1), NO_AUTH);
     assert.equal(engine.stats().eventsProcessed, 2);
     assert.equal(engine.stats().eventsWithoutTime, 1);
   });

@@ -1,10 +1,14 @@
 /**
  * The detection engine: pure and clock-free. Time is the events' own `ts` (and whatever the
  * caller passes to `advance`), so replaying a log gives the alerts a live run gave.
+ *
+ * It holds what rules count per key and the login history; what needs a host's lines in order
+ * (SMTP sessions' SASL failures, auth-sessions.ts) is worked out before, by the correlation stage,
+ * and handed in with each event. So an engine may see only the events of its own keys.
  */
 import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/events.js";
-import { AuthSessions } from "./auth-sessions.js";
+import type { AuthCounts } from "./auth-sessions.js";
 import type { EventContext } from "./fields.js";
 import type { EventMatcher } from "./filters.js";
 import { KeyTables } from "./key-store.js";
@@ -18,7 +22,6 @@ export const DEFAULT_MAX_KEYS_PER_RULE = 250_000;
 export interface EngineOptions {
   rules: readonly CompiledRule[];
   maxKeysPerRule?: number;
-  maxAuthSessions?: number;
   /** Keys this engine counts and alerts on; by default all. */
   ownsKey?: KeyOwnership;
   loginHistory?: Partial<LoginHistoryOptions>;
@@ -28,7 +31,6 @@ export interface EngineStats {
   eventsProcessed: number;
   /** Events whose `ts` did not parse; they are skipped. */
   eventsWithoutTime: number;
-  trackedAuthSessions: number;
   /** SASL users whose login addresses are remembered (login-history.ts). */
   loginHistoryUsers: number;
   rules: Record<string, RuleStats>;
@@ -45,7 +47,6 @@ interface Route {
 export class DetectionEngine {
   private readonly trackers: RuleTracker[];
   private readonly routes = new Map<EventKind, Route[]>();
-  private readonly authSessions: AuthSessions;
   private readonly logins: LoginHistory;
   private eventsProcessed = 0;
   private eventsWithoutTime = 0;
@@ -66,7 +67,6 @@ export class DetectionEngine {
       const target = this.trackers.find((t) => t.rule.id === tracker.rule.definition.yieldsTo);
       target?.yielders.push(tracker);
     }
-    this.authSessions = new AuthSessions(options.maxAuthSessions);
     this.logins = new LoginHistory(options.loginHistory);
     for (const tracker of this.trackers) {
       const { counts, forgives, keyFields } = tracker.rule;
@@ -89,20 +89,35 @@ export class DetectionEngine {
 
   /**
    * Feeds one event; returns the alerts that started firing (or were resolved by eviction) because of
-   * it. `atMs` places it in the windows (`Date.parse(event.ts)` by default); `seenMs`, when it was
-   * received, is the clock `advance` measures idle keys and quiet periods on (see DetectionPipeline).
+   * it. `auth` is what the event adds to its session's SASL guesses (AuthSessions.observe); `atMs`
+   * places it in the windows (`Date.parse(event.ts)` by default); `seenMs`, when it was received, is
+   * the clock `advance` measures idle keys and quiet periods on (see DetectionPipeline).
    */
-  process(event: PostfixEvent, atMs: number = Date.parse(event.ts), seenMs: number = atMs): Alert[] {
+  process(
+    event: PostfixEvent,
+    auth: AuthCounts,
+    atMs: number = Date.parse(event.ts),
+    seenMs: number = atMs,
+  ): Alert[] {
+    const alerts: Alert[] = [];
+    this.processInto(event, auth, atMs, seenMs, alerts);
+    return alerts;
+  }
+
+  /** process(), appending the alerts to `alerts`. */
+  processInto(event: PostfixEvent, auth: AuthCounts, atMs: number, seenMs: number, alerts: Alert[]): void {
     this.eventsProcessed += 1;
     if (Number.isNaN(atMs)) {
       this.eventsWithoutTime += 1;
-      return [];
+      return;
     }
-    // Session bookkeeping and login history must see every event, whichever rules are enabled.
-    const sessions: EventContext = this.authSessions.observe(event);
+    // The login history must see every event, whichever rules are enabled.
     const login = this.logins.observe(event, atMs);
-    const context: EventContext = login === undefined ? sessions : { ...sessions, login };
-    const alerts: Alert[] = [];
+    // Most events have no login facts: their context is `auth` itself, no copy.
+    const context: EventContext =
+      login === undefined
+        ? auth
+        : { authFailures: auth.authFailures, authForgiven: auth.authForgiven, login };
     for (const route of this.routes.get(event.kind) ?? []) {
       const at = { atMs, seenMs };
       if (route.counts.some((matches) => matches(event, context)))
@@ -111,7 +126,6 @@ export class DetectionEngine {
       // After the trigger: a login still sees the failures before it, then takes back its own session's.
       if (route.forgives.some((matches) => matches(event, context))) route.tracker.forgive(event, context);
     }
-    return alerts;
   }
 
   /**
@@ -138,7 +152,6 @@ export class DetectionEngine {
     return {
       eventsProcessed: this.eventsProcessed,
       eventsWithoutTime: this.eventsWithoutTime,
-      trackedAuthSessions: this.authSessions.size,
       loginHistoryUsers: this.logins.size,
       rules,
     };

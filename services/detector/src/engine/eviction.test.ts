@@ -9,6 +9,8 @@ import { loadRules } from "../rules/index.js";
 import { DetectionEngine } from "./engine.js";
 
 const ATTACKER = "203.0.113.66";
+/** What the correlation stage's AuthSessions makes of one `authentication failed` line: one guess. */
+const ONE_GUESS = { authFailures: 1, authForgiven: 0 };
 /** sasl_bruteforce keeps 1,000,000 addresses: the flood is 5% more. */
 const FLOOD = 1_050_000;
 
@@ -21,17 +23,23 @@ describe("eviction under a flood of spoofed addresses", () => {
     const engine = new DetectionEngine({ rules: loadRules({}).filter((r) => r.id === "sasl_bruteforce") });
     const alerts = [];
     for (let i = 0; i < 3; i++)
-      alerts.push(...engine.process(saslFailed({ at: i, ip: ATTACKER, pid: 100 + i }), T0 + i * 1000));
+      alerts.push(
+        ...engine.process(saslFailed({ at: i, ip: ATTACKER, pid: 100 + i }), ONE_GUESS, T0 + i * 1000),
+      );
     const flood = saslFailed({ at: 10, ip: "", pid: 7 });
     for (let n = 0; n < FLOOD; n++) {
       flood.client.ip = spoofed(n);
-      alerts.push(...engine.process(flood, T0 + 10_000));
+      alerts.push(...engine.process(flood, ONE_GUESS, T0 + 10_000));
     }
     const bruteForce = engine.stats().rules.sasl_bruteforce;
     assert.ok(bruteForce && bruteForce.evictions >= FLOOD - 1_000_000, "the flood evicted keys");
     for (let i = 0; i < 3; i++)
       alerts.push(
-        ...engine.process(saslFailed({ at: 20 + i, ip: ATTACKER, pid: 200 + i }), T0 + (20 + i) * 1000),
+        ...engine.process(
+          saslFailed({ at: 20 + i, ip: ATTACKER, pid: 200 + i }),
+          ONE_GUESS,
+          T0 + (20 + i) * 1000,
+        ),
       );
     const attacker = alerts.filter((a) => a.key.value === ATTACKER);
     assert.deepEqual(

@@ -4,6 +4,7 @@
  */
 import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { Endpoint, EventOf, PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import { AuthSessions } from "../engine/auth-sessions.js";
 import { DetectionEngine } from "../engine/engine.js";
 import { loadRules } from "./index.js";
 
@@ -102,10 +103,12 @@ export function authSession(
 /** Feeds events in order, advancing engine time to each event's time as a replay would; then to `endAt`. */
 export function replay(events: readonly PostfixEvent[], options: ReplayOptions = {}): ReplayResult {
   const engine = options.engine ?? new DetectionEngine({ rules: loadRules(options.overrides ?? {}) });
+  // The correlation stage's session bookkeeping, which the engine takes its SASL counts from.
+  const sessions = new AuthSessions();
   const alerts: Alert[] = [];
   for (const event of events) {
     alerts.push(...engine.advance(Date.parse(event.ts)));
-    alerts.push(...engine.process(event));
+    alerts.push(...engine.process(event, sessions.observe(event)));
   }
   if (options.endAt !== undefined) alerts.push(...engine.advance(T0 + options.endAt * 1000));
   return { engine, alerts, of: (rule) => alerts.filter((a) => a.rule === rule) };

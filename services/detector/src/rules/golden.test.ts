@@ -1,6 +1,6 @@
 /**
  * Golden tests: recorded log fragments (test/fixtures/rules/*.log, in the shapes Postfix logs)
- * through the real path (lineToEvent → Correlator → DetectionEngine), per rule: it fires on the
+ * through the real path (lineToEvent → Correlator and AuthSessions → DetectionEngine), per rule: it fires on the
  * attack and stays quiet on the normal traffic that looks like it. Then the mixed-log generator's
  * compromised-account scenario: every attacker is named, no legitimate user is.
  */
@@ -11,6 +11,7 @@ import { type Alert, Alert as AlertSchema } from "../../../../shared/src/contrac
 import { lineToEvent } from "../../../../shared/src/pipeline/lines.js";
 import { Correlator } from "../../../../shared/src/postfix/correlate.js";
 import { GROUND_TRUTH, generateMixedLog } from "../../../../test/generator/mixed-log.js";
+import { AuthSessions } from "../engine/auth-sessions.js";
 import { DetectionEngine } from "../engine/engine.js";
 import { loadRules } from "./index.js";
 
@@ -21,6 +22,7 @@ const REFERENCE_TIME = Date.UTC(2026, 11, 31);
 /** Replays log lines the way the detector does (messages summarized at first pass); `#` lines are fixture comments. */
 function replayLines(lines: Iterable<string>, overrides: Record<string, unknown> = {}): Alert[] {
   const correlator = new Correlator({ summarizeAt: "first_pass" });
+  const sessions = new AuthSessions();
   const engine = new DetectionEngine({ rules: loadRules(overrides) });
   const alerts: Alert[] = [];
   let lastMs = 0;
@@ -31,9 +33,11 @@ function replayLines(lines: Iterable<string>, overrides: Record<string, unknown>
     const atMs = Date.parse(outcome.event.ts);
     lastMs = Math.max(lastMs, atMs);
     alerts.push(...engine.advance(atMs));
-    for (const event of correlator.push(outcome.event)) alerts.push(...engine.process(event));
+    for (const event of correlator.push(outcome.event))
+      alerts.push(...engine.process(event, sessions.observe(event)));
   }
-  for (const event of correlator.sweep(Number.POSITIVE_INFINITY)) alerts.push(...engine.process(event));
+  for (const event of correlator.sweep(Number.POSITIVE_INFINITY))
+    alerts.push(...engine.process(event, sessions.observe(event)));
   // A day later every episode has resolved: resolves name what the whole episode saw.
   alerts.push(...engine.advance(lastMs + 86_400_000));
   for (const alert of alerts) AlertSchema.parse(alert);

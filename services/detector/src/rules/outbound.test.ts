@@ -4,6 +4,7 @@ import { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { EventOf, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { lineToEvent } from "../../../../shared/src/pipeline/lines.js";
 import type { SummarizeAt } from "../../../../shared/src/postfix/correlate.js";
+import { AuthSessions } from "../engine/auth-sessions.js";
 import { DetectionEngine } from "../engine/engine.js";
 import { DetectionPipeline } from "../pipeline.js";
 import { byTime, delivery, HOUR, login, MINUTE, message, recipient, replay, T0 } from "./fixtures.js";
@@ -509,9 +510,10 @@ describe("compromised_sender on evidence", () => {
   /** When each alert fired, in seconds after T0, replaying event by event. */
   const firedAt = (events: PostfixEvent[]) => {
     const engine = new DetectionEngine({ rules: loadRules() });
+    const sessions = new AuthSessions();
     const fired: { at: number; alert: Alert }[] = [];
     for (const event of events)
-      for (const alert of engine.process(event))
+      for (const alert of engine.process(event, sessions.observe(event)))
         if (alert.rule === "compromised_sender" && alert.state === "firing")
           fired.push({ at: (Date.parse(event.ts) - T0) / 1000, alert });
     return fired;
