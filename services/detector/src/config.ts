@@ -5,12 +5,14 @@ import {
   commonConfig,
   type Env,
   env,
+  eventPartitionsConfig,
   loadConfig,
   natsConfig,
 } from "../../../shared/src/runtime/config.js";
 import { RuleConfigError } from "./engine/rule.js";
 import type { ReplicaSlot } from "./partition.js";
 import { loadRules } from "./rules/index.js";
+import type { CorrelationOptions } from "./stages/correlation-stage.js";
 
 /** DETECTOR_RULES is JSON: `{ "sasl_bruteforce": { "threshold": 10, "windowSeconds": 300 } }`. */
 const ruleOverrides = z.string().transform((text, context) => {
@@ -37,6 +39,7 @@ export const detectorConfigSchema = z
   .object({
     ...commonConfig,
     ...natsConfig(),
+    ...eventPartitionsConfig(),
     DETECTOR_RULES: ruleOverrides.optional(),
     /** A JSON file of rule overrides; DETECTOR_RULES entries win over it. */
     DETECTOR_RULES_FILE: z.string().optional(),
@@ -49,7 +52,24 @@ export const detectorConfigSchema = z
     CORRELATOR_MAX_MESSAGES: env.positiveInt(100_000),
     /** Postfix's maximal_queue_lifetime (5 days) by default: deferred mail can take that long. */
     CORRELATOR_MAX_MESSAGE_AGE_SECONDS: env.positiveInt(5 * 86_400),
-    /** Detector replicas sharing the rule keys; every replica must be given the same count. */
+    /**
+     * Which detector stages this process runs: `all` (both, in memory, over every event), or one
+     * stage of the partitioned detector, `correlate` or `evaluate` (docs/architecture.md).
+     */
+    DETECTOR_STAGE: z
+      .enum(["all", "correlate", "evaluate"], { error: "must be all, correlate or evaluate" })
+      .default("all"),
+    /** Partitions of the facts between the stages, by rule key; every detector must be given the same count. */
+    FACT_PARTITIONS: z.coerce
+      .number({ error: "must be a number of partitions, 1 to 1024" })
+      .int("must be a whole number")
+      .min(1, "must be 1 to 1024")
+      .max(1024, "must be 1 to 1024 (each partition is a durable consumer of its own)")
+      .default(12),
+    /**
+     * Detector replicas sharing the work (of their stage, when partitioned): rule keys under `all`,
+     * partitions otherwise. Every replica of a stage must be given the same count.
+     */
     DETECTOR_REPLICAS: env.positiveInt(1),
     /**
      * The mail servers' host names (as in their syslog lines): always a `host` label of their own in
@@ -64,6 +84,18 @@ export const detectorConfigSchema = z
     HOSTNAME: z.string().optional(),
   })
   .superRefine((config, context) => {
+    const partitions = {
+      all: undefined,
+      correlate: "EVENT_PARTITIONS",
+      evaluate: "FACT_PARTITIONS",
+    } as const;
+    const shared = partitions[config.DETECTOR_STAGE];
+    if (shared !== undefined && config.DETECTOR_REPLICAS > config[shared])
+      context.addIssue({
+        code: "custom",
+        path: ["DETECTOR_REPLICAS"],
+        message: `must be at most ${shared} (${config[shared]}) under DETECTOR_STAGE=${config.DETECTOR_STAGE}: a replica shares out partitions, and one without any would idle`,
+      });
     const index = replicaIndexOf(config);
     if (index === undefined || index >= config.DETECTOR_REPLICAS) {
       context.addIssue({
@@ -93,6 +125,22 @@ export type DetectorConfig = z.output<typeof detectorConfigSchema>;
 /** This replica's share of the rule keys (validated by the schema, so the index is defined). */
 export function replicaSlotOf(config: DetectorConfig): ReplicaSlot {
   return { index: replicaIndexOf(config) ?? 0, count: config.DETECTOR_REPLICAS };
+}
+
+/** The correlation stage's settings (correlator limits, clock-ahead bound). */
+export function correlationOptionsOf(config: DetectorConfig): CorrelationOptions {
+  return {
+    correlator: {
+      maxMessages: config.CORRELATOR_MAX_MESSAGES,
+      maxMessageAgeSeconds: config.CORRELATOR_MAX_MESSAGE_AGE_SECONDS,
+    },
+    maxAheadMs: config.DETECTOR_MAX_CLOCK_AHEAD_SECONDS * 1000,
+  };
+}
+
+/** The partitions of `partitions` a replica owns: every `count`-th, from its index. */
+export function ownedPartitions(slot: ReplicaSlot, partitions: number): number[] {
+  return Array.from({ length: partitions }, (_, p) => p).filter((p) => p % slot.count === slot.index);
 }
 
 /** Validates the rule overrides too, so a bad threshold stops the detector before it connects anywhere. */

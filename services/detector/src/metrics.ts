@@ -24,12 +24,29 @@ export function createDetectorMetrics(registry: Registry, stats: () => PipelineS
     }),
     publishErrors: new Counter({
       name: "postwatch_detector_alert_publish_errors_total",
-      help: "Alert publishes JetStream did not acknowledge (the triggering event is redelivered).",
+      help: "Alert and fact publishes JetStream did not acknowledge (retried; the input is acked only once they are stored).",
+      registers,
+    }),
+    facts: new Counter({
+      name: "postwatch_detector_facts_total",
+      help: "Facts an evaluation stage read from JetStream by outcome: processed, or set aside on the dead-letter stream as invalid_json, unsupported_version, schema_mismatch (once per message).",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    factsPublished: new Counter({
+      name: "postwatch_detector_facts_published_total",
+      help: "Facts a correlation stage published, once per fact partition it went to.",
+      registers,
+    }),
+    partitionsOwned: new Gauge({
+      name: "postwatch_detector_partitions_owned",
+      help: "Partitions this detector reads: event partitions (correlation stage) or fact partitions (evaluation stage).",
+      labelNames: ["partitions"],
       registers,
     }),
     consumerLag: new Gauge({
       name: "postwatch_detector_consumer_pending_events",
-      help: "Events in the stream not yet delivered to the detector (consumer lag).",
+      help: "Messages (event or fact batches) in the stream not yet delivered to this detector's consumers (consumer lag).",
       registers,
     }),
   };

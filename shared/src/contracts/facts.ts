@@ -13,6 +13,7 @@
  * counts and sets aside versions it does not know, as for event batches (event-batch.ts).
  */
 import { z } from "zod";
+import { acceptsAsIs } from "./accepts-as-is.js";
 import { type BatchRejection, readBatchEnvelope } from "./event-batch.js";
 import { EVENT_SCHEMA_VERSION, PostfixEvent } from "./events.js";
 
@@ -49,10 +50,14 @@ export function decodeFactMessage(data: Uint8Array): DecodedFact[] {
   return envelope.items.map(decodeFact);
 }
 
+/** True for a fact the schema accepts and would return unchanged: it is used as parsed. */
+const isFactAsIs = acceptsAsIs(Fact);
+
 function decodeFact(json: unknown): DecodedFact {
   const version = (json as { event?: { v?: unknown } } | null)?.event?.v;
   if (version !== EVENT_SCHEMA_VERSION)
     return { rejected: "unsupported_version", detail: `event v=${String(version)}`, raw: json };
+  if (isFactAsIs(json)) return { fact: json as Fact };
   const result = Fact.safeParse(json);
   return result.success
     ? { fact: result.data }

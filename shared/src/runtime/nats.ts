@@ -19,6 +19,8 @@ import {
   DEAD_LETTERS_WILDCARD,
   EVENTS_STREAM,
   EVENTS_WILDCARD,
+  FACTS_STREAM,
+  FACTS_WILDCARD,
 } from "../contracts/subjects.js";
 import type { Logger } from "./log.js";
 
@@ -114,6 +116,19 @@ export function streamConfigs(layout: StreamLayout): (Partial<StreamConfig> & { 
       max_age: nanos(limits.eventsMaxAgeSeconds * 1000),
       max_bytes: limits.eventsMaxBytes,
       duplicate_window: nanos(120_000),
+      num_replicas: layout.replicas,
+    },
+    {
+      // The partitioned detector's facts (DETECTOR_STAGE): kept as long as the events they came from.
+      name: FACTS_STREAM,
+      subjects: [FACTS_WILDCARD],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(limits.eventsMaxAgeSeconds * 1000),
+      max_bytes: limits.eventsMaxBytes,
+      // A correlator redoing a batch after a restart publishes its facts with the same IDs.
+      duplicate_window: nanos(300_000),
       num_replicas: layout.replicas,
     },
     {

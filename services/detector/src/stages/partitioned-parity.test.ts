@@ -12,10 +12,9 @@ import { describe, it } from "node:test";
 import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { lineToEvent } from "../../../../shared/src/pipeline/lines.js";
-import { generateMixedLog } from "../../../../test/generator/mixed-log.js";
 import { DetectionPipeline, EventTimeReplay } from "../pipeline.js";
 import { loadRules } from "../rules/index.js";
-import { runPartitioned } from "./partitioned.testkit.js";
+import { fourServersLog, runPartitioned } from "./partitioned.testkit.js";
 
 const FIXTURES = new URL("../../../../../test/fixtures/", import.meta.url);
 /** BSD timestamps carry no year: the fixtures were "written" in 2026. */
@@ -33,18 +32,8 @@ function eventsOf(lines: Iterable<string>): PostfixEvent[] {
   return events;
 }
 
-/** Four servers' days of the compromised-account scenario, interleaved by time as one syslog host receives them. */
-function fourServers(): PostfixEvent[] {
-  const lines = [1, 2, 3, 4].flatMap((seed) =>
-    [...generateMixedLog({ lines: 3_000, seed, scenario: "compromised-account" })].map((line) =>
-      line.replace(" mx1 ", ` mx${seed} `),
-    ),
-  );
-  // rfc3339 stamps sort as text; the sort is stable, so each server's order is kept.
-  return eventsOf(
-    lines.sort((a, b) => (a.slice(0, 32) < b.slice(0, 32) ? -1 : a.slice(0, 32) > b.slice(0, 32) ? 1 : 0)),
-  );
-}
+/** Four servers' days of the compromised-account scenario, as events. */
+const fourServers = () => eventsOf(fourServersLog(3_000));
 
 const LOGS: Record<string, () => PostfixEvent[]> = {
   "four mail servers, compromised account": fourServers,

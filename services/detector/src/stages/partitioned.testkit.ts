@@ -6,11 +6,28 @@ import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import type { Fact } from "../../../../shared/src/contracts/facts.js";
 import { eventPartition } from "../../../../shared/src/contracts/partitions.js";
+import { generateMixedLog } from "../../../../test/generator/mixed-log.js";
 import type { CompiledRule } from "../engine/rule.js";
 import { TICK_MS } from "../pipeline.js";
 import { CorrelationStage } from "./correlation-stage.js";
 import { EvaluationStage } from "./evaluation-stage.js";
 import { FactRouter } from "./fact-router.js";
+
+/**
+ * Four mail servers (mx1 to mx4) each writing `linesEach` lines of the generator's compromised-account
+ * day, interleaved by time as one syslog host receives them: the same attackers and users on every
+ * server, so rule keys cross hosts and event partitions.
+ */
+export function fourServersLog(linesEach: number): string[] {
+  const lines = [1, 2, 3, 4].flatMap((seed) =>
+    [...generateMixedLog({ lines: linesEach, seed, scenario: "compromised-account" })].map((line) =>
+      line.replace(" mx1 ", ` mx${seed} `),
+    ),
+  );
+  // rfc3339 stamps sort as text; the sort is stable, so each server's order is kept.
+  const stamp = (line: string) => line.slice(0, 32);
+  return lines.sort((a, b) => (stamp(a) < stamp(b) ? -1 : stamp(a) > stamp(b) ? 1 : 0));
+}
 
 /**
  * The stages driven as EventTimeReplay drives one pipeline (a tick whenever event time has moved
