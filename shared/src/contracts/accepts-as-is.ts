@@ -9,6 +9,9 @@
  * against zod on mutated events).
  *
  * It reads zod's schema definitions (`_zod.def`), so it is derived from the contract, never a copy.
+ * Like zod itself, it compiles to JavaScript source (one function per object, record and union, with
+ * property reads and `switch`es inline): a tree of closures cost as much again as JSON.parse.
+ * The source holds only the schema's own names and literals, each written with JSON.stringify.
  */
 import type { z } from "zod";
 
@@ -29,101 +32,141 @@ interface Def {
   entries?: Record<string, unknown>;
 }
 
-const never: AsIsCheck = () => false;
-
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
-/** A JSON object as JSON.parse makes them: not null, not an array. */
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+/** Literals written into the source: JSON.stringify gives the JavaScript literal of each. */
+const isWritable = (value: unknown) =>
+  typeof value === "string" ||
+  typeof value === "boolean" ||
+  (typeof value === "number" && Number.isFinite(value));
+
+const PLAIN_OBJECT = (v: string) => `typeof ${v} === "object" && ${v} !== null && !Array.isArray(${v})`;
+
+class Compiler {
+  private readonly functions: string[] = [];
+  private readonly names = new Map<z.ZodType, string>();
+
+  /** The source of a function body that returns the predicate for `schema`. */
+  program(schema: z.ZodType): string {
+    const test = this.test(schema, "value");
+    return `"use strict";\n${this.functions.join("\n")}\nreturn function acceptsAsIs(value) {\n  return ${test};\n};`;
+  }
+
+  /** A boolean expression over the variable `v`: true when zod would return its value as is. */
+  private test(schema: z.ZodType, v: string): string {
+    const def = defOf(schema);
+    const checks = def.checks ?? [];
+    switch (def.type) {
+      case "string":
+        return checks.length === 0 ? `typeof ${v} === "string"` : "false";
+      case "boolean":
+        return `typeof ${v} === "boolean"`;
+      case "number": {
+        // zod rejects NaN and ±Infinity; `.int()` is the safe-integer format.
+        if (checks.length === 0) return `(typeof ${v} === "number" && Number.isFinite(${v}))`;
+        const only = checks[0]?._zod.def;
+        return checks.length === 1 && only?.check === "number_format" && only.format === "safeint"
+          ? `Number.isSafeInteger(${v})`
+          : "false";
+      }
+      case "literal":
+      case "enum": {
+        const allowed = def.type === "literal" ? (def.values ?? []) : Object.values(def.entries ?? {});
+        if (allowed.length === 0 || !allowed.every(isWritable)) return "false";
+        return `(${allowed.map((value) => `${v} === ${JSON.stringify(value)}`).join(" || ")})`;
+      }
+      case "optional":
+        return `(${v} === undefined || ${this.test(def.innerType as z.ZodType, v)})`;
+      case "nullable":
+        return `(${v} === null || ${this.test(def.innerType as z.ZodType, v)})`;
+      case "array":
+        return `(Array.isArray(${v}) && ${v}.every((e) => ${this.test(def.element as z.ZodType, "e")}))`;
+      case "record":
+        return `${this.functionFor(schema, (r) => this.record(def, r))}(${v})`;
+      case "object":
+        return def.catchall === undefined
+          ? `${this.functionFor(schema, (o) => this.object(def.shape ?? {}, o))}(${v})`
+          : "false";
+      case "union":
+        return `${this.functionFor(schema, (u) => this.union(def, u))}(${v})`;
+      default:
+        return "false";
+    }
+  }
+
+  private record(def: Def, v: string): string {
+    const keyDef = defOf(def.keyType as z.ZodType);
+    if (keyDef.type !== "string" || (keyDef.checks ?? []).length > 0) return "return false;";
+    return [
+      `if (!(${PLAIN_OBJECT(v)})) return false;`,
+      // zod's copy would set the prototype rather than keep a `__proto__` key.
+      `for (const key in ${v}) {`,
+      `  if (key === "__proto__" || !Object.hasOwn(${v}, key)) return false;`,
+      `  const x = ${v}[key];`,
+      `  if (!(${this.test(def.valueType as z.ZodType, "x")})) return false;`,
+      "}",
+      "return true;",
+    ].join("\n");
+  }
+
+  private object(shape: Record<string, z.ZodType>, v: string): string {
+    const keys = Object.keys(shape);
+    return [
+      `if (!(${PLAIN_OBJECT(v)})) return false;`,
+      // zod strips a key its shape does not name: such a value is not returned as is.
+      `for (const key in ${v}) switch (key) {`,
+      ...keys.map((key) => `  case ${JSON.stringify(key)}:`),
+      `    continue;`,
+      "  default:",
+      "    return false;",
+      "}",
+      "let x;",
+      ...keys.flatMap((key) => [
+        `x = ${v}[${JSON.stringify(key)}];`,
+        `if (!(${this.test(shape[key] as z.ZodType, "x")})) return false;`,
+      ]),
+      "return true;",
+    ].join("\n");
+  }
+
+  private union(def: Def, v: string): string {
+    const options = def.options ?? [];
+    const discriminator = def.discriminator;
+    if (discriminator === undefined)
+      return `return ${options.map((option) => this.test(option, v)).join(" || ") || "false"};`;
+    // A discriminated union: the option whose literal the discriminator holds decides alone.
+    const cases: string[] = [];
+    for (const option of options) {
+      const tag = defOf(option).shape?.[discriminator];
+      const tagDef = tag === undefined ? undefined : defOf(tag);
+      const literals = tagDef?.type === "literal" ? (tagDef.values ?? []) : [];
+      if (literals.length === 0 || !literals.every(isWritable)) return "return false;";
+      cases.push(
+        ...literals.map((literal) => `  case ${JSON.stringify(literal)}:`),
+        `    return ${this.test(option, v)};`,
+      );
+    }
+    return [
+      `if (!(${PLAIN_OBJECT(v)})) return false;`,
+      `switch (${v}[${JSON.stringify(discriminator)}]) {`,
+      ...cases,
+      "  default:",
+      "    return false;",
+      "}",
+    ].join("\n");
+  }
+
+  /** The name of a function of one argument with this body, compiled once per schema object. */
+  private functionFor(schema: z.ZodType, body: (argument: string) => string): string {
+    const known = this.names.get(schema);
+    if (known !== undefined) return known;
+    const name = `check${this.names.size}`;
+    this.names.set(schema, name);
+    this.functions.push(`function ${name}(v) {\n${body("v")}\n}`);
+    return name;
+  }
+}
 
 export function acceptsAsIs(schema: z.ZodType): AsIsCheck {
-  const def = defOf(schema);
-  const checks = def.checks ?? [];
-  switch (def.type) {
-    case "string":
-      return checks.length === 0 ? (value) => typeof value === "string" : never;
-    case "boolean":
-      return (value) => typeof value === "boolean";
-    case "number": {
-      // zod rejects NaN and ±Infinity; `.int()` is the safe-integer format.
-      if (checks.length === 0) return (value) => typeof value === "number" && Number.isFinite(value);
-      const [only] = checks;
-      return checks.length === 1 &&
-        only?._zod.def.check === "number_format" &&
-        only._zod.def.format === "safeint"
-        ? (value) => Number.isSafeInteger(value)
-        : never;
-    }
-    case "literal":
-    case "enum": {
-      const allowed = new Set(def.type === "literal" ? def.values : Object.values(def.entries ?? {}));
-      return (value) => allowed.has(value);
-    }
-    case "optional": {
-      const inner = acceptsAsIs(def.innerType as z.ZodType);
-      return (value) => value === undefined || inner(value);
-    }
-    case "nullable": {
-      const inner = acceptsAsIs(def.innerType as z.ZodType);
-      return (value) => value === null || inner(value);
-    }
-    case "array": {
-      const element = acceptsAsIs(def.element as z.ZodType);
-      return (value) => Array.isArray(value) && value.every(element);
-    }
-    case "record":
-      return recordCheck(def);
-    case "object":
-      return def.catchall === undefined ? objectCheck(def.shape ?? {}) : never;
-    case "union":
-      return unionCheck(def);
-    default:
-      return never;
-  }
-}
-
-function recordCheck(def: Def): AsIsCheck {
-  const keyDef = defOf(def.keyType as z.ZodType);
-  if (keyDef.type !== "string" || (keyDef.checks ?? []).length > 0) return never;
-  const element = acceptsAsIs(def.valueType as z.ZodType);
-  return (value) => {
-    if (!isPlainObject(value)) return false;
-    for (const key in value) {
-      // zod's copy would set the prototype rather than keep the key.
-      if (key === "__proto__" || !Object.hasOwn(value, key) || !element(value[key])) return false;
-    }
-    return true;
-  };
-}
-
-function objectCheck(shape: Record<string, z.ZodType>): AsIsCheck {
-  const fields = Object.entries(shape).map(([key, field]) => [key, acceptsAsIs(field)] as const);
-  const known = new Set(Object.keys(shape));
-  return (value) => {
-    if (!isPlainObject(value)) return false;
-    // zod strips a key its shape does not name: such a value is not returned as is.
-    for (const key in value) if (!known.has(key)) return false;
-    for (const [key, check] of fields) if (!check(value[key])) return false;
-    return true;
-  };
-}
-
-function unionCheck(def: Def): AsIsCheck {
-  const options = def.options ?? [];
-  const discriminator = def.discriminator;
-  if (discriminator === undefined) {
-    const checks = options.map(acceptsAsIs);
-    return (value) => checks.some((check) => check(value));
-  }
-  // A discriminated union: the option whose literal the discriminator holds decides alone.
-  const byValue = new Map<unknown, AsIsCheck>();
-  for (const option of options) {
-    const tag = defOf(option).shape?.[discriminator];
-    const tagDef = tag === undefined ? undefined : defOf(tag);
-    if (tagDef?.type !== "literal") return never;
-    const check = acceptsAsIs(option);
-    for (const literal of tagDef.values ?? []) byValue.set(literal, check);
-  }
-  return (value) => isPlainObject(value) && (byValue.get(value[discriminator]) ?? never)(value);
+  return new Function(new Compiler().program(schema))() as AsIsCheck;
 }
