@@ -36,18 +36,34 @@ export const HOST_LABELS = { firstCome: 128, proven: 128 } as const;
  * bounds their product, which a sender choosing every field of its lines could otherwise fill.
  */
 function capped<T>(labels: (...values: string[]) => T, onFold: () => void) {
-  // Each combination's child is kept: prom-client's labels() re-reads and re-checks the label
-  // values on every call, and this runs for every event.
-  const children = new Map<string, T>();
+  // Each combination's child is kept, in a tree of maps by label value (no key string built per
+  // event): prom-client's labels() re-reads and re-checks the values on every call, and this runs
+  // for every event.
+  const root: LabelTree<T> = new Map();
+  let combinations = 0;
   let folded: T | undefined;
   return {
     labels(...values: string[]): T {
-      const key = values.join("\u0000");
-      const known = children.get(key);
+      let node = root;
+      const last = values.length - 1;
+      for (let i = 0; i < last && node !== undefined; i++)
+        node = node.get(values[i] as string) as LabelTree<T>;
+      const known = node?.get(values[last] as string) as T | undefined;
       if (known !== undefined) return known;
-      if (children.size < MAX_LABEL_SETS) {
+      if (combinations < MAX_LABEL_SETS) {
         const child = labels(...values);
-        children.set(key, child);
+        let branch = root;
+        for (let i = 0; i < last; i++) {
+          const value = values[i] as string;
+          let next = branch.get(value) as LabelTree<T> | undefined;
+          if (next === undefined) {
+            next = new Map();
+            branch.set(value, next);
+          }
+          branch = next;
+        }
+        branch.set(values[last] as string, child);
+        combinations++;
         return child;
       }
       onFold();
@@ -56,6 +72,9 @@ function capped<T>(labels: (...values: string[]) => T, onFold: () => void) {
     },
   };
 }
+
+/** Label value → the next label's tree, or, for the last label, the child. */
+type LabelTree<T> = Map<string, LabelTree<T> | T>;
 
 export function createPostfixMetrics(registry: Registry, options: { hosts?: readonly string[] } = {}) {
   const registers = [registry];
