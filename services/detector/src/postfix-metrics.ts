@@ -7,6 +7,7 @@
  */
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
+import { TalliedCounter } from "../../../shared/src/runtime/tallied-counter.js";
 import { createLabellers, type FoldedLabel, HostLabels, OTHER } from "./metric-labels.js";
 
 const DELAY_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400];
@@ -87,32 +88,10 @@ export function createPostfixMetrics(registry: Registry, options: { hosts?: read
   const onFold = (label: FoldedLabel | "label_set") => folded.labels(label).inc();
   const hosts = new HostLabels(options.hosts ?? [], HOST_LABELS, onFold);
   const counter = (name: string, help: string, labelNames: string[]) => {
-    // Counted here, per label combination, and handed to prom-client when it collects (a scrape):
-    // its inc() hashes and checks the labels each time, and this runs for every event.
-    const tallies: { values: string[]; count: number }[] = [];
-    const family: Counter = new Counter({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        for (const tally of tallies) {
-          if (tally.count === 0) continue;
-          family.labels(...tally.values).inc(tally.count);
-          tally.count = 0;
-        }
-      },
-    });
+    // This runs for every event: counted in plain numbers, handed to prom-client at a scrape.
+    const family = new TalliedCounter({ name, help, labelNames, registers });
     return capped(
-      (...values) => {
-        const tally = { values, count: 0 };
-        tallies.push(tally);
-        return {
-          inc(by = 1) {
-            tally.count += by;
-          },
-        };
-      },
+      (...values) => family.labels(...values),
       () => onFold("label_set"),
     );
   };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import { TalliedCounter } from "../../../shared/src/runtime/tallied-counter.js";
 
 export type Transport = "udp" | "tcp" | "tls";
 
@@ -24,7 +25,8 @@ export function createReceiverMetrics(registry: Registry) {
         }
       },
     }),
-    framesReceived: new Counter({
+    // Counted per frame: in plain numbers, handed to prom-client at a scrape.
+    framesReceived: new TalliedCounter({
       name: "postwatch_receiver_frames_received_total",
       help: "Syslog messages received (one UDP datagram or one TCP frame each).",
       labelNames: ["transport"],
@@ -42,7 +44,8 @@ export function createReceiverMetrics(registry: Registry) {
       labelNames: ["transport", "reason"],
       registers,
     }),
-    lines: new Counter({
+    // Counted per line: in plain numbers, handed to prom-client at a scrape.
+    lines: new TalliedCounter({
       name: "postwatch_receiver_lines_total",
       help: "Syslog messages by outcome: postfix (became an event), not_postfix, bad_header, empty, oversize, source_not_allowed (UDP).",
       labelNames: ["outcome"],
