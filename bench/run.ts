@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: every scenario in turn, one table each on stdout, all of them written to
- * bench/RESULTS.md with the machine they ran on.
+ * `npm run bench [-- SCENARIO ...]`: every scenario in turn (or only those named: throughput,
+ * stages, engine-keys, live), one table each on stdout, written to bench/RESULTS.md with the
+ * machine and time they ran on. Sections of scenarios not run this time are kept as they were,
+ * each with the run line it had.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { engineKeysScenario } from "./engine-keys.js";
@@ -11,24 +13,38 @@ import { parseCorrelateScenario } from "./parse-correlate.js";
 import { formatResult, type ScenarioResult } from "./report.js";
 import { stagesScenario } from "./stages.js";
 
-const SCENARIOS: readonly (() => Promise<ScenarioResult>)[] = [
-  parseCorrelateScenario,
-  stagesScenario,
-  engineKeysScenario,
-  liveScenario,
-];
+const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
+  throughput: parseCorrelateScenario,
+  stages: stagesScenario,
+  "engine-keys": engineKeysScenario,
+  live: () => liveScenario(),
+};
 /** Source tree, not dist/: the results are meant to be read and committed. */
 const RESULTS_FILE = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
+const HEADER = "# postwatch benchmarks\n\nEach section says when and how it was run.\n";
+/** Starts each section in RESULTS.md, so that a partial run knows which to replace. */
+const marker = (name: string) => `<!-- scenario: ${name} -->`;
 
-const sections: string[] = [];
-for (const scenario of SCENARIOS) {
-  const section = formatResult(await scenario());
-  process.stdout.write(`${section}\n`);
-  sections.push(section);
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !(name in SCENARIOS));
+if (unknown.length > 0)
+  throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}`);
+const names = asked.length > 0 ? asked : Object.keys(SCENARIOS);
+
+const previous = await readFile(RESULTS_FILE, "utf8").catch(() => "");
+const sections = new Map<string, string>();
+for (const section of previous.split(/^(?=<!-- scenario: )/m).slice(1)) {
+  const name = /^<!-- scenario: (\S+) -->/.exec(section)?.[1];
+  if (name !== undefined) sections.set(name, section.trimEnd());
 }
-const machine = `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`;
-await writeFile(
-  RESULTS_FILE,
-  `# postwatch benchmarks\n\nRun: ${machine}. Produced by \`npm run bench\`.\n\n${sections.join("\n")}`,
-);
+for (const name of names) {
+  const started = new Date().toISOString();
+  const section = formatResult(await (SCENARIOS[name] as () => Promise<ScenarioResult>)());
+  process.stdout.write(`${section}\n`);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
+  const run = `Run: ${started}, ${machine}, \`npm run bench -- ${name}\`.`;
+  sections.set(name, `${marker(name)}\n${section.replace("\n\n", `\n\n${run}\n\n`).trimEnd()}`);
+}
+const ordered = Object.keys(SCENARIOS).flatMap((name) => sections.get(name) ?? []);
+await writeFile(RESULTS_FILE, `${HEADER}\n${ordered.join("\n\n")}\n`);
 process.stdout.write(`written to ${RESULTS_FILE}\n`);
