@@ -120,6 +120,100 @@ for values in "$CHART"/ci/*-values.yaml; do
   echo "   $(grep -c '^kind:' "$OUT/$name.yaml") objects: $(grep '^kind:' "$OUT/$name.yaml" | sort | uniq -c | awk '{printf "%s %s, ", $1, $3}')"
 done
 
+# objects FILE: every scalar of every object in a render, one "<kind> <name> <path> <value>" line
+# each (path: dotted keys; a container's environment as env.<NAME>; other list entries left out).
+objects() {
+  awk '
+    function flush(   i) { for (i = 1; i <= n; i++) print kind, name, paths[i], values[i]; n = 0; kind = ""; name = "" }
+    function add(path, value) {
+      gsub(/^"|"$/, "", value)
+      if (path == "kind") kind = value
+      if (path == "metadata.name") name = value
+      n++; paths[n] = path; values[n] = value
+    }
+    /^---/ { flush(); depth = 0; listAt = -1; next }
+    /^ *(#|$)/ { next }
+    {
+      match($0, /^ */); ind = RLENGTH; line = substr($0, ind + 1)
+      if (envName != "" && ind == envAt && line ~ /^value: /) add("env." envName, substr(line, 8))
+      envName = ""
+      if (line ~ /^- name: /) { envName = substr(line, 9); envAt = ind + 2 }
+      if (listAt >= 0 && ind > listAt) next
+      listAt = -1
+      while (depth > 0 && indents[depth] >= ind) depth--
+      if (line ~ /^- /) { listAt = ind; next }
+      if (!match(line, /^[^:]+:( |$)/)) next
+      key = substr(line, 1, RLENGTH); sub(/: ?$/, "", key); value = substr(line, RLENGTH + 1)
+      path = ""; for (i = 1; i <= depth; i++) path = path keys[i] "."; path = path key
+      if (value == "") { depth++; indents[depth] = ind; keys[depth] = key; next }
+      add(path, value)
+    }
+    END { flush() }' "$1"
+}
+
+# The detector's StatefulSets in a render, what each is told, and the receiver's event partitions.
+detector_shape() {
+  objects "$1" | awk '
+    $1 == "StatefulSet" && $2 ~ /-detector/ {
+      sets[$2] = 1
+      if ($3 == "spec.replicas") replicas[$2] = $4
+      if ($3 ~ /^env\.(DETECTOR_STAGE|DETECTOR_REPLICAS|EVENT_PARTITIONS|FACT_PARTITIONS)$/) env[$2] = env[$2] " " substr($3, 5) "=" $4
+    }
+    $1 == "Deployment" && $2 ~ /-receiver$/ && $3 == "env.EVENT_PARTITIONS" { receiver = $4 }
+    END {
+      for (s in sets) print s, "replicas=" replicas[s] env[s]
+      print "receiver EVENT_PARTITIONS=" receiver
+    }' | sort
+}
+
+# Each detector pod is selected by its own StatefulSet, by no other, and by the detector's metrics
+# Service (the ServiceMonitor's target) and NetworkPolicy when they are rendered.
+check_detector_selection() {
+  objects "$1" | awk '
+    function selector(what, prefix) { k = $3; sub(prefix, "", k); sel[what, k] = $4; sels[what] = 1 }
+    $1 == "StatefulSet" && $2 ~ /-detector/ && $3 ~ /^spec\.template\.metadata\.labels\./ {
+      k = $3; sub(/^spec\.template\.metadata\.labels\./, "", k); pod[$2, k] = $4; pods[$2] = 1
+    }
+    $1 == "StatefulSet" && $3 ~ /^spec\.selector\.matchLabels\./ { selector("StatefulSet " $2, "^spec\\.selector\\.matchLabels\\.") }
+    $1 == "Service" && $2 ~ /-detector-metrics$/ && $3 ~ /^spec\.selector\./ { selector("Service " $2, "^spec\\.selector\\.") }
+    $1 == "NetworkPolicy" && $2 ~ /-detector$/ && $3 ~ /^spec\.podSelector\.matchLabels\./ {
+      selector("NetworkPolicy " $2, "^spec\\.podSelector\\.matchLabels\\.")
+    }
+    END {
+      for (p in pods) for (s in sels) {
+        selects = 1
+        for (k in sel) { split(k, part, SUBSEP); if (part[1] == s && pod[p, part[2]] != sel[k]) selects = 0 }
+        expected = s !~ /^StatefulSet / || s == "StatefulSet " p
+        if (selects != expected) { print s (selects ? " selects" : " does not select") " the pods of " p; bad = 1 }
+      }
+      exit bad
+    }' >&2
+}
+
+# expect_shape FILE LINE...: the detector's shape in a render is exactly these lines.
+expect_shape() {
+  local file=$1
+  shift
+  local got
+  got=$(detector_shape "$file")
+  [ "$got" = "$(printf '%s\n' "$@" | sort)" ] ||
+    { printf 'the detector in %s:\n%s\nexpected:\n' "$file" "$got" >&2; printf '%s\n' "$@" >&2; exit 1; }
+  check_detector_selection "$file" || exit 1
+  printf '   %s\n' "$@"
+}
+
+echo "== the detector's StatefulSets (DETECTOR_STAGE, DETECTOR_REPLICAS, partitions) and their selectors"
+expect_shape "$OUT/default.yaml" \
+  "postwatch-detector replicas=1 DETECTOR_STAGE=all DETECTOR_REPLICAS=1 EVENT_PARTITIONS=12" \
+  "receiver EVENT_PARTITIONS=12"
+expect_shape "$OUT/full-values.yaml" \
+  "postwatch-detector replicas=2 DETECTOR_STAGE=all DETECTOR_REPLICAS=2 EVENT_PARTITIONS=12" \
+  "receiver EVENT_PARTITIONS=12"
+expect_shape "$OUT/stages-values.yaml" \
+  "postwatch-detector-correlate replicas=4 DETECTOR_STAGE=correlate DETECTOR_REPLICAS=4 EVENT_PARTITIONS=8 FACT_PARTITIONS=6" \
+  "postwatch-detector-evaluate replicas=3 DETECTOR_STAGE=evaluate DETECTOR_REPLICAS=3 EVENT_PARTITIONS=8 FACT_PARTITIONS=6" \
+  "receiver EVENT_PARTITIONS=8"
+
 # nats.enabled: every service connects to the NATS chart's client Service (named as that chart names
 # it), and nats.url is not needed.
 echo "== helm template --set nats.enabled=true"
@@ -162,6 +256,15 @@ expect_refused() {
   echo "== refused as expected: $why"
 }
 expect_refused "detector.replicaCount=0" "detector.replicaCount must be at least 1" --set detector.replicaCount=0
+expect_refused "more correlate replicas than event partitions" \
+  "detector.correlate.replicaCount (13) exceeds partitions.events (12)" \
+  --set detector.stages.enabled=true --set detector.correlate.replicaCount=13
+expect_refused "more evaluate replicas than fact partitions" \
+  "detector.evaluate.replicaCount (3) exceeds partitions.facts (2)" \
+  --set detector.stages.enabled=true --set partitions.facts=2 --set detector.evaluate.replicaCount=3
+expect_refused "detector.evaluate.replicaCount=0" "detector.evaluate.replicaCount must be at least 1" \
+  --set detector.stages.enabled=true --set detector.evaluate.replicaCount=0
+expect_refused "partitions.events=0" "partitions.events must be 1 to 1024" --set partitions.events=0
 expect_refused "TLS without a Secret" "needs receiver.syslog.tls.secretName" --set receiver.syslog.tls.enabled=true
 expect_refused "an empty nats.url" "nats.url is required" --set nats.url=
 expect_refused "more stream copies than NATS servers" "exceeds the NATS chart's 3 servers" \

