@@ -33,7 +33,31 @@ import { sendTcp } from "../helpers/syslog-client.js";
 
 const PARTITIONS = 4;
 const REPLICAS = 2;
-const lines = fourServersLog(2_500);
+const log = fourServersLog(2_500);
+const [first, second] = [Math.floor(log.length / 3), Math.floor((2 * log.length) / 3)];
+/**
+ * An SMTP session of mx1 (partition 3, correlator 1's) cut by that correlator's restart: two
+ * failures before it, the disconnect's `auth=0/2` after. Counted once they are 2, under every
+ * threshold; a correlator that forgot the session would count them again, 4, and client_auth_failures
+ * would fire for an address that tried twice.
+ */
+const CUT_SESSION_IP = "198.51.100.99";
+const at = (line: string, text: string) => `${line.slice(0, 32)} mx1 postfix/smtpd[4242]: ${text}`;
+const failure = `warning: unknown[${CUT_SESSION_IP}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6`;
+const parts = [
+  log.slice(0, first),
+  [
+    ...log.slice(first, second),
+    ...[`connect from unknown[${CUT_SESSION_IP}]`, failure, failure].map((text) =>
+      at(log[second - 1] ?? "", text),
+    ),
+  ],
+  [
+    at(log[second] ?? "", `disconnect from unknown[${CUT_SESSION_IP}] ehlo=1 auth=0/2 quit=1 commands=2/4`),
+    ...log.slice(second),
+  ],
+];
+const lines = parts.flat();
 const eventsOf = (some: readonly string[]) =>
   some.flatMap((line) => {
     const outcome = lineToEvent(line, { referenceTime: Date.now(), fallbackHost: "" });
@@ -86,11 +110,12 @@ describe("partitioned detector stages on NATS", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  /** The receiver has stored every event sent, then each stage has read everything before it (of `evaluated` partitions). */
-  async function settled(
-    sent: number,
-    evaluated = Array.from({ length: PARTITIONS }, (_, q) => q),
-  ): Promise<void> {
+  /**
+   * The receiver has stored every event sent, then the consumers of the running replicas' partitions
+   * (correlated event partitions, evaluated fact partitions; all by default) have read everything.
+   */
+  async function settled(sent: number, running: { correlated?: number[]; evaluated?: number[] } = {}) {
+    const all = Array.from({ length: PARTITIONS }, (_, p) => p);
     const deadline = Date.now() + 60_000;
     for (;;) {
       const count = published(await scrape(receiver.metricsPort));
@@ -98,10 +123,15 @@ describe("partitioned detector stages on NATS", () => {
       assert.ok(Date.now() < deadline, `the receiver published ${count} of ${sent} events`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const all = Array.from({ length: PARTITIONS }, (_, p) => p);
-    await caughtUp(EVENTS_STREAM, all.map(correlatorDurable));
-    await caughtUp(FACTS_STREAM, evaluated.map(evaluatorDurable));
+    await caughtUp(EVENTS_STREAM, (running.correlated ?? all).map(correlatorDurable));
+    await caughtUp(FACTS_STREAM, (running.evaluated ?? all).map(evaluatorDurable));
   }
+  const send = (some: readonly string[]) =>
+    sendTcp(
+      syslogPort,
+      some.map((line) => traditionalForward(line)),
+      "lf",
+    );
 
   /** Facts stored per fact partition, read back from the stream. */
   async function factsPerPartition(): Promise<number[]> {
@@ -139,24 +169,24 @@ describe("partitioned detector stages on NATS", () => {
     await nats?.[Symbol.asyncDispose]();
   });
 
-  it("alert as one pipeline, each replica on its own partitions, through an evaluator's restart", async () => {
-    const half = Math.floor(lines.length / 2);
-    await sendTcp(
-      syslogPort,
-      lines.slice(0, half).map((line) => traditionalForward(line)),
-      "lf",
-    );
-    await settled(eventsOf(lines.slice(0, half)).length);
+  it("alert as one pipeline, each replica on its own partitions, through an evaluator's and a correlator's restart", async () => {
+    const [part1, part2, part3] = parts as [string[], string[], string[]];
+    await send(part1);
+    await settled(eventsOf(part1).length);
 
-    // One evaluator goes away midway; the facts of its partitions wait for it in the stream.
+    // One evaluator goes away; the facts of its partitions wait for it in the stream.
     await (evaluators[1] as RunningServices).stop();
-    await sendTcp(
-      syslogPort,
-      lines.slice(half).map((line) => traditionalForward(line)),
-      "lf",
-    );
-    await settled(events.length, partitionsOf(0));
+    await send(part2);
+    const untilSecond = eventsOf([...part1, ...part2]).length;
+    await settled(untilSecond, { evaluated: partitionsOf(0) });
     evaluators[1] = await detector("evaluate", 1);
+    await settled(untilSecond);
+
+    // Then one correlator: the events of its hosts wait, and it rebuilds their sessions and messages.
+    await (correlators[1] as RunningServices).stop();
+    await send(part3);
+    await settled(events.length, { correlated: partitionsOf(0), evaluated: [] });
+    correlators[1] = await detector("correlate", 1);
     await settled(events.length);
 
     const stored = (await jsm.streams.info(ALERTS_STREAM)).state.messages;
@@ -174,24 +204,26 @@ describe("partitioned detector stages on NATS", () => {
     const expected = new Set(single.alerts.filter((a) => a.state === "firing").map(keyOf));
     assert.ok(expected.has("compromised_sender sasl_user=erin@example.org"), [...expected].join(", "));
     assert.deepEqual(new Set(firing.map(keyOf)), expected);
-    assert.equal(firing.length, expected.size, "every key fired once, the restart included");
+    assert.equal(firing.length, expected.size, "every key fired once, the restarts included");
+    assert.deepEqual(
+      live.filter((a) => a.key.value === CUT_SESSION_IP).map(keyOf),
+      [],
+      "the session cut by the restart counted once",
+    );
 
-    // Each correlator read the events of its partitions' hosts, and only those.
-    for (let index = 0; index < REPLICAS; index++) {
-      const text = await scrape((correlators[index] as RunningServices).metricsPort);
-      const own = events.filter((e) =>
-        partitionsOf(index).includes(eventPartition(e.host, PARTITIONS)),
-      ).length;
+    // Each correlator read the events of its partitions' hosts, and only those (the restarted one,
+    // those since its restart).
+    const own = (index: number) =>
+      events.filter((e) => partitionsOf(index).includes(eventPartition(e.host, PARTITIONS))).length;
+    const [kept, restarted] = await Promise.all(correlators.map((c) => scrape(c.metricsPort)));
+    assert.equal(sample(kept ?? "", "postwatch_detector_events_total", { outcome: "processed" }), own(0));
+    const since = sample(restarted ?? "", "postwatch_detector_events_total", { outcome: "processed" });
+    assert.ok(since > 0 && since < own(1), `restarted correlator: ${since} of ${own(1)}`);
+    for (const text of [kept, restarted])
       assert.equal(
-        sample(text, "postwatch_detector_events_total", { outcome: "processed" }),
-        own,
-        `correlator ${index}`,
+        sample(text ?? "", "postwatch_detector_partitions_owned", { partitions: "event" }),
+        REPLICAS,
       );
-      assert.equal(
-        sample(text, "postwatch_detector_partitions_owned", { partitions: "event" }),
-        partitionsOf(index).length,
-      );
-    }
     // Each evaluator read the facts of its own partitions (the restarted one, those since its restart).
     const factsStored = await factsPerPartition();
     const factsIn = await Promise.all(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadDetectorConfig, replicaSlotOf, ruleOverridesOf } from "./config.js";
+import { loadDetectorConfig, ownedPartitions, replicaSlotOf, ruleOverridesOf } from "./config.js";
 
 const NATS_URL = "nats://127.0.0.1:4222";
 
@@ -31,6 +31,33 @@ describe("detector config", () => {
     assert.throws(
       () => loadDetectorConfig({ NATS_URL, DETECTOR_REPLICA_INDEX: "-1" }),
       /DETECTOR_REPLICA_INDEX/,
+    );
+  });
+
+  it("shares a stage's partitions out among its replicas, every one owned once", () => {
+    const owners = [0, 1, 2, 3, 4].map((index) => ownedPartitions({ index, count: 5 }, 12));
+    assert.deepEqual(owners[0], [0, 5, 10]);
+    assert.deepEqual(
+      owners.flat().sort((a, b) => a - b),
+      Array.from({ length: 12 }, (_, p) => p),
+    );
+  });
+
+  it("refuses more replicas of a partitioned stage than it has partitions", () => {
+    const replicas = { NATS_URL, DETECTOR_REPLICAS: "5", DETECTOR_REPLICA_INDEX: "4", EVENT_PARTITIONS: "4" };
+    assert.throws(
+      () => loadDetectorConfig({ ...replicas, DETECTOR_STAGE: "correlate" }),
+      /DETECTOR_REPLICAS: must be at most EVENT_PARTITIONS \(4\) under DETECTOR_STAGE=correlate/,
+    );
+    assert.throws(
+      () => loadDetectorConfig({ ...replicas, DETECTOR_STAGE: "evaluate", FACT_PARTITIONS: "3" }),
+      /DETECTOR_REPLICAS: must be at most FACT_PARTITIONS \(3\) under DETECTOR_STAGE=evaluate/,
+    );
+    // Under `all` replicas share rule keys, not partitions.
+    assert.equal(loadDetectorConfig(replicas).DETECTOR_STAGE, "all");
+    assert.throws(
+      () => loadDetectorConfig({ NATS_URL, DETECTOR_STAGE: "both" }),
+      /DETECTOR_STAGE: must be all, correlate or evaluate/,
     );
   });
 
