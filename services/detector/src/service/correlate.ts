@@ -88,8 +88,9 @@ export const runCorrelation: StageService = async (deps) => {
   runtime.every(TICK_MS, async () => {
     for (const [p, stage] of stages) {
       const swept = stage.tick(now());
-      if (swept === undefined || swept.facts.length === 0) continue;
+      if (swept === undefined) continue;
       observe(swept.events);
+      if (swept.facts.length === 0) continue;
       // Swept messages have no input message to name them: their content does, within the duplicate window.
       const digest = createHash("sha1");
       for (const event of swept.events) digest.update(JSON.stringify(event));
