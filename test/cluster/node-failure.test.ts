@@ -8,14 +8,10 @@
  * each alert `postwatch replay` raises over the same lines, each once.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as connectTcp, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { replay } from "../../services/cli/src/offline.js";
 import { runAll } from "../../services/cli/src/online.js";
 import { type Alert, alertIdentity } from "../../shared/src/contracts/alerts.js";
 import { ALERTS_STREAM, EVENTS_STREAM } from "../../shared/src/contracts/subjects.js";
@@ -25,7 +21,9 @@ import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { sample, scrape } from "../helpers/metrics.js";
 import { natsServerMissing, startTestNatsCluster } from "../helpers/nats-cluster.js";
 import { freePort } from "../helpers/ports.js";
+import { replayLines } from "../helpers/replay.js";
 import { loopbackServiceEnv } from "../helpers/service-env.js";
+import { consumersCaughtUp, waitUntil } from "../helpers/settle.js";
 import { readEvents } from "../helpers/stream-reader.js";
 import { startWebhookServer } from "../helpers/webhook-server.js";
 
@@ -42,7 +40,7 @@ const firingKey = (alert: Alert) => `${alert.rule} ${alert.key.type}=${alert.key
 
 describe("postwatch on a 3-node NATS JetStream cluster", { skip: natsServerMissing() }, () => {
   it("loses no event and delivers every alert once when the events stream's leader is killed mid-load", async () => {
-    const expected = await replayOf(lines);
+    const expected = await replayLines(lines);
     const expectedFiring = expected.alerts.filter((alert) => alert.state === "firing").map(firingKey);
     for (const key of [
       "sasl_bruteforce client_ip=176.103.49.30",
@@ -73,7 +71,7 @@ describe("postwatch on a 3-node NATS JetStream cluster", { skip: natsServerMissi
       const processed = async () =>
         sample(await scrape(services.metricsPort), PROCESSED, { outcome: "processed" });
       const processedAtLeast = (count: number, what: string) =>
-        until(SETTLE_TIMEOUT_MS, what, async () => (await processed()) >= count);
+        waitUntil(SETTLE_TIMEOUT_MS, what, async () => (await processed()) >= count);
 
       const socket = await openTcp(syslogPort);
       await write(socket, lines.slice(0, killAt));
@@ -93,13 +91,13 @@ describe("postwatch on a 3-node NATS JetStream cluster", { skip: natsServerMissi
       await new Promise<void>((resolve) => socket.end(() => resolve()));
 
       // Settled: everything the receiver took is stored and every consumer has acked all of it.
-      await until(SETTLE_TIMEOUT_MS, "events and alerts settled", async () => {
+      await waitUntil(SETTLE_TIMEOUT_MS, "events and alerts settled", async () => {
         const metrics = await scrape(services.metricsPort);
         return (
           sample(metrics, "postwatch_receiver_publish_queue_events") === 0 &&
           sample(metrics, PROCESSED, { outcome: "processed" }) >= expected.stats.events &&
-          (await allAcked(jsm, EVENTS_STREAM)) &&
-          (await allAcked(jsm, ALERTS_STREAM))
+          (await consumersCaughtUp(jsm, EVENTS_STREAM)) &&
+          (await consumersCaughtUp(jsm, ALERTS_STREAM))
         );
       });
 
@@ -128,18 +126,6 @@ describe("postwatch on a 3-node NATS JetStream cluster", { skip: natsServerMissi
   });
 });
 
-/** What `postwatch replay` raises over `lines`, read from a file as the command reads one. */
-async function replayOf(lines: readonly string[]) {
-  const dir = mkdtempSync(join(tmpdir(), "postwatch-cluster-"));
-  try {
-    const file = join(dir, "mail.log");
-    writeFileSync(file, `${lines.join("\n")}\n`);
-    return await replay([file]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function openTcp(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connectTcp({ port, host: "127.0.0.1" }, () => resolve(socket));
@@ -159,21 +145,4 @@ function write(socket: Socket, lines: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) =>
     socket.write(payload, (error) => (error ? reject(error) : resolve())),
   );
-}
-
-/** Whether every consumer of `stream` has acked everything in it. */
-async function allAcked(jsm: Awaited<ReturnType<typeof jetstreamManager>>, stream: string): Promise<boolean> {
-  const consumers = await jsm.consumers.list(stream).next();
-  return (
-    consumers.length > 0 &&
-    consumers.every((consumer) => consumer.num_pending === 0 && consumer.num_ack_pending === 0)
-  );
-}
-
-async function until(timeoutMs: number, what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
