@@ -18,10 +18,14 @@ import { FactRouter } from "./fact-router.js";
  * day, interleaved by time as one syslog host receives them: the same attackers and users on every
  * server, so rule keys cross hosts and event partitions.
  */
-export function fourServersLog(linesEach: number): string[] {
-  const lines = [1, 2, 3, 4].flatMap((seed) =>
-    [...generateMixedLog({ lines: linesEach, seed, scenario: "compromised-account" })].map((line) =>
-      line.replace(" mx1 ", ` mx${seed} `),
+export const fourServersLog = (linesEach: number): string[] =>
+  mailServersLog(["mx1", "mx2", "mx3", "mx4"], linesEach);
+
+/** As fourServersLog, for the named servers: the i-th writes the generator's day of seed i + 1. */
+export function mailServersLog(hosts: readonly string[], linesEach: number): string[] {
+  const lines = hosts.flatMap((host, i) =>
+    [...generateMixedLog({ lines: linesEach, seed: i + 1, scenario: "compromised-account" })].map((line) =>
+      line.replace(" mx1 ", ` ${host} `),
     ),
   );
   // rfc3339 stamps sort as text; the sort is stable, so each server's order is kept.
