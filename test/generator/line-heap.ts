@@ -8,6 +8,8 @@ export interface ScheduledLine {
   atUs: number;
   /** Tie-break: lines written at the same microsecond keep the order they were written in. */
   seq: number;
+  /** The mail server that logs it (syslog's host field). */
+  host: string;
   /** Syslog tag with pid, e.g. `postfix/smtpd[1234]`. */
   tag: string;
   message: string;

@@ -72,3 +72,28 @@ test("baseline: SASL failures come from the brute-force addresses, legitimate us
     assert.equal(login.client.ip, GROUND_TRUTH.legitimateClientIps[index], login.saslUsername);
   }
 });
+
+test("hosts: the same traffic dealt out to mx1 … mxH by story, each message's lines on one server", () => {
+  const one = generate({ lines: 5000, seed: 7 });
+  assert.deepEqual(generate({ lines: 5000, seed: 7, hosts: 1 }), one);
+  const many = generate({ lines: 5000, seed: 7, hosts: 24 });
+  const header = /^(\S+) (\S+) (.*)$/;
+  const split = (line: string) => header.exec(line)?.slice(1) ?? [];
+  // Only the host field differs from one server's log.
+  assert.deepEqual(
+    many.map((line) => [split(line)[0], split(line)[2]]),
+    one.map((line) => [split(line)[0], split(line)[2]]),
+  );
+  const hosts = new Set(many.map((line) => split(line)[1]));
+  assert.deepEqual(hosts, new Set(Array.from({ length: 24 }, (_, i) => `mx${i + 1}`)));
+  const serverOfQueueId = new Map<string, string>();
+  for (const line of many) {
+    const [, host, rest] = split(line);
+    const queueId = /^postfix\/\S+: ([0-9A-F]{10}): /.exec(rest ?? "")?.[1];
+    if (queueId === undefined) continue;
+    assert.equal(serverOfQueueId.get(queueId) ?? host, host, queueId);
+    serverOfQueueId.set(queueId, host as string);
+  }
+  assert.ok(serverOfQueueId.size > 100);
+  assert.throws(() => generate({ lines: 10, seed: 1, hosts: 0 }), /hosts must be a whole number/);
+});

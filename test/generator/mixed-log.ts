@@ -2,7 +2,7 @@
  * A deterministic, realistic Postfix mail.log: `generateMixedLog({ lines, seed })` yields exactly
  * `lines` lines, the same ones for the same options on every machine, streaming (a million lines
  * never sit in memory). CLI: `node dist/test/generator/mixed-log.js --lines N --seed S
- * [--format rfc3339|bsd] [--scenario baseline|compromised-account] > mail.log`.
+ * [--format rfc3339|bsd] [--scenario baseline|compromised-account] [--hosts H] > mail.log`.
  *
  * Ground truth (attacker IPs, the compromised account, legitimate users) is GROUND_TRUTH.
  */
@@ -28,6 +28,12 @@ export interface MixedLogOptions {
   scenario?: Scenario;
   /** First story's time; 2026-11-03T00:00:00Z by default. */
   startMs?: number;
+  /**
+   * Mail servers logging to one syslog host: 1 (the default) is `mx1` alone; H > 1 deals the stories
+   * out to `mx1` … `mxH` in turn, each story's lines on one server (its queue IDs and sessions are
+   * that server's), the traffic itself the same as with one server.
+   */
+  hosts?: number;
 }
 
 export const DEFAULT_START_MS = Date.UTC(2026, 10, 3);
@@ -36,23 +42,29 @@ const MEAN_STORY_GAP_US = 1_000_000;
 
 export function* generateMixedLog(options: MixedLogOptions): Generator<string> {
   const prefix = timestampFormatter(options.format ?? "rfc3339");
+  const hosts = options.hosts ?? 1;
+  if (!Number.isInteger(hosts) || hosts < 1) throw new Error("hosts must be a whole number ≥ 1");
   const heap = new LineHeap();
+  // A story writes all its lines while it starts, so they all go to the server it was dealt.
+  let host = MAIL_HOST;
   const traffic = new MailTraffic(
     new Prng(options.seed),
     options.scenario ?? "baseline",
-    (atUs, seq, tag, message) => heap.push({ atUs, seq, tag, message }),
+    (atUs, seq, tag, message) => heap.push({ atUs, seq, host, tag, message }),
   );
   let nowUs = (options.startMs ?? DEFAULT_START_MS) * 1000;
   let written = 0;
+  let stories = 0;
   while (written < options.lines) {
     const next = heap.peek();
     // Every scheduled line up to `now` goes out before the next story starts, so time never runs backwards.
     if (next !== undefined && next.atUs <= nowUs) {
       heap.pop();
       written++;
-      yield `${prefix(next.atUs)} ${MAIL_HOST} ${next.tag}: ${next.message}`;
+      yield `${prefix(next.atUs)} ${next.host} ${next.tag}: ${next.message}`;
       continue;
     }
+    if (hosts > 1) host = `mx${1 + (stories++ % hosts)}`;
     traffic.startStory(nowUs, written / options.lines);
     nowUs += Math.max(1, Math.round(traffic.rng.exponential(MEAN_STORY_GAP_US)));
   }
@@ -100,17 +112,26 @@ async function main(argv: string[]): Promise<void> {
       seed: { type: "string", default: "1" },
       format: { type: "string", default: "rfc3339" },
       scenario: { type: "string", default: "baseline" },
+      hosts: { type: "string", default: "1" },
     },
   });
   const lines = Number(values.lines);
   const seed = Number(values.seed);
+  const hosts = Number(values.hosts);
   if (!Number.isInteger(lines) || lines < 0 || !Number.isInteger(seed))
     throw new Error("--lines and --seed must be whole numbers");
+  if (!Number.isInteger(hosts) || hosts < 1) throw new Error("--hosts must be a whole number ≥ 1");
   if (values.format !== "rfc3339" && values.format !== "bsd")
     throw new Error("--format must be rfc3339 or bsd");
   if (values.scenario !== "baseline" && values.scenario !== "compromised-account")
     throw new Error("--scenario must be baseline or compromised-account");
-  await writeMixedLog(process.stdout, { lines, seed, format: values.format, scenario: values.scenario });
+  await writeMixedLog(process.stdout, {
+    lines,
+    seed,
+    format: values.format,
+    scenario: values.scenario,
+    hosts,
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
