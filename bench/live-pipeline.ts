@@ -1,15 +1,19 @@
 /**
- * postwatch under the live scenario, in either shape: as it is deployed (a private nats-server with
- * JetStream, and the receiver, detector and alerter each in a process of its own, `postwatch
- * <service>`), or as `postwatch start` runs it (all three in one process, with the nats-server it
- * starts itself). The alerter posts to a local webhook server. Each process's /metrics is read for
- * counts and memory.
+ * postwatch under the live scenario, in one of its shapes: as it is deployed (a private nats-server
+ * with JetStream, and the receiver, detector and alerter each in a process of its own, `postwatch
+ * <service>`), deployed with the partitioned detector (the receiver, N correlate and N evaluate
+ * replicas, `DETECTOR_STAGE=correlate|evaluate`, and the alerter, each a process), or as `postwatch
+ * start` runs it (all three in one process, with the nats-server it starts itself). The alerter
+ * posts to a local webhook server. Each process's /metrics is read for counts and memory.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { EVENTS_STREAM, FACTS_STREAM } from "../shared/src/contracts/subjects.js";
 import { startEmbeddedNats } from "../shared/src/runtime/embedded-nats.js";
 import { sample, scrape } from "../test/helpers/metrics.js";
 import { freePort } from "../test/helpers/ports.js";
@@ -20,32 +24,71 @@ const MAIN = fileURLToPath(new URL("../services/cli/src/main.js", import.meta.ur
 const SERVICES = ["receiver", "detector", "alerter"] as const;
 export type Service = (typeof SERVICES)[number];
 
-export type Shape = "deployed" | "start";
+export type Shape = "deployed" | "start" | "partitioned";
+
+/** One postwatch process: its name in the tables, its `postwatch` command, and what it adds to the environment. */
+interface Process {
+  name: string;
+  command: Service | "start";
+  env: Record<string, string>;
+}
+
+/** The processes of a shape; `partitioned` with `replicas` of each detector stage, named `correlate 1` … `evaluate N`. */
+function processesOf(shape: Shape, replicas: number): Process[] {
+  if (shape === "start") return [{ name: "start", command: "start", env: {} }];
+  if (shape === "deployed") return SERVICES.map((service) => ({ name: service, command: service, env: {} }));
+  const stage = (name: "correlate" | "evaluate") =>
+    Array.from({ length: replicas }, (_, index) => ({
+      name: `${name} ${index + 1}`,
+      command: "detector" as const,
+      env: {
+        DETECTOR_STAGE: name,
+        DETECTOR_REPLICAS: String(replicas),
+        DETECTOR_REPLICA_INDEX: String(index),
+      },
+    }));
+  return [
+    { name: "receiver", command: "receiver", env: {} },
+    ...stage("correlate"),
+    ...stage("evaluate"),
+    { name: "alerter", command: "alerter", env: {} },
+  ];
+}
 
 export interface LivePipeline {
   readonly shape: Shape;
+  /** The names of postwatch's processes, in the order they started (`start`'s one is `start`). */
+  readonly processes: readonly string[];
   readonly syslogPort: number;
   readonly webhook: WebhookServer;
-  /** The /metrics text of one service. */
-  metrics(service: Service): Promise<string>;
+  /** The /metrics text of one process (a service's name reaches `start`'s one process). */
+  metrics(process: string): Promise<string>;
   /**
    * CPU seconds (user + system) each postwatch process and the nats-server have used so far, from
    * /proc; `start`'s one process under "start", its main thread under "start main thread" and the
    * detector's under "start detector thread" (Node names them MainThread and WorkerThread).
    */
   cpuSeconds(): Record<string, number>;
-  /** Resident memory of each service's process, from its process_resident_memory_bytes. */
-  residentBytes(): Promise<Record<Service, number>>;
+  /** Resident memory of each process, from its process_resident_memory_bytes. */
+  residentBytes(): Promise<Record<string, number>>;
+  /**
+   * Whether every consumer of the events and facts streams has acked all its messages (none
+   * pending, none delivered and unacked): redelivered batches count twice in the detectors'
+   * counters. Undefined for `start`, whose nats-server the bench does not reach.
+   */
+  detectorsIdle?(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
+/** `replicas`: of each detector stage, for the `partitioned` shape. */
+export async function startLivePipeline(shape: Shape, replicas = 1): Promise<LivePipeline> {
   const storeDir = mkdtempSync(join(tmpdir(), "postwatch-live-nats-"));
   // `postwatch start` runs its own nats-server in the store directory.
-  const nats = shape === "deployed" ? await startEmbeddedNats({ storeDir }) : undefined;
+  const nats = shape === "start" ? undefined : await startEmbeddedNats({ storeDir });
+  const client = nats === undefined ? undefined : await connect({ servers: nats.url });
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
-  const running: { command: string; child: ChildProcess; metricsPort: number; log: string }[] = [];
+  const running: { name: string; child: ChildProcess; metricsPort: number; log: string }[] = [];
   const stop = async () => {
     await Promise.all(
       running.map(({ child }) => {
@@ -56,11 +99,12 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
       }),
     );
     await webhook[Symbol.asyncDispose]();
+    await client?.close();
     await nats?.stop();
     rmSync(storeDir, { recursive: true, force: true });
   };
   try {
-    for (const command of nats === undefined ? ["start"] : SERVICES) {
+    for (const { name, command, env: own } of processesOf(shape, replicas)) {
       const metricsPort = await freePort();
       const { NATS_URL, ...env } = loopbackServiceEnv({
         natsUrl: nats?.url ?? "",
@@ -75,10 +119,11 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
           ...(nats === undefined ? { POSTWATCH_DATA_DIR: storeDir } : { NATS_URL }),
           SYSLOG_UDP_PORT: String(syslogPort),
           LOG_LEVEL: "warn",
+          ...own,
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const entry = { command, child, metricsPort, log: "" };
+      const entry = { name, child, metricsPort, log: "" };
       const keep = (chunk: Buffer) => {
         entry.log = (entry.log + chunk.toString()).slice(-4000);
       };
@@ -95,7 +140,7 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
         ))
       ) {
         if (entry.child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`postwatch ${entry.command} did not start: ${entry.log}`);
+          throw new Error(`postwatch ${entry.name} did not start: ${entry.log}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -103,15 +148,16 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
     await stop();
     throw error;
   }
-  const portOf = (service: Service) =>
-    (running.find((r) => r.command === service) ?? (running[0] as (typeof running)[number])).metricsPort;
+  const portOf = (name: string) =>
+    (running.find((r) => r.name === name) ?? (running[0] as (typeof running)[number])).metricsPort;
   return {
     shape,
+    processes: running.map((r) => r.name),
     syslogPort,
     webhook,
-    metrics: (service) => scrape(portOf(service)),
+    metrics: (name) => scrape(portOf(name)),
     cpuSeconds() {
-      const pids: [string, number | undefined][] = running.map((r) => [r.command, r.child.pid]);
+      const pids: [string, number | undefined][] = running.map((r) => [r.name, r.child.pid]);
       // `postwatch start`'s nats-server is its child.
       const natsPid = nats?.process.pid ?? childrenOf(running[0]?.child.pid)[0];
       const all: [string, number | undefined][] = [...pids, ["nats-server", natsPid]];
@@ -126,13 +172,28 @@ export async function startLivePipeline(shape: Shape): Promise<LivePipeline> {
     },
     async residentBytes() {
       const entries = await Promise.all(
-        SERVICES.map(async (service) => [
-          service,
-          sample(await scrape(portOf(service)), "process_resident_memory_bytes"),
+        running.map(async ({ name, metricsPort }) => [
+          name,
+          sample(await scrape(metricsPort), "process_resident_memory_bytes"),
         ]),
       );
-      return Object.fromEntries(entries) as Record<Service, number>;
+      return Object.fromEntries(entries) as Record<string, number>;
     },
+    ...(client !== undefined && {
+      async detectorsIdle() {
+        const jsm = await jetstreamManager(client);
+        for (const stream of [EVENTS_STREAM, FACTS_STREAM]) {
+          const consumers = await jsm.consumers
+            .list(stream)
+            .next()
+            .catch(() => []); // no facts stream unpartitioned
+          // Durable ones: a warm-up's ephemeral reader is not the detector's backlog.
+          const durables = consumers.filter((info) => info.config.durable_name !== undefined);
+          if (durables.some((info) => info.num_pending > 0 || info.num_ack_pending > 0)) return false;
+        }
+        return true;
+      },
+    }),
     stop,
   };
 }

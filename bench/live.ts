@@ -27,10 +27,10 @@ import {
   udpSink,
   waitFor,
 } from "./live-load.js";
-import { type LivePipeline, type Service, type Shape, startLivePipeline } from "./live-pipeline.js";
+import { type LivePipeline, type Shape, startLivePipeline } from "./live-pipeline.js";
 import { megabytes, type ScenarioResult } from "./report.js";
 
-interface Step {
+export interface Step {
   shape: Shape;
   transport: "tcp" | "udp";
   /** Lines offered per second; Infinity: as fast as the connection takes them. */
@@ -38,8 +38,8 @@ interface Step {
   lines: number;
 }
 
-const MAX = Number.POSITIVE_INFINITY;
-const MAX_LINES = 300_000;
+export const MAX = Number.POSITIVE_INFINITY;
+export const MAX_LINES = 300_000;
 /** Steps of one shape run on one pipeline, in order; the full-speed ones are measured against the peer. */
 const STEPS: readonly Step[] = [
   { shape: "deployed", transport: "tcp", rate: 1_000, lines: 15_000 },
@@ -50,10 +50,14 @@ const STEPS: readonly Step[] = [
   { shape: "deployed", transport: "tcp", rate: MAX, lines: MAX_LINES },
   { shape: "start", transport: "tcp", rate: MAX, lines: MAX_LINES },
 ];
-const SHAPE_NAMES: Record<Shape, string> = { deployed: "deployed", start: "`postwatch start`" };
+const SHAPE_NAMES: Record<Shape, string> = {
+  deployed: "deployed",
+  start: "`postwatch start`",
+  partitioned: "deployed, partitioned",
+};
 const SEED_ADDRESS = "176.103.49.30";
 
-interface StepResult {
+export interface StepResult {
   /** Lines the receiver's socket took per second, while sending. */
   sentPerSecond: number;
   /** Lines per second from the first sent to the detector done with the last. */
@@ -64,7 +68,8 @@ interface StepResult {
   counted: number;
   drainedAfterMs: number | undefined;
   alertLatencyMs: number | undefined;
-  peakResident: Record<Service, number>;
+  /** Per process (bench/live-pipeline.ts names them). */
+  peakResident: Record<string, number>;
   /** CPU seconds each process used during the step (until the detector was done), per 100k lines. */
   cpuPer100k: Record<string, number>;
 }
@@ -137,11 +142,9 @@ export async function liveScenario(
             secondsOrTimeout(result.drainedAfterMs),
             secondsOrTimeout(result.alertLatencyMs),
             cpuColumn(result.cpuPer100k),
-            step.shape === "start"
-              ? `${megabytes(result.peakResident.receiver / 1024)} (one process)`
-              : (["receiver", "detector", "alerter"] as const)
-                  .map((service) => megabytes(result.peakResident[service] / 1024))
-                  .join(" / "),
+            `${Object.values(result.peakResident)
+              .map((bytes) => megabytes(bytes / 1024))
+              .join(" / ")}${step.shape === "start" ? " (one process)" : ""}`,
           ];
         }),
         [
@@ -164,7 +167,7 @@ export async function liveScenario(
         `Each step sends its lines over one TCP connection (LF framing, as rsyslog forwards) or as one UDP datagram each, paced in ${BATCH_INTERVAL_MS} ms batches; the 96 lines of seed 002's brute force, stamped with the current time and from a new address each step, go out halfway.`,
         "sent: lines the receiver's socket took per second while the step ran; end to end: lines over the time from the first sent to the detector done with the last.",
         "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
-        "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline).",
+        "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline) and, deployed, its consumers had acked every message.",
         "CPU: user + system seconds each process used from the step's start until the detector was done, per 100,000 lines (from /proc); the postwatch processes receiver / detector / alerter, or `postwatch start`'s one (and in brackets its main thread, with the receiver and alerter, and the detector's thread; the rest is V8's compiler and garbage collector threads), then the nats-server. The sender's is not counted. Less noisy than lines/s on a shared machine: it counts work, not waiting.",
         "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice (the webhook takes each alert at once; only Slack and Alertmanager wait ALERTER_GROUP_WAIT_MS to group).",
         `× rsyslog: end to end lines/s over rsyslog's, receiving the same ${MAX_LINES.toLocaleString("en-US")} lines over one TCP connection and writing them to a file (the peer postwatch sits behind), in the same run.`,
@@ -196,11 +199,11 @@ function cpuColumn(cpuPer100k: Record<string, number>): string {
     .join(" / ")}${threads}; ${nats.toFixed(2)}`;
 }
 
-const ratio = (perSecond: number | undefined, peer: number) =>
+export const ratio = (perSecond: number | undefined, peer: number) =>
   perSecond === undefined ? "-" : `${(perSecond / peer).toFixed(2)}×`;
-const linesPerSecond = (perSecond: number | undefined) =>
+export const linesPerSecond = (perSecond: number | undefined) =>
   perSecond === undefined ? "-" : Math.round(perSecond).toLocaleString("en-US");
-const secondsOrTimeout = (ms: number | undefined) =>
+export const secondsOrTimeout = (ms: number | undefined) =>
   ms === undefined ? `> ${SETTLE_TIMEOUT_MS / 1000}` : (ms / 1000).toFixed(2);
 
 /** Seed 002's brute force from `address`, as rsyslog forwards it, stamped now (RFC 3339). */
@@ -211,7 +214,7 @@ function bruteForceFrames(address: string): string[] {
   );
 }
 
-async function runStep(
+export async function runStep(
   pipeline: LivePipeline,
   step: Step,
   lines: string[],
@@ -224,8 +227,8 @@ async function runStep(
     pipeline
       .residentBytes()
       .then((now) => {
-        for (const service of Object.keys(now) as Service[])
-          peakResident[service] = Math.max(peakResident[service], now[service]);
+        for (const [name, bytes] of Object.entries(now))
+          peakResident[name] = Math.max(peakResident[name] ?? 0, bytes);
       })
       .catch(() => undefined);
   }, 1000);
@@ -248,7 +251,7 @@ async function runStep(
     const lastSentAt = performance.now();
     const settled = await waitFor(async () => {
       const now = await counts(pipeline);
-      return caughtUp(before, now, sent) ? now : undefined;
+      return caughtUp(before, now, sent) && ((await pipeline.detectorsIdle?.()) ?? true) ? now : undefined;
     });
     const drainedAfterMs = settled === undefined ? undefined : performance.now() - lastSentAt;
     const cpuAfter = pipeline.cpuSeconds();
@@ -277,15 +280,17 @@ async function runStep(
 }
 
 /**
- * Every line sent was received or counted as dropped by the kernel; every Postfix line was published or dropped (counted); the detector
- * processed every event published.
+ * Every line sent was received or counted as dropped by the kernel; every Postfix line was published
+ * or dropped (counted); the detector processed every event published (the correlate replicas,
+ * partitioned), and the evaluate replicas every fact the correlate replicas published.
  */
 function caughtUp(before: Counts, now: Counts, sent: number): boolean {
   const delta = (key: keyof Counts) => now[key] - before[key];
   return (
     delta("frames") + delta("kernelDrops") >= sent &&
     delta("published") + delta("dropped") >= delta("postfix") &&
-    delta("processed") >= delta("published")
+    delta("processed") >= delta("published") &&
+    delta("factsProcessed") >= delta("factsPublished")
   );
 }
 
@@ -298,26 +303,30 @@ interface Counts {
   published: number;
   dropped: number;
   processed: number;
+  /** Facts the correlate replicas published (once per fact partition), and the evaluate replicas read; 0 unpartitioned. */
+  factsPublished: number;
+  factsProcessed: number;
 }
 
+/** Each count summed over postwatch's processes: every series comes from the one service that counts it. */
 async function counts(pipeline: LivePipeline): Promise<Counts> {
-  // One scrape of `postwatch start`'s one endpoint: the bench polls, and a scrape is work for it.
-  const [receiver, detector] =
-    pipeline.shape === "start"
-      ? Array(2).fill(await pipeline.metrics("receiver"))
-      : await Promise.all([pipeline.metrics("receiver"), pipeline.metrics("detector")]);
+  // One scrape per process: the bench polls, and a scrape is work for the process.
+  const texts = await Promise.all(pipeline.processes.map((name) => pipeline.metrics(name)));
+  const total = (count: (text: string) => number) => texts.reduce((sum, text) => sum + count(text), 0);
   return {
-    frames: sumOf(receiver, "postwatch_receiver_frames_received_total"),
-    kernelDrops: sample(receiver, "postwatch_receiver_udp_kernel_drops_total"),
-    postfix: sample(receiver, "postwatch_receiver_lines_total", { outcome: "postfix" }),
-    published: sumOf(receiver, "postwatch_receiver_events_published_total"),
-    dropped: sumOf(receiver, "postwatch_receiver_events_dropped_total"),
-    processed: sample(detector, "postwatch_detector_events_total", { outcome: "processed" }),
+    frames: total((text) => sumOf(text, "postwatch_receiver_frames_received_total")),
+    kernelDrops: total((text) => sample(text, "postwatch_receiver_udp_kernel_drops_total")),
+    postfix: total((text) => sample(text, "postwatch_receiver_lines_total", { outcome: "postfix" })),
+    published: total((text) => sumOf(text, "postwatch_receiver_events_published_total")),
+    dropped: total((text) => sumOf(text, "postwatch_receiver_events_dropped_total")),
+    processed: total((text) => sample(text, "postwatch_detector_events_total", { outcome: "processed" })),
+    factsPublished: total((text) => sample(text, "postwatch_detector_facts_published_total")),
+    factsProcessed: total((text) => sample(text, "postwatch_detector_facts_total", { outcome: "processed" })),
   };
 }
 
 /** The sum of every series of a labelled counter. */
-function sumOf(text: string, name: string): number {
+export function sumOf(text: string, name: string): number {
   let total = 0;
   for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm")))
     total += Number(match[1]);
