@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- SCENARIO ...]`: every scenario in turn (or only those named: throughput,
- * stages, engine-keys, live), one table each on stdout, written to bench/RESULTS.md with the
+ * stages, engine-keys, live, partitioned), one table each on stdout, written to bench/RESULTS.md with the
  * machine and time they ran on. Sections of scenarios not run this time are kept as they were,
  * each with the run line it had.
  */
@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { engineKeysScenario } from "./engine-keys.js";
 import { liveScenario } from "./live.js";
+import { partitionedScenario } from "./live-partitioned.js";
 import { parseCorrelateScenario } from "./parse-correlate.js";
 import { formatResult, type ScenarioResult } from "./report.js";
 import { stagesScenario } from "./stages.js";
@@ -18,6 +19,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
   stages: stagesScenario,
   "engine-keys": engineKeysScenario,
   live: () => liveScenario(),
+  partitioned: () => partitionedScenario(),
 };
 /** Source tree, not dist/: the results are meant to be read and committed. */
 const RESULTS_FILE = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
