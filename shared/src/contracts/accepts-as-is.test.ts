@@ -111,16 +111,49 @@ describe("acceptsAsIs: zod's answer, fast, for values zod returns unchanged", ()
     assert.equal(isEventAsIs({ ...event, pid: null }), true);
   });
 
+  it("agrees with zod on numbers, its integer formats and bounds included", () => {
+    const schemas = [
+      z.number(),
+      z.int(),
+      z.number().int(),
+      z.int().nonnegative(),
+      z.number().positive(),
+      z.number().min(-1.5).max(2),
+      z.number().lt(3).gt(-3),
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...schemas.keys()),
+        fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -1, 2 ** 53, 1.5, -1.5, 2, 3, "1", null)),
+        (index, value) => {
+          const schema = schemas[index] as z.ZodType;
+          const parsed = schema.safeParse(value);
+          if (acceptsAsIs(schema)(value)) assert.ok(parsed.success, `${index}: ${value}`);
+          else if (typeof value === "number" && Number.isFinite(value))
+            assert.ok(!parsed.success, `${index}: ${value} is a number zod takes as is`);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
   it("answers false for schema features it does not compile, leaving them to zod", () => {
     for (const schema of [
       z.string().min(1),
-      z.number().min(0),
+      z.email(),
+      z.coerce.string(),
+      z.number().multipleOf(2),
       z.string().default("x"),
       z.string().transform((s) => s.length),
       z.object({ a: z.string() }).catchall(z.string()),
+      z.object({ a: z.string() }).strict(),
       z.record(z.string().min(1), z.string()),
+      z.array(z.string()).min(1),
+      z.xor([z.string(), z.string()]),
     ] as z.ZodType[])
       assert.equal(acceptsAsIs(schema)("x"), false);
+    assert.equal(acceptsAsIs(z.object({ a: z.string() }).strict())({ a: "x" }), false);
+    assert.equal(acceptsAsIs(z.array(z.string()).min(1))([]), false);
     assert.equal(acceptsAsIs(z.record(z.string(), z.number()))(JSON.parse('{"__proto__":1}')), false);
   });
 });

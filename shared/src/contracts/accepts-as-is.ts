@@ -17,11 +17,17 @@ import type { z } from "zod";
 
 export type AsIsCheck = (value: unknown) => boolean;
 
-interface Def {
+interface CheckDef {
+  check?: string;
+  format?: string;
+  value?: unknown;
+  inclusive?: boolean;
+}
+
+interface Def extends CheckDef {
   type: string;
-  checks?: readonly { _zod: { def: { check: string; format?: string } } }[];
+  checks?: readonly { _zod: { def: CheckDef } }[];
   shape?: Record<string, z.ZodType>;
-  catchall?: z.ZodType;
   innerType?: z.ZodType;
   element?: z.ZodType;
   keyType?: z.ZodType;
@@ -33,6 +39,47 @@ interface Def {
 }
 
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/**
+ * The definition keys each compiled type may have. Any other (a coercion, a default, a format such
+ * as z.email()'s, a length check, z.xor's `inclusive: false`) means a rule this compiler does not
+ * know: that schema answers false, and zod decides.
+ */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  string: ["type"],
+  boolean: ["type"],
+  // z.int() is a number whose own definition is its safe-integer check.
+  number: ["type", "checks", "check", "format", "abort"],
+  literal: ["type", "values"],
+  enum: ["type", "entries"],
+  optional: ["type", "innerType"],
+  nullable: ["type", "innerType"],
+  array: ["type", "element"],
+  record: ["type", "keyType", "valueType"],
+  object: ["type", "shape"],
+  union: ["type", "options", "discriminator", "inclusive"],
+};
+
+const onlyKnownKeys = (def: Def) => {
+  const known = KNOWN_KEYS[def.type];
+  return (
+    known !== undefined &&
+    Object.entries(def).every(([key, value]) => value === undefined || known.includes(key)) &&
+    // An exclusive union (z.xor) fails when two options match; a discriminated one, also marked
+    // exclusive, cannot have two (its option is chosen by the discriminator's distinct literals).
+    (def.type !== "union" || def.inclusive !== false || def.discriminator !== undefined)
+  );
+};
+
+/** The expression for one of a number's checks, or undefined for a check this compiler does not know. */
+function numberCheck(check: CheckDef, v: string): string | undefined {
+  if (check.check === "number_format")
+    return check.format === "safeint" ? `Number.isSafeInteger(${v})` : undefined;
+  if (typeof check.value !== "number" || !Number.isFinite(check.value)) return undefined;
+  if (check.check === "greater_than") return `${v} ${check.inclusive ? ">=" : ">"} ${check.value}`;
+  if (check.check === "less_than") return `${v} ${check.inclusive ? "<=" : "<"} ${check.value}`;
+  return undefined;
+}
 
 /** Literals written into the source: JSON.stringify gives the JavaScript literal of each. */
 const isWritable = (value: unknown) =>
@@ -55,19 +102,21 @@ class Compiler {
   /** A boolean expression over the variable `v`: true when zod would return its value as is. */
   private test(schema: z.ZodType, v: string): string {
     const def = defOf(schema);
-    const checks = def.checks ?? [];
+    if (!onlyKnownKeys(def)) return "false";
     switch (def.type) {
       case "string":
-        return checks.length === 0 ? `typeof ${v} === "string"` : "false";
+        return `typeof ${v} === "string"`;
       case "boolean":
         return `typeof ${v} === "boolean"`;
       case "number": {
         // zod rejects NaN and ±Infinity; `.int()` is the safe-integer format.
-        if (checks.length === 0) return `(typeof ${v} === "number" && Number.isFinite(${v}))`;
-        const only = checks[0]?._zod.def;
-        return checks.length === 1 && only?.check === "number_format" && only.format === "safeint"
-          ? `Number.isSafeInteger(${v})`
-          : "false";
+        const checks = [
+          ...(def.check === undefined ? [] : [def]),
+          ...(def.checks ?? []).map((c) => c._zod.def),
+        ];
+        const tests = checks.map((check) => numberCheck(check, v));
+        if (tests.some((test) => test === undefined)) return "false";
+        return `(${[`typeof ${v} === "number" && Number.isFinite(${v})`, ...tests].join(" && ")})`;
       }
       case "literal":
       case "enum": {
@@ -84,9 +133,7 @@ class Compiler {
       case "record":
         return `${this.functionFor(schema, (r) => this.record(def, r))}(${v})`;
       case "object":
-        return def.catchall === undefined
-          ? `${this.functionFor(schema, (o) => this.object(def.shape ?? {}, o))}(${v})`
-          : "false";
+        return `${this.functionFor(schema, (o) => this.object(def.shape ?? {}, o))}(${v})`;
       case "union":
         return `${this.functionFor(schema, (u) => this.union(def, u))}(${v})`;
       default:
@@ -96,7 +143,7 @@ class Compiler {
 
   private record(def: Def, v: string): string {
     const keyDef = defOf(def.keyType as z.ZodType);
-    if (keyDef.type !== "string" || (keyDef.checks ?? []).length > 0) return "return false;";
+    if (keyDef.type !== "string" || !onlyKnownKeys(keyDef)) return "return false;";
     return [
       `if (!(${PLAIN_OBJECT(v)})) return false;`,
       // zod's copy would set the prototype rather than keep a `__proto__` key.
@@ -136,11 +183,14 @@ class Compiler {
       return `return ${options.map((option) => this.test(option, v)).join(" || ") || "false"};`;
     // A discriminated union: the option whose literal the discriminator holds decides alone.
     const cases: string[] = [];
+    const seen = new Set<unknown>();
     for (const option of options) {
       const tag = defOf(option).shape?.[discriminator];
       const tagDef = tag === undefined ? undefined : defOf(tag);
       const literals = tagDef?.type === "literal" ? (tagDef.values ?? []) : [];
-      if (literals.length === 0 || !literals.every(isWritable)) return "return false;";
+      if (literals.length === 0 || !literals.every(isWritable) || literals.some((l) => seen.has(l)))
+        return "return false;";
+      for (const literal of literals) seen.add(literal);
       cases.push(
         ...literals.map((literal) => `  case ${JSON.stringify(literal)}:`),
         `    return ${this.test(option, v)};`,
