@@ -20,7 +20,12 @@ import { freePort } from "../test/helpers/ports.js";
 import { loopbackServiceEnv } from "../test/helpers/service-env.js";
 import { startWebhookServer, type WebhookServer } from "../test/helpers/webhook-server.js";
 
-const MAIN = fileURLToPath(new URL("../services/cli/src/main.js", import.meta.url));
+/**
+ * The postwatch measured: this build's, or another's named by POSTWATCH_BENCH_MAIN (its
+ * dist/services/cli/src/main.js), to compare two builds under the same harness in one sitting.
+ */
+const MAIN =
+  process.env.POSTWATCH_BENCH_MAIN ?? fileURLToPath(new URL("../services/cli/src/main.js", import.meta.url));
 const SERVICES = ["receiver", "detector", "alerter"] as const;
 export type Service = (typeof SERVICES)[number];
 
