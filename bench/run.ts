@@ -5,7 +5,7 @@
  * each with the run line it had.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { engineKeysScenario } from "./engine-keys.js";
 import { liveScenario } from "./live.js";
@@ -41,10 +41,13 @@ for (const section of previous.split(/^(?=<!-- scenario: )/m).slice(1)) {
 }
 for (const name of names) {
   const started = new Date().toISOString();
+  const loadBefore = loadavg()[0] as number;
   const section = formatResult(await (SCENARIOS[name] as () => Promise<ScenarioResult>)());
   process.stdout.write(`${section}\n`);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
-  const run = `Run: ${started}, ${machine}, \`npm run bench -- ${name}\`.`;
+  // The machine's other work shows in every number: its load says how much there was.
+  const load = `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] as number).toFixed(1)} after`;
+  const run = `Run: ${started}, ${machine}, ${load}, \`npm run bench -- ${name}\`.`;
   sections.set(name, `${marker(name)}\n${section.replace("\n\n", `\n\n${run}\n\n`).trimEnd()}`);
 }
 const ordered = Object.keys(SCENARIOS).flatMap((name) => sections.get(name) ?? []);
