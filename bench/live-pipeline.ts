@@ -25,7 +25,7 @@ import { startWebhookServer, type WebhookServer } from "../test/helpers/webhook-
  * dist/services/cli/src/main.js), to compare two builds under the same harness in one sitting.
  */
 const MAIN =
-  process.env.POSTWATCH_BENCH_MAIN ?? fileURLToPath(new URL("../services/cli/src/main.js", import.meta.url));
+  process.env.POSTWATCH_BENCH_MAIN || fileURLToPath(new URL("../services/cli/src/main.js", import.meta.url));
 const SERVICES = ["receiver", "detector", "alerter"] as const;
 export type Service = (typeof SERVICES)[number];
 

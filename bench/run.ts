@@ -4,6 +4,7 @@
  * machine and time they ran on. Sections of scenarios not run this time are kept as they were,
  * each with the run line it had.
  */
+import { execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -47,9 +48,19 @@ for (const name of names) {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
   // The machine's other work shows in every number: its load says how much there was.
   const load = `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] as number).toFixed(1)} after`;
-  const run = `Run: ${started}, ${machine}, ${load}, \`npm run bench -- ${name}\`.`;
+  const run = `Run: ${started}, commit ${commit()}, ${machine}, ${load}, \`npm run bench -- ${name}\`.`;
   sections.set(name, `${marker(name)}\n${section.replace("\n\n", `\n\n${run}\n\n`).trimEnd()}`);
 }
+/** The commit measured, `+` when the worktree had changes. */
+function commit(): string {
+  const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
+  try {
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? "+" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
 const ordered = Object.keys(SCENARIOS).flatMap((name) => sections.get(name) ?? []);
 await writeFile(RESULTS_FILE, `${HEADER}\n${ordered.join("\n\n")}\n`);
 process.stdout.write(`written to ${RESULTS_FILE}\n`);
