@@ -23,6 +23,7 @@ import type { DetectorConfig } from "../config.js";
 import type { CompiledRule } from "../engine/rule.js";
 import type { DetectorMetrics } from "../metrics.js";
 import type { PipelineStats } from "../pipeline.js";
+import { alertWaves } from "./alert-waves.js";
 
 const LAG_POLL_MS = 5000;
 
@@ -151,7 +152,7 @@ export function createStageRuntime(deps: {
     },
     publish,
     async publishAlerts(alerts) {
-      for (const alert of alerts) {
+      const publishOne = async (alert: Alert) => {
         await publish(alertSubject(alert.rule), JSON.stringify(alert), alertIdentity(alert));
         metrics.alerts.labels(alert.rule, alert.state).inc();
         logger.info(
@@ -164,7 +165,8 @@ export function createStageRuntime(deps: {
           },
           "alert",
         );
-      }
+      };
+      for (const wave of alertWaves(alerts)) await Promise.all(wave.map(publishOne));
     },
     async drain() {
       stopping.abort();
