@@ -11,7 +11,13 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { connect, credsAuthenticator, type NatsConnection, nanos } from "@nats-io/transport-node";
+import {
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nanos,
+  TimeoutError,
+} from "@nats-io/transport-node";
 import {
   ALERTS_STREAM,
   ALERTS_WILDCARD,
@@ -191,23 +197,42 @@ export async function ensureStreams(
   const jsm = await jetstreamManager(connection);
   for (const config of streamConfigs(layout)) {
     const name = config.name;
-    await withReplicasNamed(name, layout.replicas, async () => {
-      let existing: StreamConfig;
-      try {
-        existing = (await jsm.streams.info(name)).config;
-      } catch (error) {
-        if (!isStreamNotFound(error)) throw error;
-        await jsm.streams.add(config);
-        logger.info({ stream: name, replicas: layout.replicas }, "created JetStream stream");
-        return;
-      }
-      await jsm.streams.update(name, config);
-      if (existing.num_replicas !== layout.replicas)
-        logger.info(
-          { stream: name, from: existing.num_replicas, to: layout.replicas },
-          "changed the JetStream stream's replica count",
-        );
-    });
+    await withReplicasNamed(name, layout.replicas, () =>
+      declareUntilAnswered(async () => {
+        let existing: StreamConfig;
+        try {
+          existing = (await jsm.streams.info(name)).config;
+        } catch (error) {
+          if (!isStreamNotFound(error)) throw error;
+          await jsm.streams.add(config);
+          logger.info({ stream: name, replicas: layout.replicas }, "created JetStream stream");
+          return;
+        }
+        await jsm.streams.update(name, config);
+        if (existing.num_replicas !== layout.replicas)
+          logger.info(
+            { stream: name, from: existing.num_replicas, to: layout.replicas },
+            "changed the JetStream stream's replica count",
+          );
+      }),
+    );
+  }
+}
+
+/**
+ * Services starting together on a cluster declare the same streams at once, and nats-server (2.9)
+ * leaves some of the concurrent creations and updates of one stream unanswered: a declaration that
+ * times out is made again (finding the stream then), up to DECLARE_ATTEMPTS times.
+ */
+const DECLARE_ATTEMPTS = 4;
+
+export async function declareUntilAnswered(declare: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await declare();
+    } catch (error) {
+      if (attempt >= DECLARE_ATTEMPTS || !(error instanceof TimeoutError)) throw error;
+    }
   }
 }
 
