@@ -104,9 +104,21 @@ export const storedAtMs = (message: JsMsg): number => message.info.timestampNano
 
 export interface CoalescedAcks {
   ack(message: JsMsg): void;
+  /**
+   * Whether this consumer acked this message (its stream sequence) already: handed out again
+   * because the ack was lost (with a NATS node, or a consumer leader that changed), it is to be
+   * acked again, not handled twice.
+   */
+  ackedBefore(message: JsMsg): boolean;
   /** Sends the acks still queued (at shutdown, before the connection closes). */
   flush(): void;
 }
+
+/**
+ * Acks remembered for ackedBefore, the latest first: a lost ack comes back after the ack wait
+ * (30 s), and a busy detector acks a few hundred batches a second.
+ */
+const REMEMBERED_ACKS = 65_536;
 
 /**
  * Acks gathered over one turn of the event loop and sent together. nats.js writes whatever was
@@ -114,8 +126,12 @@ export interface CoalescedAcks {
  * from a microtask of its own: one write per ack, measured at 31% of the detector's CPU under load.
  * An ack waits at most one turn longer; a crash in between redelivers, as a crash before acking did.
  */
-export function coalescedAcks(): CoalescedAcks {
+export function coalescedAcks(remembered = REMEMBERED_ACKS): CoalescedAcks {
   let batch: JsMsg[] = [];
+  const acked = new Set<string>();
+  const ring: (string | undefined)[] = new Array(remembered);
+  let next = 0;
+  const idOf = (message: JsMsg) => `${message.info.consumer}\0${message.seq}`;
   const flush = () => {
     const messages = batch;
     batch = [];
@@ -123,8 +139,17 @@ export function coalescedAcks(): CoalescedAcks {
   };
   return {
     ack(message) {
+      const id = idOf(message);
+      if (!acked.has(id)) {
+        const forgotten = ring[next];
+        if (forgotten !== undefined) acked.delete(forgotten);
+        ring[next] = id;
+        next = (next + 1) % remembered;
+        acked.add(id);
+      }
       if (batch.push(message) === 1) setImmediate(flush);
     },
+    ackedBefore: (message) => acked.has(idOf(message)),
     flush,
   };
 }

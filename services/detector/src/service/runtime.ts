@@ -129,6 +129,9 @@ export function createStageRuntime(deps: {
           },
           (message) =>
             serially(async () => {
+              // Its ack lost with a NATS node, a message handled already comes back: its items
+              // went through the stage once, and would be counted twice.
+              if (acks.ackedBefore(message)) return acks.ack(message);
               const items: Parameters<typeof handle>[0] = [];
               const rejections: BatchRejection[] = [];
               for (const decoded of source.decode(message.data)) {
