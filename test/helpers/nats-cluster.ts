@@ -58,8 +58,23 @@ interface NodeSpec {
   dir: string;
 }
 
+/**
+ * The ports are free when picked, but another test may bind one before the node does: the cluster
+ * is then started again on other ports, a few times.
+ */
+const START_ATTEMPTS = 3;
+
 export async function startTestNatsCluster(): Promise<TestNatsCluster> {
-  const binary = findNatsServer();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts(findNatsServer());
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnFreePorts(binary: string): Promise<TestNatsCluster> {
   const root = mkdtempSync(join(tmpdir(), "postwatch-nats-cluster-"));
   const specs: NodeSpec[] = [];
   for (let i = 1; i <= NODE_COUNT; i++) {
