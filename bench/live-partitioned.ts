@@ -27,8 +27,8 @@ import { formatResult, megabytes, type ScenarioResult } from "./report.js";
 export const MAIL_HOSTS = 24;
 export const REPLICAS: readonly number[] = [1, 2, 4];
 /**
- * Before full speed, a step at a rate the unpartitioned detector keeps up with (the receiver's
- * batches then hold few events). Full speed: fewer lines than bench/live.ts's, so that the
+ * Before full speed, a step at a modest rate, where the receiver's batches hold few events and a
+ * detector's cost per message shows. Full speed: fewer lines than bench/live.ts's, so that the
  * partitioned detector's backlog drains within the settle timeout and its CPU counts all its work.
  */
 const PACED = { rate: 5_000, lines: 30_000 };
