@@ -12,6 +12,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { runOne } from "../../services/cli/src/online.js";
 import { DetectionPipeline, EventTimeReplay } from "../../services/detector/src/pipeline.js";
 import { loadRules } from "../../services/detector/src/rules/index.js";
+import { IN_FLIGHT_BATCHES } from "../../services/detector/src/service/runtime.js";
 import { fourServersLog } from "../../services/detector/src/stages/partitioned.testkit.js";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { decodeFactMessage } from "../../shared/src/contracts/facts.js";
@@ -210,6 +211,23 @@ describe("partitioned detector stages on NATS", () => {
       [],
       "the session cut by the restart counted once",
     );
+
+    // A replica's consumers share one in-flight budget, so a backlog waits in the stream rather than
+    // outlasting the ack wait in the replica (and being handed out again).
+    for (const [stream, durableOf] of [
+      [EVENTS_STREAM, correlatorDurable],
+      [FACTS_STREAM, evaluatorDurable],
+    ] as const) {
+      const pending = await Promise.all(
+        partitionsOf(0).map(
+          async (p) => (await jsm.consumers.info(stream, durableOf(p))).config.max_ack_pending ?? 0,
+        ),
+      );
+      assert.ok(
+        pending.reduce((a, b) => a + b, 0) <= IN_FLIGHT_BATCHES,
+        `${stream}: max_ack_pending ${pending.join(" + ")} for one replica`,
+      );
+    }
 
     // Each correlator read the events of its partitions' hosts, and only those (the restarted one,
     // those since its restart).

@@ -49,7 +49,7 @@ export const runBothStages: StageService = async ({
     logger,
   });
   await runtime.consume(
-    { stream: EVENTS_STREAM, durable, decode: decodeEventMessage, outcomes: metrics.events },
+    { stream: EVENTS_STREAM, durable, consumers: 1, decode: decodeEventMessage, outcomes: metrics.events },
     async (items, message) => {
       const alerts: Alert[] = [];
       const wallMs = now();

@@ -71,6 +71,7 @@ export const runCorrelation: StageService = async (deps) => {
       {
         stream: EVENTS_STREAM,
         durable: correlatorDurable(p),
+        consumers: owned.length,
         filterSubject: eventBatchSubject(p),
         decode: decodeEventMessage,
         outcomes: metrics.events,

@@ -38,6 +38,7 @@ export const runEvaluation: StageService = async (deps) => {
       {
         stream: FACTS_STREAM,
         durable: evaluatorDurable(q),
+        consumers: owned.length,
         filterSubject: factSubject(q),
         decode: decodeFactMessage,
         outcomes: metrics.facts,

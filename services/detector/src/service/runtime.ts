@@ -27,11 +27,26 @@ import { alertWaves } from "./alert-waves.js";
 
 const LAG_POLL_MS = 5000;
 
+/**
+ * Batches one detector process holds unacked, over all its consumers. A backlog then waits in the
+ * stream, not in the process: a replica owning 12 partitions with 256 batches each would hold 3,072
+ * (up to 786k events), more than it handles within the ack wait, and JetStream would hand them out
+ * again while they still wait their turn.
+ */
+export const IN_FLIGHT_BATCHES = 256;
+const ACK_WAIT_MS = 30_000;
+
+/** Each consumer's share of IN_FLIGHT_BATCHES when the process runs `consumers` of them (a few at least, to keep batches pipelined). */
+export const maxAckPendingOf = (consumers: number): number =>
+  Math.max(4, Math.floor(IN_FLIGHT_BATCHES / consumers));
+
 /** A durable consumer of one stream (and subject) of batches. */
 export interface BatchSource<T> {
   stream: string;
   durable: string;
   filterSubject?: string;
+  /** Consumers this process runs (its partitions): they share IN_FLIGHT_BATCHES. */
+  consumers: number;
   decode(data: Uint8Array): (T | BatchRejection)[];
   /** Counts items by outcome: `processed`, or the rejection. */
   outcomes: Counter<"outcome">;
@@ -119,13 +134,12 @@ export function createStageRuntime(deps: {
       consumers.push(
         await runDurableConsumer(
           connection,
-          // A message is a batch of up to a few hundred items: 256 in flight is plenty.
           {
             stream: source.stream,
             durable: source.durable,
             ...(source.filterSubject && { filterSubject: source.filterSubject }),
-            maxAckPending: 256,
-            ackWaitMs: 30_000,
+            maxAckPending: maxAckPendingOf(source.consumers),
+            ackWaitMs: ACK_WAIT_MS,
           },
           (message) =>
             serially(async () => {
