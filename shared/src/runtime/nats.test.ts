@@ -12,6 +12,14 @@ describe("declareUntilAnswered", () => {
     assert.equal(calls, 3);
   });
 
+  it("makes it again when the stream it found is not found on update (another service's creation in progress)", async () => {
+    let calls = 0;
+    await declareUntilAnswered(async () => {
+      if (++calls < 2) throw new Error("stream not found");
+    });
+    assert.equal(calls, 2);
+  });
+
   it("gives up after four unanswered attempts, with the timeout", async () => {
     let calls = 0;
     await assert.rejects(

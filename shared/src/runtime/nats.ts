@@ -4,6 +4,7 @@
  * start in any order.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   DiscardPolicy,
   jetstreamManager,
@@ -221,17 +222,22 @@ export async function ensureStreams(
 
 /**
  * Services starting together on a cluster declare the same streams at once, and nats-server (2.9)
- * leaves some of the concurrent creations and updates of one stream unanswered: a declaration that
- * times out is made again (finding the stream then), up to DECLARE_ATTEMPTS times.
+ * leaves some of the concurrent creations and updates of one stream unanswered, or reports a stream
+ * that another service's creation has announced but not yet placed as not found when it is updated:
+ * such a declaration is made again after a short pause (finding the stream then), up to
+ * DECLARE_ATTEMPTS times.
  */
 const DECLARE_ATTEMPTS = 4;
+const DECLARE_PAUSE_MS = 250;
 
 export async function declareUntilAnswered(declare: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await declare();
     } catch (error) {
-      if (attempt >= DECLARE_ATTEMPTS || !(error instanceof TimeoutError)) throw error;
+      const racing = error instanceof TimeoutError || isStreamNotFound(error);
+      if (attempt >= DECLARE_ATTEMPTS || !racing) throw error;
+      await sleep(DECLARE_PAUSE_MS * attempt);
     }
   }
 }
