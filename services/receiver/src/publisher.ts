@@ -15,7 +15,8 @@
  * reports when it is above its high-water mark so stream inputs can pause.
  */
 
-import { encodeEventBatch } from "../../../shared/src/contracts/event-batch.js";
+import type { BatchWriter } from "../../../shared/src/contracts/batch-writer.js";
+import { eventBatchWriter } from "../../../shared/src/contracts/event-batch.js";
 import type { EventKind, PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { eventPartition } from "../../../shared/src/contracts/partitions.js";
 import { eventBatchSubject } from "../../../shared/src/contracts/subjects.js";
@@ -49,8 +50,7 @@ export interface PublisherOptions {
 /** The batch one partition is filling; kept and refilled, one per partition that had an event. */
 interface OpenBatch {
   readonly partition: number;
-  events: string[];
-  chars: number;
+  readonly writer: BatchWriter;
   kinds: Map<EventKind, number>;
   flushTimer: NodeJS.Timeout | undefined;
 }
@@ -79,7 +79,6 @@ export class EventPublisher {
   private abandoned = false;
   private readonly roomListeners = new Set<() => void>();
   private readonly idleListeners = new Set<() => void>();
-  private readonly encoder = new TextEncoder();
 
   constructor(
     private readonly publish: PublishFn,
@@ -111,13 +110,12 @@ export class EventPublisher {
     const json = JSON.stringify(event);
     const partition = eventPartition(event.host, this.options.partitions);
     const batch = this.open[partition] ?? this.opened(partition);
-    if (batch.events.length > 0 && batch.chars + json.length + 1 > this.options.maxBatchChars)
-      this.seal(batch);
-    batch.events.push(json);
-    batch.chars += json.length + 1;
+    const { writer } = batch;
+    if (writer.items > 0 && writer.chars + json.length + 1 > this.options.maxBatchChars) this.seal(batch);
+    writer.append(json);
     batch.kinds.set(event.kind, (batch.kinds.get(event.kind) ?? 0) + 1);
     this.openEvents++;
-    if (batch.events.length >= this.options.maxBatchEvents) this.seal(batch);
+    if (writer.items >= this.options.maxBatchEvents) this.seal(batch);
     else if (batch.flushTimer === undefined) {
       batch.flushTimer = setTimeout(() => this.seal(batch), this.options.flushMs);
       batch.flushTimer.unref();
@@ -159,13 +157,13 @@ export class EventPublisher {
   }
 
   private seal(open: OpenBatch): void {
-    if (open.events.length === 0) return;
-    const { events, kinds } = this.take(open);
+    if (open.writer.items === 0) return;
+    const { payload, events, kinds } = this.take(open);
     const batch: SealedBatch = {
       sequence: this.nextSequence++,
       partition: open.partition,
-      payload: this.encoder.encode(encodeEventBatch(events)),
-      events: events.length,
+      payload,
+      events,
       kinds,
     };
     this.ready.push(batch);
@@ -174,21 +172,25 @@ export class EventPublisher {
   }
 
   private opened(partition: number): OpenBatch {
-    const batch: OpenBatch = { partition, events: [], chars: 0, kinds: new Map(), flushTimer: undefined };
+    const batch: OpenBatch = {
+      partition,
+      writer: eventBatchWriter(),
+      kinds: new Map(),
+      flushTimer: undefined,
+    };
     this.open[partition] = batch;
     return batch;
   }
 
   /** Empties an open batch, returning what it held. */
-  private take(open: OpenBatch): { events: string[]; kinds: Map<EventKind, number> } {
+  private take(open: OpenBatch): { payload: Uint8Array; events: number; kinds: Map<EventKind, number> } {
     clearTimeout(open.flushTimer);
-    const { events, kinds } = open;
-    this.openEvents -= events.length;
+    const { writer, kinds } = open;
+    const events = writer.items;
+    this.openEvents -= events;
     open.flushTimer = undefined;
-    open.events = [];
-    open.chars = 0;
     open.kinds = new Map();
-    return { events, kinds };
+    return { payload: writer.take(), events, kinds };
   }
 
   private pump(): void {

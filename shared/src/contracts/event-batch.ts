@@ -8,6 +8,7 @@
  * so detectors can be upgraded before receivers without dropping anything.
  */
 import { acceptsAsIs } from "./accepts-as-is.js";
+import { BatchWriter, encodeBatch } from "./batch-writer.js";
 import { EVENT_SCHEMA_VERSION, PostfixEvent } from "./events.js";
 
 /** The envelope's own version, apart from the events'; a consumer counts versions it does not know. */
@@ -20,12 +21,14 @@ export type BatchRejection = { rejected: EventRejection; detail: string; raw: un
 export type DecodedEvent = { event: PostfixEvent } | BatchRejection;
 
 /**
- * The batch payload from events already serialised one by one (the receiver serialises each as it
- * arrives, so a batch costs a join, not a second walk over every event).
+ * A writer of event batches: the receiver serialises each event as it arrives and appends it, so a
+ * batch costs no second walk over its events.
  */
-export function encodeEventBatch(serialisedEvents: readonly string[]): string {
-  return `{"batch":${EVENT_BATCH_VERSION},"events":[${serialisedEvents.join(",")}]}`;
-}
+export const eventBatchWriter = (): BatchWriter => new BatchWriter("events", EVENT_BATCH_VERSION);
+
+/** The batch payload from events already serialised one by one. */
+export const encodeEventBatch = (serialisedEvents: readonly string[]): Uint8Array =>
+  encodeBatch("events", EVENT_BATCH_VERSION, serialisedEvents);
 
 const utf8 = new TextDecoder();
 

@@ -17,7 +17,7 @@ const outcomes = (text: string) =>
 describe("fact batches", () => {
   it("round-trips facts in order", () => {
     const facts = [fact(1), fact(2), fact(3)];
-    const decoded = decodeFactMessage(bytes(encodeFactBatch(facts.map((f) => JSON.stringify(f)))));
+    const decoded = decodeFactMessage(encodeFactBatch(facts.map((f) => JSON.stringify(f))));
     assert.deepEqual(
       decoded.map((d) => ("fact" in d ? d.fact : d)),
       facts,
@@ -28,8 +28,20 @@ describe("fact batches", () => {
     const newer = JSON.stringify({ ...fact(2), event: { ...connect(2), v: 2 } });
     const negative = JSON.stringify({ ...fact(3), authFailures: -1 });
     const noTime = JSON.stringify({ ...fact(4), atMs: null });
-    const text = encodeFactBatch([JSON.stringify(fact(1)), newer, negative, noTime, JSON.stringify(fact(5))]);
-    assert.deepEqual(outcomes(text), [1, "unsupported_version", "schema_mismatch", "schema_mismatch", 5]);
+    const batch = encodeFactBatch([
+      JSON.stringify(fact(1)),
+      newer,
+      negative,
+      noTime,
+      JSON.stringify(fact(5)),
+    ]);
+    assert.deepEqual(outcomes(new TextDecoder().decode(batch)), [
+      1,
+      "unsupported_version",
+      "schema_mismatch",
+      "schema_mismatch",
+      5,
+    ]);
   });
 
   it("rejects a whole message that is not JSON, not a fact batch, or a batch version it does not know", () => {

@@ -14,6 +14,7 @@
  */
 import { z } from "zod";
 import { acceptsAsIs } from "./accepts-as-is.js";
+import { encodeBatch } from "./batch-writer.js";
 import { type BatchRejection, readBatchEnvelope } from "./event-batch.js";
 import { EVENT_SCHEMA_VERSION, PostfixEvent } from "./events.js";
 
@@ -37,9 +38,8 @@ export type Fact = z.infer<typeof Fact>;
 export type DecodedFact = { fact: Fact } | BatchRejection;
 
 /** A batch payload from facts serialised one by one (a fact bound for several partitions is serialised once). */
-export function encodeFactBatch(serialisedFacts: readonly string[]): string {
-  return `{"batch":${FACT_BATCH_VERSION},"facts":[${serialisedFacts.join(",")}]}`;
-}
+export const encodeFactBatch = (serialisedFacts: readonly string[]): Uint8Array =>
+  encodeBatch("facts", FACT_BATCH_VERSION, serialisedFacts);
 
 /** Every fact of one message, each validated on its own; a message that is no fact batch is one rejection. */
 export function decodeFactMessage(data: Uint8Array): DecodedFact[] {

@@ -59,7 +59,7 @@ export interface StageRuntime {
   /** Runs `work` every `ms`, never while a message is being handled. */
   every(ms: number, work: () => Promise<void>): void;
   /** Publishes until JetStream stores it (a duplicate of `msgID` counts as stored); throws only at shutdown. */
-  publish(subject: string, payload: string, msgID: string): Promise<void>;
+  publish(subject: string, payload: string | Uint8Array, msgID: string): Promise<void>;
   publishAlerts(alerts: readonly Alert[]): Promise<void>;
   drain(): Promise<void>;
 }
@@ -86,7 +86,7 @@ export function createStageRuntime(deps: {
     return queue;
   };
 
-  const publish = (subject: string, payload: string, msgID: string) =>
+  const publish = (subject: string, payload: string | Uint8Array, msgID: string) =>
     publishUntilStored(js, subject, payload, msgID, stopping.signal, logger, () =>
       metrics.publishErrors.inc(),
     );
@@ -206,7 +206,7 @@ class ShuttingDown extends Error {
 async function publishUntilStored(
   js: JetStreamClient,
   subject: string,
-  payload: string,
+  payload: string | Uint8Array,
   msgID: string,
   stopping: AbortSignal,
   logger: Logger,
