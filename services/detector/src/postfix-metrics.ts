@@ -5,9 +5,10 @@
  * combinations are counted under `other` in every label, so no sequence of lines, however hostile,
  * grows /metrics past the bound docs/threat-model.md gives.
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { TalliedCounter } from "../../../shared/src/runtime/tallied-counter.js";
+import { TalliedHistogram } from "../../../shared/src/runtime/tallied-histogram.js";
 import { createLabellers, type FoldedLabel, HostLabels, OTHER } from "./metric-labels.js";
 
 const DELAY_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400];
@@ -96,7 +97,7 @@ export function createPostfixMetrics(registry: Registry, options: { hosts?: read
     );
   };
   const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) => {
-    const family = new Histogram({ name, help, labelNames, buckets, registers });
+    const family = new TalliedHistogram({ name, help, labelNames, buckets, registers });
     return capped(
       (...values) => family.labels(...values),
       () => onFold("label_set"),
