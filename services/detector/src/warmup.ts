@@ -16,6 +16,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEventMessage } from "../../../shared/src/contracts/event-batch.js";
+import { eventTimeMs } from "../../../shared/src/contracts/event-time.js";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { EVENTS_STREAM } from "../../../shared/src/contracts/subjects.js";
 import { storedAtMs } from "../../../shared/src/runtime/consumer.js";
@@ -68,7 +69,7 @@ export async function warmUp(
   let logins = 0;
   if (options.loginsFromMs !== undefined && options.loginsFromMs < options.fromMs)
     await read(options.loginsFromMs, (event) => {
-      if (Date.parse(event.ts) >= options.fromMs) return false;
+      if (eventTimeMs(event.ts) >= options.fromMs) return false;
       if (event.kind === "client") {
         pipeline.learnLogin(event);
         logins++;
@@ -80,7 +81,7 @@ export async function warmUp(
   const replay = new EventTimeReplay(pipeline);
   let events = 0;
   await read(options.fromMs, (event, storedMs) => {
-    replay.push(event, Date.parse(event.ts), storedMs);
+    replay.push(event, eventTimeMs(event.ts), storedMs);
     events++;
     return true;
   });

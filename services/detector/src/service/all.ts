@@ -6,6 +6,7 @@
 
 import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import { decodeEventMessage } from "../../../../shared/src/contracts/event-batch.js";
+import { eventTimeMs } from "../../../../shared/src/contracts/event-time.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { DETECTOR_DURABLE, EVENTS_STREAM } from "../../../../shared/src/contracts/subjects.js";
 import { storedAtMs } from "../../../../shared/src/runtime/consumer.js";
@@ -55,7 +56,7 @@ export const runBothStages: StageService = async ({
       const wallMs = now();
       const seenMs = Math.min(storedAtMs(message), wallMs);
       for (const { event } of items)
-        observe(pipeline.processInto(event, seenMs, wallMs, Date.parse(event.ts), alerts));
+        observe(pipeline.processInto(event, seenMs, wallMs, eventTimeMs(event.ts), alerts));
       await runtime.publishAlerts(alerts);
     },
   );

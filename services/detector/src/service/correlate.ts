@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeEventMessage } from "../../../../shared/src/contracts/event-batch.js";
+import { eventTimeMs } from "../../../../shared/src/contracts/event-time.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { encodeFactBatch, type Fact } from "../../../../shared/src/contracts/facts.js";
 import {
@@ -81,7 +82,7 @@ export const runCorrelation: StageService = async (deps) => {
         const wallMs = now();
         const seenMs = Math.min(storedAtMs(message), wallMs);
         for (const { event } of items)
-          observe(stage.processInto(event, seenMs, wallMs, Date.parse(event.ts), facts));
+          observe(stage.processInto(event, seenMs, wallMs, eventTimeMs(event.ts), facts));
         // The events' stream sequence names their facts: redone after a crash, they are stored once.
         await publishFacts(facts, `${p}.${message.info.streamSequence}`);
       },
@@ -145,7 +146,7 @@ async function warmUpPartition(
       take: (data, storedMs) => {
         for (const decoded of decodeEventMessage(data))
           if ("event" in decoded) {
-            stage.processInto(decoded.event, storedMs, storedMs, Date.parse(decoded.event.ts), discarded);
+            stage.processInto(decoded.event, storedMs, storedMs, eventTimeMs(decoded.event.ts), discarded);
             events++;
           }
         discarded.length = 0;
