@@ -9,8 +9,8 @@
 import type { Alert } from "../../../../shared/src/contracts/alerts.js";
 import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import type { AuthCounts } from "./auth-sessions.js";
-import type { EventContext } from "./fields.js";
-import type { EventMatcher } from "./filters.js";
+import { EventScope } from "./event-scope.js";
+import { type EventMatcher, matchesAny } from "./filters.js";
 import { KeyTables } from "./key-store.js";
 import { LoginHistory, type LoginHistoryOptions } from "./login-history.js";
 import type { CompiledRule } from "./rule.js";
@@ -48,6 +48,8 @@ export class DetectionEngine {
   private readonly trackers: RuleTracker[];
   private readonly routes = new Map<EventKind, Route[]>();
   private readonly logins: LoginHistory;
+  /** The event being processed; one, reused, so an event costs no context object. */
+  private readonly scope = new EventScope();
   private eventsProcessed = 0;
   private eventsWithoutTime = 0;
 
@@ -113,18 +115,14 @@ export class DetectionEngine {
     }
     // The login history must see every event, whichever rules are enabled.
     const login = this.logins.observe(event, atMs);
-    // Most events have no login facts: their context is `auth` itself, no copy.
-    const context: EventContext =
-      login === undefined
-        ? auth
-        : { authFailures: auth.authFailures, authForgiven: auth.authForgiven, login };
-    for (const route of this.routes.get(event.kind) ?? []) {
-      const at = { atMs, seenMs };
-      if (route.counts.some((matches) => matches(event, context)))
-        route.tracker.count(event, context, at, alerts);
-      if (route.triggers) route.tracker.trigger(event, context, at, alerts);
+    const routes = this.routes.get(event.kind);
+    if (routes === undefined) return;
+    const scope = this.scope.reset(event, auth, login, atMs, seenMs);
+    for (const route of routes) {
+      if (matchesAny(route.counts, event, scope)) route.tracker.count(scope, alerts);
+      if (route.triggers) route.tracker.trigger(scope, alerts);
       // After the trigger: a login still sees the failures before it, then takes back its own session's.
-      if (route.forgives.some((matches) => matches(event, context))) route.tracker.forgive(event, context);
+      if (matchesAny(route.forgives, event, scope)) route.tracker.forgive(scope);
     }
   }
 

@@ -116,6 +116,16 @@ export type EventFilter = {
 
 export type EventMatcher = (event: PostfixEvent, context: EventContext) => boolean;
 
+/** Whether any of `matchers` accepts the event (a loop: `some` with a closure allocated per call). */
+export function matchesAny(
+  matchers: readonly EventMatcher[],
+  event: PostfixEvent,
+  context: EventContext,
+): boolean {
+  for (let i = 0; i < matchers.length; i++) if ((matchers[i] as EventMatcher)(event, context)) return true;
+  return false;
+}
+
 /**
  * Compiles a filter into a matcher, with the rule's settings for `listed`; the caller dispatches
  * by kind, so kind is checked too for safety.

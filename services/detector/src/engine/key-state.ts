@@ -8,15 +8,9 @@
  */
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { DistinctSet } from "./distinct-set.js";
+import type { EventScope } from "./event-scope.js";
 import type { Facts } from "./extension.js";
-import {
-  type EventContext,
-  KEY_FIELDS,
-  type KeyField,
-  NUMERIC_FIELDS,
-  type TextField,
-  textValues,
-} from "./fields.js";
+import { KEY_FIELDS, type KeyField, NUMERIC_FIELDS, type TextField, textValues } from "./fields.js";
 import type { CompiledRule, FactSpec } from "./rule.js";
 import { describeEvent } from "./samples.js";
 import type { BucketCounts, SlidingWindow } from "./sliding-window.js";
@@ -84,38 +78,26 @@ export class KeyDetail {
   }
 
   /** Remembers what an alert will want to show about this counted event. */
-  record(
-    event: PostfixEvent,
-    context: EventContext,
-    weight: number,
-    keyField: KeyField,
-    atMs: number,
-    seenMs: number,
-  ): void {
+  record(scope: EventScope, weight: number, keyField: KeyField): void {
+    const { event, atMs } = scope;
     this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
-    this.lastSeenMs = Math.max(this.lastSeenMs, seenMs);
+    this.lastSeenMs = Math.max(this.lastSeenMs, scope.seenMs);
     if (event.host) addBounded(this.hosts, event.host, MAX_HOSTS);
-    this.addRelated(event, keyField);
+    this.addRelated(scope, keyField);
     this.addSample(event);
-    for (const fact of this.facts) fact.add(event, context, weight, atMs);
+    for (const fact of this.facts) fact.add(scope, weight);
     if (this.distinct && this.distinctField)
-      for (const value of textValues(this.distinctField, event, context)) this.distinct.add(value, atMs);
+      for (const value of scope.values(this.distinctField)) this.distinct.add(value, atMs);
   }
 
   /** A trigger's own line matters most (the successful login): it becomes the newest sample. */
-  recordTrigger(
-    event: PostfixEvent,
-    context: EventContext,
-    keyField: KeyField,
-    atMs: number,
-    seenMs: number,
-  ): void {
-    this.lastCountedMs = Math.max(this.lastCountedMs, atMs);
-    this.lastSeenMs = Math.max(this.lastSeenMs, seenMs);
-    this.addSample(event);
-    this.addRelated(event, keyField);
+  recordTrigger(scope: EventScope, keyField: KeyField): void {
+    this.lastCountedMs = Math.max(this.lastCountedMs, scope.atMs);
+    this.lastSeenMs = Math.max(this.lastSeenMs, scope.seenMs);
+    this.addSample(scope.event);
+    this.addRelated(scope, keyField);
     for (const { name, field } of this.rule.definition.triggerFacts ?? [])
-      this.triggerFacts[name] = [...textValues(field, event, context)];
+      this.triggerFacts[name] = [...scope.values(field)];
   }
 
   /** Takes back `amount` counted weight on the forgiving event's own values (see RuleDefinition.forgiveOn). */
@@ -141,11 +123,11 @@ export class KeyDetail {
     return facts;
   }
 
-  private addRelated(event: PostfixEvent, keyField: KeyField): void {
+  private addRelated(scope: EventScope, keyField: KeyField): void {
     if (keyField !== "clientIp")
-      for (const ip of textValues("clientIp", event)) addBounded(this.clientIps, ip, MAX_RELATED);
+      for (const ip of scope.values("clientIp")) addBounded(this.clientIps, ip, MAX_RELATED);
     if (keyField !== "saslUsername")
-      for (const user of textValues("saslUsername", event)) addBounded(this.saslUsers, user, MAX_RELATED);
+      for (const user of scope.values("saslUsername")) addBounded(this.saslUsers, user, MAX_RELATED);
   }
 
   private addSample(event: PostfixEvent): void {
@@ -168,13 +150,16 @@ export class FactTuples {
   constructor(private readonly specs: readonly FactSpec[]) {}
 
   /** The tuple number of an event, or -1 once the table is full. */
-  intern(event: PostfixEvent, context: EventContext): number {
-    const values = this.specs.map((spec) => ("top" in spec ? factValuesOf(spec, event, context) : []));
-    const signature = `${event.host}\u0001${values.map((v) => v.join("\u0002")).join("\u0001")}`;
+  intern(scope: EventScope): number {
+    const { host } = scope.event;
+    // Built by hand: most events are a known tuple, and need no array of their values.
+    let signature = `${host}\u0001`;
+    for (let i = 0; i < this.specs.length; i++)
+      signature += `${i > 0 ? "\u0001" : ""}${tupleValues(this.specs[i] as FactSpec, scope).join("\u0002")}`;
     const known = this.ids.get(signature);
     if (known !== undefined) return known;
     if (this.tuples.length >= MAX_TUPLES) return -1;
-    this.tuples.push({ host: event.host, values });
+    this.tuples.push({ host, values: this.specs.map((spec) => tupleValues(spec, scope)) });
     this.ids.set(signature, this.tuples.length - 1);
     return this.tuples.length - 1;
   }
@@ -184,20 +169,23 @@ export class FactTuples {
   }
 }
 
+/** What a tuple holds of a fact: a `top` fact's values (a sum is not interned). */
+function tupleValues(spec: FactSpec, scope: EventScope): readonly string[] {
+  return "top" in spec ? factValuesOf(spec, scope.values(spec.top)) : [];
+}
+
 /** The values a `top` fact counts for an event: its field's, or the `missing` label when it has none. */
 function factValuesOf(
   spec: Extract<FactSpec, { top: unknown }>,
-  event: PostfixEvent,
-  context?: EventContext,
+  values: readonly string[],
 ): readonly string[] {
-  const values = textValues(spec.top, event, context);
   return values.length === 0 && spec.missing !== undefined ? [spec.missing] : values;
 }
 
 interface FactState {
   readonly name: string;
   seed(values: readonly string[], buckets: BucketCounts): void;
-  add(event: PostfixEvent, context: EventContext, weight: number, atMs: number): void;
+  add(scope: EventScope, weight: number): void;
   retract(event: PostfixEvent, amount: number): void;
   value(atMs: number): string | number | string[];
 }
@@ -208,8 +196,9 @@ interface FactState {
  */
 class TopValues implements FactState {
   readonly name: string;
-  private readonly counts = new Map<string, BucketCounts>();
-  private other: BucketCounts = [];
+  /** Arrays this fact alone holds, so counting into them in place is safe. */
+  private readonly counts = new Map<string, number[]>();
+  private other: number[] = [];
   private readonly limit: number;
   private readonly window: SlidingWindow;
   private readonly weighted: boolean;
@@ -228,21 +217,22 @@ class TopValues implements FactState {
     for (const value of values) this.counts.set(value, [...buckets]);
   }
 
-  add(event: PostfixEvent, context: EventContext, weight: number, atMs: number): void {
+  add(scope: EventScope, weight: number): void {
+    const { atMs } = scope;
     const amount = this.weighted ? weight : 1;
-    for (const value of factValuesOf(this.spec, event, context)) {
+    for (const value of factValuesOf(this.spec, scope.values(this.spec.top))) {
       const seen = this.counts.get(value);
       if (seen === undefined && this.counts.size >= this.limit * 4) {
-        this.other = this.window.add(this.other, atMs, amount) ?? this.other;
+        this.other = this.window.addInPlace(this.other, atMs, amount) ?? this.other;
         continue;
       }
-      const next = this.window.add(seen ?? [], atMs, amount);
-      if (next !== undefined) this.counts.set(value, next);
+      const next = this.window.addInPlace(seen ?? [], atMs, amount);
+      if (next !== undefined && next !== seen) this.counts.set(value, next);
     }
   }
 
   retract(event: PostfixEvent, amount: number): void {
-    for (const value of factValuesOf(this.spec, event)) {
+    for (const value of factValuesOf(this.spec, textValues(this.spec.top, event))) {
       const seen = this.counts.get(value);
       if (seen !== undefined) this.counts.set(value, this.window.retract(seen, amount).buckets);
     }
@@ -279,9 +269,9 @@ class SumOf implements FactState {
 
   seed(): void {}
 
-  add(event: PostfixEvent, context: EventContext, _weight: number, atMs: number): void {
-    const amount = NUMERIC_FIELDS[this.spec.sum](event, context);
-    if (amount > 0) this.buckets = this.window.add(this.buckets, atMs, amount) ?? this.buckets;
+  add(scope: EventScope): void {
+    const amount = NUMERIC_FIELDS[this.spec.sum](scope.event, scope);
+    if (amount > 0) this.buckets = this.window.add(this.buckets, scope.atMs, amount) ?? this.buckets;
   }
 
   retract(): void {}

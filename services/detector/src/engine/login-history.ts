@@ -84,11 +84,12 @@ export class LoginHistory {
         return event.saslUsername
           ? { sentFromNewAddress: this.sendsFromNewAddress(event.saslUsername, ip, atMs) }
           : undefined;
-      case "sasl_auth_failed":
-        return {
-          clientKnown: this.knowsClient(ip, atMs),
-          ...(event.saslUsername ? { userKnown: this.knowsUser(event.saslUsername, atMs) } : {}),
-        };
+      case "sasl_auth_failed": {
+        const clientKnown = this.knowsClient(ip, atMs);
+        return event.saslUsername
+          ? { clientKnown, userKnown: this.knowsUser(event.saslUsername, atMs) }
+          : { clientKnown };
+      }
       case "disconnect":
       case "too_many_errors":
       case "lost_connection":
@@ -150,10 +151,10 @@ export class LoginHistory {
   /** Whether this user name logged in successfully within the horizon: it is a real account. */
   knowsUser(user: string, atMs: number): boolean {
     const logins = this.users.get(user.toLowerCase());
-    return (
-      logins !== undefined &&
-      [...logins.places.values()].some((p) => atMs - p.lastMs < this.options.forgetAfterMs)
-    );
+    if (logins === undefined) return false;
+    for (const place of logins.places.values())
+      if (atMs - place.lastMs < this.options.forgetAfterMs) return true;
+    return false;
   }
 
   private recent(logins: UserLogins, key: string, atMs: number): Place | undefined {

@@ -5,10 +5,11 @@
  * that walks keys, and it only walks firing keys and the expired head of each LRU.
  */
 import type { Alert, AlertKey } from "../../../../shared/src/contracts/alerts.js";
-import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import { buildAlert } from "./alert.js";
+import type { EventScope } from "./event-scope.js";
 import type { KeyMeasures } from "./extension.js";
-import { type EventContext, type KeyField, textValues } from "./fields.js";
+import type { KeyField } from "./fields.js";
+import { matchesAny } from "./filters.js";
 import { FactTuples, KeyDetail } from "./key-state.js";
 import { KeyStore, KeyTables, SEGMENTS } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
@@ -26,12 +27,6 @@ export interface RuleStats {
 const NO_TUPLE = -1;
 
 /** Whether this engine counts a key; replicas of the detector each own a share of the keys. */
-/** When an event happened (its place in the windows) and when it was seen (idleness, quiet periods). */
-export interface EventTimes {
-  atMs: number;
-  seenMs: number;
-}
-
 export type KeyOwnership = (type: AlertKey["type"], value: string) => boolean;
 export const ownsEveryKey: KeyOwnership = () => true;
 
@@ -54,15 +49,16 @@ export class RuleTracker {
     this.tuples = new FactTuples(rule.definition.facts ?? []);
   }
 
-  count(event: PostfixEvent, context: EventContext, { atMs, seenMs }: EventTimes, alerts: Alert[]): void {
-    const weight = this.rule.weight(event, context);
+  count(scope: EventScope, alerts: Alert[]): void {
+    const { event, atMs, seenMs } = scope;
+    const weight = this.rule.weight(event, scope);
     if (weight <= 0 && this.rule.extension === undefined) return;
     const window = this.rule.window;
     let tuple: number | undefined;
     for (const store of this.stores) {
-      for (const value of this.ownedKeys(store, event)) {
+      for (const value of this.ownedKeys(store, scope)) {
         const slot = this.touch(store, value, seenMs, alerts);
-        store.extension(slot)?.observe(event, context, atMs);
+        store.extension(slot)?.observe(event, scope, atMs);
         if (weight <= 0) {
           if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
           continue;
@@ -83,13 +79,13 @@ export class RuleTracker {
           } else detail?.startEpisode();
         }
         if (detail === undefined) {
-          tuple ??= this.rule.tupleFacts(store.type) ? this.tuples.intern(event, context) : NO_TUPLE;
+          tuple ??= this.rule.tupleFacts(store.type) ? this.tuples.intern(scope) : NO_TUPLE;
           detail = this.detailFor(store, slot, before + weight, tuple, previous);
-          if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, event));
+          if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, scope));
         }
         store.setBuckets(slot, buckets);
         store.setRepeated(slot, before > 0);
-        detail?.record(event, context, weight, store.field, atMs, seenMs);
+        detail?.record(scope, weight, store.field);
         if (detail?.firing) this.cover(store.type, value, atMs);
         if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
       }
@@ -97,35 +93,37 @@ export class RuleTracker {
   }
 
   /** The event's keys for this store that this engine owns (all of them unless replicas share keys). */
-  private ownedKeys(store: KeyStore, event: PostfixEvent): readonly string[] {
-    const values = textValues(store.field, event);
+  private ownedKeys(store: KeyStore, scope: EventScope): readonly string[] {
+    const values = scope.values(store.field);
     return this.owns === ownsEveryKey ? values : values.filter((value) => this.owns(store.type, value));
   }
 
   /** A trigger event fires the rule for keys already past the threshold; it never creates keys. */
-  trigger(event: PostfixEvent, context: EventContext, { atMs, seenMs }: EventTimes, alerts: Alert[]): void {
+  trigger(scope: EventScope, alerts: Alert[]): void {
+    const { event, atMs } = scope;
     for (const store of this.stores) {
       const matchers = this.rule.triggersFor(store.field)?.get(event.kind);
-      if (!matchers?.some((matches) => matches(event, context))) continue;
-      for (const value of this.ownedKeys(store, event)) {
+      if (matchers === undefined || !matchesAny(matchers, event, scope)) continue;
+      for (const value of this.ownedKeys(store, scope)) {
         const slot = store.slotOf(value);
         if (slot === undefined) continue;
         const detail = store.detail(slot);
         if (detail === undefined || detail.firing) continue;
         const measures = this.measure(store, slot, atMs);
         if (!this.fires(store, slot, measures)) continue;
-        detail.recordTrigger(event, context, store.field, atMs, seenMs);
+        detail.recordTrigger(scope, store.field);
         this.fire(store, slot, measures, alerts);
       }
     }
   }
 
   /** Takes back weight a forgiving event shows was no attack (see RuleDefinition.forgiveOn). */
-  forgive(event: PostfixEvent, context: EventContext): void {
-    const amount = this.rule.forgiveWeight(event, context);
+  forgive(scope: EventScope): void {
+    const { event } = scope;
+    const amount = this.rule.forgiveWeight(event, scope);
     if (amount <= 0) return;
     for (const store of this.stores) {
-      for (const value of this.ownedKeys(store, event)) {
+      for (const value of this.ownedKeys(store, scope)) {
         const slot = store.slotOf(value);
         if (slot === undefined) continue;
         const { buckets, taken } = this.rule.window.retract(store.buckets(slot), amount);
@@ -323,6 +321,6 @@ export class RuleTracker {
 const toSeconds = (ms: number): number => Math.floor(ms / 1000);
 
 /** What an alert on this key most wants to name besides the key: the user for an address, else the address. */
-function relatedOf(field: KeyField, event: PostfixEvent): string | undefined {
-  return textValues(field === "clientIp" ? "saslUsername" : "clientIp", event)[0];
+function relatedOf(field: KeyField, scope: EventScope): string | undefined {
+  return scope.values(field === "clientIp" ? "saslUsername" : "clientIp")[0];
 }

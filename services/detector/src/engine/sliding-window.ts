@@ -28,7 +28,7 @@ export class SlidingWindow {
    * Returns the counts with `weight` added at `atMs`, dropping buckets that left the window; returns
    * undefined (nothing counted) when `atMs` itself is older than the window.
    */
-  add(buckets: BucketCounts, atMs: number, weight: number): BucketCounts | undefined {
+  add(buckets: BucketCounts, atMs: number, weight: number): number[] | undefined {
     const bucketId = Math.floor(atMs / this.bucketMs);
     if (buckets.length === 0) return [bucketId, weight];
     const oldestKept = Math.max(bucketId, newestBucket(buckets)) - BUCKETS_PER_WINDOW + 1;
@@ -56,6 +56,28 @@ export class SlidingWindow {
     return kept;
   }
 
+  /**
+   * add() on counts the caller alone holds: when the event's bucket is held and none has left the
+   * window, its count goes up in place and nothing is allocated. A busy key's facts count most of
+   * their events into their newest bucket.
+   */
+  addInPlace(buckets: number[], atMs: number, weight: number): number[] | undefined {
+    const bucketId = Math.floor(atMs / this.bucketMs);
+    let held = -1;
+    let oldest = Number.POSITIVE_INFINITY;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < buckets.length; i += 2) {
+      const id = buckets[i] as number;
+      if (id === bucketId) held = i;
+      oldest = Math.min(oldest, id);
+      newest = Math.max(newest, id);
+    }
+    if (held < 0 || oldest < Math.max(bucketId, newest) - BUCKETS_PER_WINDOW + 1)
+      return this.add(buckets, atMs, weight);
+    buckets[held + 1] = (buckets[held + 1] as number) + weight;
+    return buckets;
+  }
+
   /** The oldest bucket id still inside the window ending at `atMs`. */
   oldestKept(atMs: number): number {
     return Math.floor(atMs / this.bucketMs) - BUCKETS_PER_WINDOW + 1;
@@ -65,7 +87,7 @@ export class SlidingWindow {
    * Takes back up to `amount` of weight, newest buckets first (what is retracted was just counted:
    * the failures of a session that then logged in). Returns the counts and how much was taken.
    */
-  retract(buckets: BucketCounts, amount: number): { buckets: BucketCounts; taken: number } {
+  retract(buckets: BucketCounts, amount: number): { buckets: number[]; taken: number } {
     const kept = [...buckets];
     let left = amount;
     const order = [];
