@@ -187,3 +187,47 @@ describe("no event ever carries the password or the payload", () => {
     );
   });
 });
+
+describe("the scan that spares lines without a secret lets every secret through", () => {
+  const secret = b64("Pw-Sekrit-4711!");
+  // Every shape the redaction knows, each as Postfix (or a client, for AUTH's case) writes it.
+  const shapes = [
+    ...["AUTH", "auth", "Auth", "aUtH"].map((auth) => `${auth} PLAIN ${secret}`),
+    `AUTH   LOGIN  ${secret}`,
+    `AUTH XOAUTH2 ${secret}`,
+    `sasl_method PLAIN, init_response ${secret}`,
+    `input attribute value: ${secret}`,
+    `send attr keybuf = ${secret}`,
+    `decoded response: ${secret}`,
+    `Read 20 chars: ${secret}`,
+    `Write 20 chars: ${secret}??`,
+    `< unknown[192.0.2.1]: ${secret}`,
+    `> mx.example.net[203.0.113.5]:25: ${secret}`,
+    `improper command pipelining after EHLO from unknown[192.0.2.1]: AUTH LOGIN\\r\\n${secret}\\r\\n`,
+    `improper command pipelining after EHLO from unknown[192.0.2.1]: ${secret}\\r\\nQUIT`,
+    `improper command pipelining after EHLO from unknown[192.0.2.1]: NOOP\\r\\n${secret}\\r\\n`,
+    `improper command pipelining after EHLO from unknown[192.0.2.1]: EHLO x\\r\\nAUTH PLAIN ${secret}`,
+  ];
+  // Where a shape can sit: alone (an event's text), after a queue ID or a whole syslog header (an
+  // event's line, an alert sample), and for `<`/`>` after any whitespace LONE_TOKEN takes.
+  const places = [
+    (shape: string) => shape,
+    (shape: string) => `4B26154E95: ${shape}`,
+    (shape: string) => `Nov 27 02:46:34 mx postfix/smtpd[10092]: ${shape}`,
+    (shape: string) => `2026-11-03T00:00:00.000981+00:00 mx1 postfix/smtpd[2201]: ${shape}`,
+  ];
+  const conversationPlaces = ["\t", "\u00a0", "\u3000", "x:\t"].map(
+    (before) => (shape: string) => `${before}${shape}`,
+  );
+
+  test("in every place it can appear", () => {
+    for (const shape of shapes) {
+      const around = /^[<>] /.test(shape) ? [...places, ...conversationPlaces] : places;
+      for (const place of around) {
+        const text = place(shape);
+        const redacted = redactSecrets(text);
+        assert.ok(redacted.includes("[redacted]") && !redacted.includes(secret), JSON.stringify(text));
+      }
+    }
+  });
+});
