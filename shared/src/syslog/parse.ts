@@ -145,21 +145,16 @@ export function parseRfc3339(text: string, zoneOffset: ZoneOffset): number | nul
 /** parseRfc3339 of `text.slice(at, length)`, without the slice. */
 function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffset): number | null {
   if (length - at < 19) return null;
-  let wallClock: WallClock;
-  let utc: number;
-  // Log lines come in time order, many to a second: each second is read once.
-  if (isLastSecond(text, at)) {
-    wallClock = lastWallClock;
-    utc = lastSecondUtc;
-  } else {
-    const read = readSecond(text, at);
-    if (read === null) return null;
-    wallClock = read;
-    utc = utcOf(read);
-    for (let i = 0; i < 19; i++) lastSecondCodes[i] = text.charCodeAt(at + i);
-    lastSecondValid = true;
-    lastWallClock = read;
-    lastSecondUtc = utc;
+  const second = digits(text, at + 17, 2);
+  if (second < 0) return null;
+  // Log lines come in time order, many to a minute: each minute is read once.
+  if (!isLastMinute(text, at)) {
+    const minute = readMinute(text, at);
+    if (minute === null) return null;
+    for (let i = 0; i < MINUTE_CHARS; i++) lastMinuteCodes[i] = text.charCodeAt(at + i);
+    lastMinuteValid = true;
+    lastMinute = minute;
+    lastMinuteUtc = utcOf(minute);
   }
   let i = at + 19;
   let millis = 0;
@@ -183,43 +178,48 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
       zoneMs = (sign === 45 ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000;
     } else return null;
   }
-  if (zoneMs === undefined) return wallClockToUtc(wallClock, zoneOffset) + millis;
-  return utc + millis - zoneMs;
+  if (zoneMs === undefined) return wallClockToUtc({ ...lastMinute, second }, zoneOffset) + millis;
+  // utcOf is linear in the seconds (Date.UTC's MakeTime too), which are never range-checked.
+  return lastMinuteUtc + second * 1000 + millis - zoneMs;
 }
 
-/**
- * The last valid `YYYY-MM-DDTHH:MM:SS` read, as character codes (none before the first), and what
- * it gave. Compared code by code from the end, where seconds differ: `startsWith` of the kept text
- * cost a sixth of the header's time, and sliceEquals against it (a string cut from a line, which V8
- * reads through an indirection) an eighth more than these codes.
- */
-let lastSecondValid = false;
-const lastSecondCodes = new Uint16Array(19);
+/** `YYYY-MM-DDTHH:MM:`: what a minute's lines share. */
+const MINUTE_CHARS = 17;
 
-function isLastSecond(text: string, at: number): boolean {
-  if (!lastSecondValid) return false;
-  for (let i = 18; i >= 0; i--) if (text.charCodeAt(at + i) !== lastSecondCodes[i]) return false;
+/**
+ * The last valid minute read, as character codes (none before the first), and what it gave.
+ * Compared code by code from the end, where minutes differ: `startsWith` of the kept text cost a
+ * sixth of the header's time, and sliceEquals against it (a string cut from a line, which V8 reads
+ * through an indirection) an eighth more than these codes. Kept per minute, not per second: a log
+ * of a few lines a second would read every second afresh.
+ */
+let lastMinuteValid = false;
+const lastMinuteCodes = new Uint16Array(MINUTE_CHARS);
+
+function isLastMinute(text: string, at: number): boolean {
+  if (!lastMinuteValid) return false;
+  for (let i = MINUTE_CHARS - 1; i >= 0; i--)
+    if (text.charCodeAt(at + i) !== lastMinuteCodes[i]) return false;
   return true;
 }
 
-let lastWallClock: WallClock = { year: 1970, month: 0, day: 1, hour: 0, minute: 0, second: 0 };
-let lastSecondUtc = 0;
+let lastMinute: WallClock = { year: 1970, month: 0, day: 1, hour: 0, minute: 0, second: 0 };
+let lastMinuteUtc = 0;
 
-/** `YYYY-MM-DDTHH:MM:SS` at `at` with every field in range, or null. */
-function readSecond(text: string, at: number): WallClock | null {
+/** `YYYY-MM-DDTHH:MM:` at `at` with every field in range, or null; its wall clock at second 0. */
+function readMinute(text: string, at: number): WallClock | null {
   const year = digits(text, at, 4);
   const monthDigits = digits(text, at + 5, 2);
   const day = digits(text, at + 8, 2);
   const hour = digits(text, at + 11, 2);
   const minute = digits(text, at + 14, 2);
-  const second = digits(text, at + 17, 2);
-  if (year < 0 || monthDigits < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return null;
+  if (year < 0 || monthDigits < 0 || day < 0 || hour < 0 || minute < 0) return null;
   const month = monthDigits - 1;
   const t = text.charCodeAt(at + 10);
   if (text.charCodeAt(at + 4) !== 45 || text.charCodeAt(at + 7) !== 45 || (t !== 84 && t !== 32)) return null;
   if (text.charCodeAt(at + 13) !== 58 || text.charCodeAt(at + 16) !== 58) return null;
   if (month > 11 || day < 1 || day > 31 || hour > 23 || minute > 59) return null;
-  return { year, month, day, hour, minute, second };
+  return { year, month, day, hour, minute, second: 0 };
 }
 
 /** The non-negative integer in `count` decimal digits at `at`, or -1. */
