@@ -123,6 +123,7 @@ export async function liveScenario(
         "detector done after (s)",
         "brute force → webhook (s)",
         "CPU s per 100k lines (postwatch; nats-server)",
+        "lines per CPU second",
         "peak RSS receiver / detector / alerter (MB)",
       ],
       rows: [
@@ -142,6 +143,7 @@ export async function liveScenario(
             secondsOrTimeout(result.drainedAfterMs),
             secondsOrTimeout(result.alertLatencyMs),
             cpuColumn(result.cpuPer100k),
+            linesPerSecond(linesPerCpuSecond(result.cpuPer100k)),
             `${Object.values(result.peakResident)
               .map((bytes) => megabytes(bytes / 1024))
               .join(" / ")}${step.shape === "start" ? " (one process)" : ""}`,
@@ -160,6 +162,7 @@ export async function liveScenario(
           "-",
           "-",
           "-",
+          "-",
         ],
       ],
       notes: [
@@ -169,6 +172,7 @@ export async function liveScenario(
         "lost: lines sent that never became events; in brackets, how many of them the receiver counted: UDP datagrams the kernel dropped with the receive buffer full (postwatch_receiver_udp_kernel_drops_total, at the kernel's default buffer: SYSLOG_UDP_RECEIVE_BUFFER_BYTES raises it) and events dropped with the publish queue full. Over TCP, backpressure keeps it at 0.",
         "detector done after: from the last line sent until the detector had processed every event the receiver published (the backlog, when the step outran the pipeline) and, deployed, its consumers had acked every message.",
         "CPU: user + system seconds each process used from the step's start until the detector was done, per 100,000 lines (from /proc); the postwatch processes receiver / detector / alerter, or `postwatch start`'s one (and in brackets its main thread, with the receiver and alerter, and the detector's thread; the rest is V8's compiler and garbage collector threads), then the nats-server. The sender's is not counted. Less noisy than lines/s on a shared machine: it counts work, not waiting.",
+        "lines per CPU second: 100,000 over the CPU seconds of every process above (postwatch's and the nats-server's) per 100,000 lines: what one core, fully used, carries in this shape. A line rate over it is the cores the shape needs; on a machine of 2 cores shared with the sender, end to end lines/s stays below twice it.",
         "brute force → webhook: from sending the brute force until its sasl_bruteforce alert reached the webhook, through NATS twice (the webhook takes each alert at once; only Slack and Alertmanager wait ALERTER_GROUP_WAIT_MS to group).",
         `× rsyslog: end to end lines/s over rsyslog's, receiving the same ${MAX_LINES.toLocaleString("en-US")} lines over one TCP connection and writing them to a file (the peer postwatch sits behind), in the same run.`,
         ...fullSpeed.map(
@@ -181,6 +185,13 @@ export async function liveScenario(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Lines per second of CPU, over postwatch's processes and the nats-server (its threads are in `start`'s process already). */
+function linesPerCpuSecond(cpuPer100k: Record<string, number>): number | undefined {
+  const { "start main thread": _main, "start detector thread": _detector, ...processes } = cpuPer100k;
+  const seconds = Object.values(processes).reduce((sum, value) => sum + value, 0);
+  return seconds > 0 ? 100_000 / seconds : undefined;
 }
 
 function cpuColumn(cpuPer100k: Record<string, number>): string {
