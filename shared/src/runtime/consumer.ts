@@ -16,6 +16,12 @@ export interface DurableConsumerSpec {
   ackWaitMs: number;
   /** Where a consumer created now starts reading; the whole stream by default. */
   start?: ConsumerStart;
+  /**
+   * For a consumer only this process reads, whose messages must be handled in stream order: what
+   * a crashed predecessor held unacked is read again first, from the ack floor. JetStream would
+   * hand it out again only after the ack wait, behind the messages stored since.
+   */
+  resumeAtAckFloor?: boolean;
 }
 
 export type ConsumerStart =
@@ -47,15 +53,29 @@ export async function ensureDurableConsumer(
     ack_wait: nanos(spec.ackWaitMs),
     ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
   };
-  try {
-    await jsm.consumers.info(spec.stream, spec.durable);
-    await jsm.consumers.update(spec.stream, spec.durable, {
-      max_ack_pending: config.max_ack_pending,
-      ack_wait: config.ack_wait,
+  const existing = await jsm.consumers.info(spec.stream, spec.durable).catch(() => undefined);
+  if (existing !== undefined && spec.resumeAtAckFloor && existing.num_ack_pending > 0) {
+    await jsm.consumers.delete(spec.stream, spec.durable);
+    await jsm.consumers.add(spec.stream, {
+      ...config,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: existing.ack_floor.stream_seq + 1,
     });
-  } catch {
-    await jsm.consumers.add(spec.stream, config);
+    return;
   }
+  if (existing !== undefined) {
+    const updated = await jsm.consumers
+      .update(spec.stream, spec.durable, {
+        max_ack_pending: config.max_ack_pending,
+        ack_wait: config.ack_wait,
+      })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (updated) return;
+  }
+  await jsm.consumers.add(spec.stream, config);
 }
 
 /**

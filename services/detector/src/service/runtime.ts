@@ -140,6 +140,8 @@ export function createStageRuntime(deps: {
             ...(source.filterSubject && { filterSubject: source.filterSubject }),
             maxAckPending: maxAckPendingOf(source.consumers),
             ackWaitMs: ACK_WAIT_MS,
+            // A partition is one replica's, and its stage needs its batches in order.
+            resumeAtAckFloor: true,
           },
           (message) =>
             serially(async () => {
