@@ -12,7 +12,6 @@ import { runOne } from "../../services/cli/src/online.js";
 import { Alert, alertIdentity } from "../../shared/src/contracts/alerts.js";
 import { alertSubject } from "../../shared/src/contracts/subjects.js";
 import type { RunningServices } from "../../shared/src/runtime/service.js";
-import { spawnAlerter } from "../helpers/alerter-process.js";
 import { sample, scrape, waitForMetrics } from "../helpers/metrics.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import {
@@ -21,6 +20,7 @@ import {
   type ScriptedRequest,
   startScriptedHttpServer,
 } from "../helpers/scripted-http.js";
+import { spawnService } from "../helpers/service-process.js";
 
 const SLACK_PATH = "/services/T0SLACKTEAM/B0SLACKHOOK/slacksecrettoken0123456789";
 const HOOK_PATH = "/hooks/hooksecrettoken9876543210";
@@ -221,7 +221,7 @@ describe("alerter against failing sinks", () => {
 
   it("(f) never writes a webhook URL to its log, whatever happens to a delivery", async () => {
     // One alert per Slack request, so each scripted answer reaches its own alert (no digest).
-    const child = spawnAlerter({ ...env(), LOG_LEVEL: "trace", ALERTER_GROUP_MAX: "1" });
+    const child = spawnService("alerter", { ...env(), LOG_LEVEL: "trace", ALERTER_GROUP_MAX: "1" });
     try {
       await child.running();
       const deadline = Date.now() + 10_000;

@@ -17,9 +17,9 @@ import { type Alert, alertIdentity } from "../../shared/src/contracts/alerts.js"
 import { ALERTS_STREAM, alertSubject, LEGACY_ALERTER_DURABLE } from "../../shared/src/contracts/subjects.js";
 import { createLogger } from "../../shared/src/runtime/log.js";
 import { DEFAULT_STREAM_LIMITS, ensureStreams } from "../../shared/src/runtime/nats.js";
-import { spawnAlerter } from "../helpers/alerter-process.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { type ScriptedRequest, startScriptedHttpServer } from "../helpers/scripted-http.js";
+import { spawnService } from "../helpers/service-process.js";
 
 const SLACK_PATH = "/services/T0SLACK/B0HOOK/isolationsecret";
 const HOOK_PATH = "/hooks/isolation-secret";
@@ -116,8 +116,8 @@ describe("alerter destinations in isolation", () => {
       ALERTER_GROUP_WAIT_MS: "300",
       ALERTER_REDELIVERY_SECONDS: "1",
     };
-    const first = spawnAlerter(env);
-    let second: ReturnType<typeof spawnAlerter> | undefined;
+    const first = spawnService("alerter", env);
+    let second: ReturnType<typeof spawnService> | undefined;
     const client = await connect({ servers: nats.url });
     try {
       await first.running();
@@ -145,7 +145,7 @@ describe("alerter destinations in isolation", () => {
       await first.kill("SIGKILL");
       const slackBefore = slack.length;
 
-      second = spawnAlerter(env);
+      second = spawnService("alerter", env);
       await second.running();
       const hook = await http.waitFor(
         (r) => isHook(r) && r.answer.status === 200,
