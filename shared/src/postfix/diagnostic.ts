@@ -2,7 +2,7 @@
 import { isIP } from "node:net";
 import type { Endpoint, EventOf, PostfixEvent } from "../contracts/events.js";
 import { endpointAt, findEndpoint } from "./endpoint.js";
-import { afterQueueId, type Head, startsWithAny, withHead } from "./fields.js";
+import { afterQueueId, type Head, prefixPattern, withHead } from "./fields.js";
 import { parseReject } from "./reject.js";
 import { replyStage } from "./remote-reply.js";
 import { redactSecrets } from "./secrets.js";
@@ -72,8 +72,10 @@ const PEER_TROUBLE = [
   "bare <LF> received ",
 ];
 
+const PEER_TROUBLE_START = prefixPattern(PEER_TROUBLE);
+
 export function isPeerTrouble(text: string): boolean {
-  return startsWithAny(text, PEER_TROUBLE);
+  return PEER_TROUBLE_START.test(text);
 }
 
 /** smtpd's complaints about a client name the command after which it misbehaved. */
@@ -125,8 +127,10 @@ const NOTICES = [
   "breaking line > ",
 ];
 
+const NOTICE_START = prefixPattern(NOTICES);
+
 export function isNotice(text: string): boolean {
-  return startsWithAny(text, NOTICES);
+  return NOTICE_START.test(text);
 }
 
 export function notice(head: Head, text: string): EventOf<"notice"> {

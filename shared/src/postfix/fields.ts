@@ -133,9 +133,17 @@ export function afterQueueId(head: Head, text: string): string {
   return text.slice(idLength + 2);
 }
 
-export function startsWithAny(text: string, prefixes: readonly string[]): boolean {
-  for (const prefix of prefixes) if (text.startsWith(prefix)) return true;
-  return false;
+/**
+ * Whether a text starts with one of `prefixes`, as one anchored regex: it picks its candidates by the
+ * first character, where a startsWith per prefix cost ~10 ns each on every line that reaches the
+ * loose shapes (TLS and postscreen lines tried some forty).
+ */
+export function prefixPattern(prefixes: readonly string[]): RegExp {
+  return new RegExp(`^(?:${prefixes.map(escapeRegExp).join("|")})`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**
