@@ -35,3 +35,19 @@ test("isoTimeMs is Date.parse of isoTime, for any timestamp", () => {
     { numRuns: 20_000 },
   );
 });
+
+test("isoTime matches Date#toISOString for a log's run of times, across minutes, days and years", () => {
+  // Consecutive lines share their minute or second, which isoTime formats once: steps of a few ms to
+  // a few minutes, some backwards, over the ends of a minute, an hour, a day, a leap day and a year.
+  for (const start of [
+    Date.UTC(2026, 10, 3, 23, 58),
+    Date.UTC(2028, 1, 29, 23, 59),
+    Date.UTC(2026, 11, 31, 23, 59),
+  ]) {
+    let ms = start;
+    for (let i = 0; i < 2000; i++) {
+      ms += [1, 7, 250, 999, 1000, 1001, 59_999, 60_000, 61_000, -1, -60_000][i % 11] as number;
+      assert.equal(isoTime(ms), new Date(ms).toISOString());
+    }
+  }
+});

@@ -22,22 +22,31 @@ export function isoTime(timestamp: number): string {
   const ms = isoTimeMs(timestamp);
   if (ms < 0 || ms >= YEAR_10000_MS) return new Date(ms).toISOString();
   const second = Math.floor(ms / 1000);
-  // Log lines come in time order, many to a second: the date and time of day are formatted once.
+  // Log lines come in time order, many to a second and more to a minute: the date and time of day
+  // are formatted once a minute, the seconds and milliseconds looked up.
   if (second !== lastSecond) {
+    const minute = Math.floor(second / 60);
+    if (minute !== lastMinute) {
+      lastMinute = minute;
+      lastMinutePrefix = minutePrefix(minute * 60_000);
+    }
     lastSecond = second;
-    lastSecondPrefix = secondPrefix(second * 1000);
+    lastSecondPrefix = lastMinutePrefix + (SECONDS[second - minute * 60] as string);
   }
   return lastSecondPrefix + (MILLIS_SUFFIXES[ms - second * 1000] as string);
 }
 
-/** `000Z` … `999Z`, formatted once rather than on every line. */
+/** `00.` … `59.` and `000Z` … `999Z`, formatted once rather than on every line. */
+const SECONDS = Array.from({ length: 60 }, (_, second) => `${pad2(second)}.`);
 const MILLIS_SUFFIXES = Array.from({ length: 1000 }, (_, millis) => `${String(millis).padStart(3, "0")}Z`);
 
+let lastMinute = Number.NaN;
+let lastMinutePrefix = "";
 let lastSecond = Number.NaN;
 let lastSecondPrefix = "";
 
-/** `YYYY-MM-DDTHH:MM:SS.` of a whole second from 1970 to 9999. */
-function secondPrefix(ms: number): string {
+/** `YYYY-MM-DDTHH:MM:` of a whole minute from 1970 to 9999. */
+function minutePrefix(ms: number): string {
   const days = Math.floor(ms / DAY_MS);
   let rest = ms - days * DAY_MS;
   const z = days + 719_468;
@@ -58,7 +67,5 @@ function secondPrefix(ms: number): string {
   const hours = Math.floor(rest / 3_600_000);
   rest -= hours * 3_600_000;
   const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = Math.floor(rest / 1000);
-  return `${year}-${pad2(month)}-${pad2(day)}T${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.`;
+  return `${year}-${pad2(month)}-${pad2(day)}T${pad2(hours)}:${pad2(minutes)}:`;
 }
