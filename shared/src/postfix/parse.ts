@@ -121,11 +121,17 @@ function parseMessage(head: Head, text: string): PostfixEvent | null {
   return byShape(head, text) ?? byLooseShape(head, text);
 }
 
-/** Where `: ` follows a first word of at most 16 characters, or -1; never scans further. */
+/**
+ * Where `: ` follows a first word of at most 16 characters, or -1; never scans further. Every word
+ * looked up is lower-case letters, `-` and `_`, so the scan stops at any other character: most lines
+ * (`to=<`, `connect from`, `Anonymous TLS`) are told apart in a few characters.
+ */
 function shortWordColon(text: string): number {
   const limit = Math.min(text.length - 1, 17);
   for (let i = 1; i < limit; i++) {
-    if (text.charCodeAt(i) === 58 /* : */ && text.charCodeAt(i + 1) === 32) return i;
+    const c = text.charCodeAt(i);
+    if (c === 58 /* : */) return text.charCodeAt(i + 1) === 32 ? i : -1;
+    if (!((c >= 97 && c <= 122) || c === 45 || c === 95)) return -1;
   }
   return -1;
 }
