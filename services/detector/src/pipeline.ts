@@ -87,7 +87,8 @@ export class DetectionPipeline {
     const facts = this.facts;
     const events = this.correlation.processInto(event, seenMs, wallMs, eventMs, facts);
     for (let i = 0; i < facts.length; i++) this.evaluation.processInto(facts[i] as Fact, wallMs, alerts);
-    facts.length = 0;
+    // Emptied by pop: truncating with `length = 0` is a runtime call, a measurable share of an event.
+    while (facts.length > 0) facts.pop();
     return events;
   }
 

@@ -50,26 +50,27 @@ export class AuthSessions {
   observe(event: PostfixEvent): AuthCounts {
     switch (event.kind) {
       case "connect":
-        this.forget(event);
+        this.forget(sessionKey(event));
         return NO_AUTH;
       case "sasl_auth_failed": {
-        const session = this.session(event);
+        const session = this.session(sessionKey(event));
         const guess = isPasswordGuess(event);
         session.seen += 1;
         if (guess) session.counted += 1;
         return { authFailures: guess ? 1 : 0, authForgiven: 0 };
       }
       case "too_many_errors":
-        return event.stage.toUpperCase() === "AUTH" ? this.atLeast(event, 1, false) : NO_AUTH;
+        return event.stage.toUpperCase() === "AUTH" ? this.atLeast(sessionKey(event), 1, false) : NO_AUTH;
       case "client":
-        return event.saslUsername ? this.succeeded(event) : NO_AUTH;
+        return event.saslUsername ? this.succeeded(sessionKey(event)) : NO_AUTH;
       case "disconnect": {
         const auth = event.commands.auth;
+        const key = sessionKey(event);
         if (auth === undefined) {
-          this.forget(event);
+          this.forget(key);
           return NO_AUTH;
         }
-        return this.atLeast(event, auth.total - auth.ok, true, auth.ok > 0);
+        return this.atLeast(key, auth.total - auth.ok, true, auth.ok > 0);
       }
       default:
         return NO_AUTH;
@@ -80,19 +81,23 @@ export class AuthSessions {
     return this.sessions.size;
   }
 
-  private atLeast(event: PostfixEvent, implied: number, sessionEnds: boolean, succeeded = false): AuthCounts {
-    const session = this.session(event);
+  private atLeast(
+    key: string | undefined,
+    implied: number,
+    sessionEnds: boolean,
+    succeeded = false,
+  ): AuthCounts {
+    const session = this.session(key);
     const fresh = Math.max(0, implied - session.seen);
     session.seen += fresh;
     session.counted += fresh;
     const authForgiven = succeeded ? session.counted : 0;
     if (succeeded) session.counted = 0;
-    if (sessionEnds) this.forget(event);
+    if (sessionEnds) this.forget(key);
     return { authFailures: fresh, authForgiven };
   }
 
-  private succeeded(event: PostfixEvent): AuthCounts {
-    const key = sessionKey(event);
+  private succeeded(key: string | undefined): AuthCounts {
     const session = key === undefined ? undefined : this.sessions.get(key);
     if (session === undefined || session.counted === 0) return NO_AUTH;
     const authForgiven = session.counted;
@@ -101,8 +106,7 @@ export class AuthSessions {
   }
 
   /** The event's session, most recently used last; a throwaway one when the event has no pid. */
-  private session(event: PostfixEvent): Session {
-    const key = sessionKey(event);
+  private session(key: string | undefined): Session {
     if (key === undefined) return { seen: 0, counted: 0 };
     let session = this.sessions.get(key);
     if (session !== undefined) this.sessions.delete(key);
@@ -113,13 +117,15 @@ export class AuthSessions {
     return session;
   }
 
-  private forget(event: PostfixEvent): void {
-    const key = sessionKey(event);
+  private forget(key: string | undefined): void {
     if (key !== undefined) this.sessions.delete(key);
   }
 }
 
-/** Without a pid lines cannot be tied to a session; they then count as they come. */
+/**
+ * Without a pid lines cannot be tied to a session; they then count as they come. Built once per
+ * event (a string to build and hash), and handed to what needs it.
+ */
 function sessionKey(event: PostfixEvent): string | undefined {
   return event.pid === null ? undefined : `${event.host}\u0000${event.instance ?? ""}\u0000${event.pid}`;
 }

@@ -7,6 +7,8 @@
 export class DistinctSet {
   private readonly lastSeen = new Map<string, number>();
   private saturatedUntilMs = Number.NEGATIVE_INFINITY;
+  /** The value added last: the map's last entry, unless since deleted. */
+  private newest: string | undefined;
 
   constructor(
     private readonly windowMs: number,
@@ -14,8 +16,11 @@ export class DistinctSet {
   ) {}
 
   add(value: string, atMs: number): void {
-    this.lastSeen.delete(value);
+    // A repeat of the newest value (one address guessing on) stays last with `set` alone: a delete
+    // would leave the map a tombstone to rehash away. Deleted since, `set` appends it, as wanted.
+    if (value !== this.newest) this.lastSeen.delete(value);
     this.lastSeen.set(value, atMs);
+    this.newest = value;
     if (this.lastSeen.size > this.cap) {
       const stalest = this.lastSeen.keys().next().value as string;
       this.lastSeen.delete(stalest);

@@ -35,6 +35,8 @@ export interface LoginFacts {
 
 type TextValue = string | readonly string[] | undefined;
 const NO_CONTEXT: EventContext = { authFailures: 0, authForgiven: 0 };
+/** A field without a value: one shared array, not one per call (callers only read them). */
+const NO_VALUES: readonly string[] = Object.freeze([]);
 
 const REPLY_CHARS = 160;
 /** Key for lines without a syslog HOSTNAME (some forwarders and pasted logs drop it). */
@@ -129,7 +131,7 @@ export function textValues(
   context: EventContext = NO_CONTEXT,
 ): readonly string[] {
   const value: TextValue = TEXT_FIELDS[field](event, context);
-  if (value === undefined || value === "") return [];
+  if (value === undefined || value === "") return NO_VALUES;
   return typeof value === "string" ? [value] : value;
 }
 

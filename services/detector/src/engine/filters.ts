@@ -7,8 +7,9 @@ import type {
   EventKind,
   PostfixEvent,
 } from "../../../../shared/src/contracts/events.js";
-import { classifyAbuse, PROTOCOL_VIOLATIONS } from "./client-abuse.js";
-import { type EventContext, outboundRecipients, type TextField, textValues } from "./fields.js";
+import { PROTOCOL_VIOLATIONS } from "./client-abuse.js";
+import type { EventScope } from "./event-scope.js";
+import { outboundRecipients, type TextField } from "./fields.js";
 import { CONTENT_REPLY, REPUTATION_REPLY } from "./remote-replies.js";
 
 /** A message whose every recipient went to a content filter is counted on its re-queued copy instead. */
@@ -18,12 +19,12 @@ function leftThroughThisMessage(e: EventFor<"message">): boolean {
 
 const predicate = <K extends EventKind>(
   kind: K,
-  test: (event: EventFor<K>, context: EventContext) => boolean,
+  test: (event: EventFor<K>, scope: EventScope) => boolean,
 ) => ({ kind, test });
 
-/** A client-abuse signal (client-abuse.ts) of the given group. */
-const abuse = (violation: boolean) => (event: PostfixEvent) => {
-  const signal = classifyAbuse(event);
+/** A client-abuse signal (client-abuse.ts) of the given group; classified once per event, for all rules. */
+const abuse = (violation: boolean) => (_event: PostfixEvent, scope: EventScope) => {
+  const signal = scope.values("abuseSignal")[0];
   return signal !== undefined && PROTOCOL_VIOLATIONS.has(signal) === violation;
 };
 
@@ -114,15 +115,16 @@ export type EventFilter = {
   };
 }[EventKind];
 
-export type EventMatcher = (event: PostfixEvent, context: EventContext) => boolean;
+/** Tests an event, given as itself and as the scope it is evaluated in (the scope's event). */
+export type EventMatcher = (event: PostfixEvent, scope: EventScope) => boolean;
 
 /** Whether any of `matchers` accepts the event (a loop: `some` with a closure allocated per call). */
 export function matchesAny(
   matchers: readonly EventMatcher[],
   event: PostfixEvent,
-  context: EventContext,
+  scope: EventScope,
 ): boolean {
-  for (let i = 0; i < matchers.length; i++) if ((matchers[i] as EventMatcher)(event, context)) return true;
+  for (let i = 0; i < matchers.length; i++) if ((matchers[i] as EventMatcher)(event, scope)) return true;
   return false;
 }
 
@@ -134,12 +136,12 @@ export function compileFilter(filter: EventFilter, settings: Record<string, unkn
   const equals = Object.entries(filter.equals ?? {}) as [string, string][];
   const test = filter.test === undefined ? undefined : (PREDICATES[filter.test].test as EventMatcher);
   const listed = filter.listed && listMatcher(filter.listed.field, settings[filter.listed.in]);
-  return (event, context) => {
+  return (event, scope) => {
     if (event.kind !== filter.kind) return false;
     const fields = event as unknown as Record<string, unknown>;
     for (const [field, value] of equals) if (fields[field] !== value) return false;
-    if (listed && !listed(event, context)) return false;
-    return test === undefined || test(event, context);
+    if (listed && !listed(event, scope)) return false;
+    return test === undefined || test(event, scope);
   };
 }
 
@@ -147,8 +149,8 @@ function listMatcher(field: TextField, list: unknown): EventMatcher {
   const entries = (Array.isArray(list) ? list : []).map((entry) => String(entry).toLowerCase());
   const exact = new Set(entries.filter((entry) => !entry.endsWith("*")));
   const prefixes = entries.filter((entry) => entry.endsWith("*")).map((entry) => entry.slice(0, -1));
-  return (event, context) =>
-    textValues(field, event, context).some(
-      (value) => exact.has(value) || prefixes.some((prefix) => value.startsWith(prefix)),
-    );
+  return (_event, scope) =>
+    scope
+      .values(field)
+      .some((value) => exact.has(value) || prefixes.some((prefix) => value.startsWith(prefix)));
 }

@@ -32,6 +32,8 @@ const REPEATED = 1;
 export type Segment = typeof ONCE | typeof REPEATED;
 export const SEGMENTS: readonly Segment[] = [ONCE, REPEATED];
 const INITIAL_CAPACITY = 1024;
+/** In a slot's first count column: its buckets spilled to `spill` (a count is never negative). */
+const SPILLED = -1;
 
 /** Key → slot for one key field, shared by the stores of every rule grouping by it. */
 export class KeyTable {
@@ -40,13 +42,20 @@ export class KeyTable {
   private readonly free: number[] = [];
   /** How many stores hold each slot (at most one per rule). */
   private holders: Uint16Array<ArrayBuffer> = new Uint16Array(0);
+  /** The last lookup: every rule keyed by this field looks up the same event's key in turn. */
+  private lastKey: string | undefined;
+  private lastSlot: number | undefined;
 
   get size(): number {
     return this.slots.size;
   }
 
   slotOf(key: string): number | undefined {
-    return this.slots.get(key);
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastSlot = this.slots.get(key);
+    }
+    return this.lastSlot;
   }
 
   keyOf(slot: number): string {
@@ -67,6 +76,7 @@ export class KeyTable {
       const own = detach(key);
       this.slots.set(own, slot);
       this.keys[slot] = own;
+      this.lastKey = undefined;
     }
     this.holders[slot] = (this.holders[slot] as number) + 1;
     return slot;
@@ -78,6 +88,7 @@ export class KeyTable {
     if (holders > 0) return;
     this.slots.delete(this.keys[slot] as string);
     this.keys[slot] = undefined;
+    this.lastKey = undefined;
     this.free.push(slot);
   }
 }
@@ -272,9 +283,8 @@ export class KeyStore {
 
   /** The key's window as a flat `[bucketId, count, ...]` array (a fresh one unless spilled). */
   buckets(slot: number): BucketCounts {
-    const spilled = this.spill.get(slot);
-    if (spilled !== undefined) return spilled;
     const n0 = this.n0[slot] as number;
+    if (n0 === SPILLED) return this.spill.get(slot) as BucketCounts;
     const n1 = this.n1[slot] as number;
     if (n0 === 0 && n1 === 0) return [];
     const base = this.bucketBase;
@@ -287,11 +297,11 @@ export class KeyStore {
   setBuckets(slot: number, buckets: BucketCounts): void {
     if (buckets.length > 4) {
       this.spill.set(slot, buckets);
-      this.n0[slot] = 0;
+      this.n0[slot] = SPILLED;
       this.n1[slot] = 0;
       return;
     }
-    this.spill.delete(slot);
+    if (this.n0[slot] === SPILLED) this.spill.delete(slot);
     if (buckets.length > 0 && Number.isNaN(this.bucketBase)) this.bucketBase = buckets[0] as number;
     const base = this.bucketBase;
     this.id0[slot] = buckets.length >= 2 ? (buckets[0] as number) - base : 0;
@@ -302,8 +312,8 @@ export class KeyStore {
 
   /** The weight counted in buckets from `oldestKeptId` on, without building an array. */
   total(slot: number, oldestKeptId: number): number {
-    const spilled = this.spill.get(slot);
-    if (spilled !== undefined) {
+    if (this.n0[slot] === SPILLED) {
+      const spilled = this.spill.get(slot) as BucketCounts;
       let sum = 0;
       for (let i = 0; i < spilled.length; i += 2)
         if ((spilled[i] as number) >= oldestKeptId) sum += spilled[i + 1] as number;

@@ -58,9 +58,9 @@ export class RuleTracker {
     for (const store of this.stores) {
       for (const value of this.ownedKeys(store, scope)) {
         const slot = this.touch(store, value, seenMs, alerts);
-        store.extension(slot)?.observe(event, scope, atMs);
+        if (this.rule.extension !== undefined) store.extension(slot)?.observe(event, scope, atMs);
         if (weight <= 0) {
-          if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
+          if (this.rule.triggers === undefined) this.evaluate(store, slot, store.detail(slot), atMs, alerts);
           continue;
         }
         const previous = store.buckets(slot);
@@ -87,7 +87,7 @@ export class RuleTracker {
         store.setRepeated(slot, before > 0);
         detail?.record(scope, weight, store.field);
         if (detail?.firing) this.cover(store.type, value, atMs);
-        if (this.rule.triggers === undefined) this.evaluate(store, slot, atMs, alerts);
+        if (this.rule.triggers === undefined) this.evaluate(store, slot, detail, atMs, alerts);
       }
     }
   }
@@ -109,7 +109,7 @@ export class RuleTracker {
         if (slot === undefined) continue;
         const detail = store.detail(slot);
         if (detail === undefined || detail.firing) continue;
-        const measures = this.measure(store, slot, atMs);
+        const measures = this.measure(store, slot, detail, atMs);
         if (!this.fires(store, slot, measures)) continue;
         detail.recordTrigger(scope, store.field);
         this.fire(store, slot, measures, alerts);
@@ -251,20 +251,25 @@ export class RuleTracker {
     }
   }
 
-  private evaluate(store: KeyStore, slot: number, atMs: number, alerts: Alert[]): void {
-    const detail = store.detail(slot);
+  private evaluate(
+    store: KeyStore,
+    slot: number,
+    detail: KeyDetail | undefined,
+    atMs: number,
+    alerts: Alert[],
+  ): void {
     if (detail === undefined) return;
-    const measures = this.measure(store, slot, atMs);
+    const measures = this.measure(store, slot, detail, atMs);
     const measure = this.rule.measuredBy(store.type) === "distinct" ? measures.distinct : measures.count;
     detail.peakMeasure = detail.firing ? Math.max(detail.peakMeasure, measure) : measure;
     if (!detail.firing && this.fires(store, slot, measures)) this.fire(store, slot, measures, alerts);
   }
 
-  private measure(store: KeyStore, slot: number, atMs: number): KeyMeasures {
+  private measure(store: KeyStore, slot: number, detail: KeyDetail, atMs: number): KeyMeasures {
     return {
       atMs,
       count: store.total(slot, this.rule.window.oldestKept(atMs)),
-      distinct: store.detail(slot)?.distinct?.size(atMs) ?? 0,
+      distinct: detail.distinct?.size(atMs) ?? 0,
       threshold: this.rule.thresholdFor(store.type),
     };
   }
@@ -293,7 +298,7 @@ export class RuleTracker {
 
   private resolve(store: KeyStore, slot: number, alerts: Alert[]): void {
     const detail = store.detail(slot) as KeyDetail;
-    const measures = this.measure(store, slot, detail.lastCountedMs);
+    const measures = this.measure(store, slot, detail, detail.lastCountedMs);
     const key = { type: store.type, value: store.keyOf(slot) };
     alerts.push(buildAlert(this.alertInput(store, slot, detail, measures, key), "resolved"));
     detail.firing = false;
