@@ -1,4 +1,5 @@
-const NONE: readonly never[] = Object.freeze([]);
+/** Nothing evicted. Not frozen: a frozen array's other elements kind makes for-of over results allocate. */
+const NONE: readonly never[] = [];
 
 /**
  * A Map kept in least-recently-touched order, so the stalest entry is always first and bounding or
@@ -6,6 +7,8 @@ const NONE: readonly never[] = Object.freeze([]);
  */
 export class RecencyMap<V, K extends string | number = string> {
   readonly #entries = new Map<K, V>();
+  /** The key touched last: the map's last entry, unless since deleted. */
+  #newest: K | undefined;
 
   get size(): number {
     return this.#entries.size;
@@ -17,8 +20,11 @@ export class RecencyMap<V, K extends string | number = string> {
 
   /** Stores `value` as the most recently touched entry. */
   touch(key: K, value: V): void {
-    this.#entries.delete(key);
+    // Touching the newest again (a session's or a message's lines in a row) keeps its place with
+    // `set` alone: a delete would leave a tombstone to rehash away. Deleted since, `set` appends it.
+    if (key !== this.#newest) this.#entries.delete(key);
     this.#entries.set(key, value);
+    this.#newest = key;
   }
 
   delete(key: K): boolean {

@@ -226,8 +226,8 @@ export class Correlator {
         stripSummarized(state);
       }
     }
-    for (const summary of this.#evict(this.#messages.evictBeyond(this.#options.maxMessages)))
-      output.push(summary);
+    const evicted = this.#messages.evictBeyond(this.#options.maxMessages);
+    if (evicted.length > 0) for (const summary of this.#evict(evicted)) output.push(summary);
   }
 
   /**

@@ -17,6 +17,7 @@
  * rules that forgive typos (see RuleDefinition.forgiveOn).
  */
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
+import { RecencyMap } from "../../../../shared/src/postfix/correlate-recency.js";
 import type { EventContext } from "./fields.js";
 
 /** smtpd processes alive at once are bounded by process limits; this only guards against lost disconnects. */
@@ -43,7 +44,7 @@ export type AuthCounts = Pick<EventContext, "authFailures" | "authForgiven">;
 export const NO_AUTH: AuthCounts = { authFailures: 0, authForgiven: 0 };
 
 export class AuthSessions {
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new RecencyMap<Session>();
 
   constructor(private readonly maxSessions = DEFAULT_MAX_AUTH_SESSIONS) {}
 
@@ -108,12 +109,9 @@ export class AuthSessions {
   /** The event's session, most recently used last; a throwaway one when the event has no pid. */
   private session(key: string | undefined): Session {
     if (key === undefined) return { seen: 0, counted: 0 };
-    let session = this.sessions.get(key);
-    if (session !== undefined) this.sessions.delete(key);
-    else session = { seen: 0, counted: 0 };
-    this.sessions.set(key, session);
-    if (this.sessions.size > this.maxSessions)
-      this.sessions.delete(this.sessions.keys().next().value as string);
+    const session = this.sessions.get(key) ?? { seen: 0, counted: 0 };
+    this.sessions.touch(key, session);
+    this.sessions.evictBeyond(this.maxSessions);
     return session;
   }
 

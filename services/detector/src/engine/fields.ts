@@ -35,8 +35,11 @@ export interface LoginFacts {
 
 type TextValue = string | readonly string[] | undefined;
 const NO_CONTEXT: EventContext = { authFailures: 0, authForgiven: 0 };
-/** A field without a value: one shared array, not one per call (callers only read them). */
-const NO_VALUES: readonly string[] = Object.freeze([]);
+/**
+ * A field without a value: one shared array, not one per call (callers only read them). Not
+ * frozen: a frozen array's other elements kind made every for-of over field values allocate.
+ */
+const NO_VALUES: readonly string[] = [];
 
 const REPLY_CHARS = 160;
 /** Key for lines without a syslog HOSTNAME (some forwarders and pasted logs drop it). */

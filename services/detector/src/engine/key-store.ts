@@ -294,6 +294,12 @@ export class KeyStore {
     return [id0, n0, id0 + (this.id1[slot] as number), n1];
   }
 
+  /** buckets(), as an array the caller may change: a copy when spilled, else the fresh one. */
+  ownBuckets(slot: number): number[] {
+    const buckets = this.buckets(slot);
+    return this.n0[slot] === SPILLED ? [...buckets] : (buckets as number[]);
+  }
+
   setBuckets(slot: number, buckets: BucketCounts): void {
     if (buckets.length > 4) {
       this.spill.set(slot, buckets);

@@ -13,7 +13,6 @@ import { matchesAny } from "./filters.js";
 import { FactTuples, KeyDetail } from "./key-state.js";
 import { KeyStore, KeyTables, SEGMENTS } from "./key-store.js";
 import type { CompiledRule } from "./rule.js";
-import type { BucketCounts } from "./sliding-window.js";
 
 export interface RuleStats {
   trackedKeys: number;
@@ -63,9 +62,8 @@ export class RuleTracker {
           if (this.rule.triggers === undefined) this.evaluate(store, slot, store.detail(slot), atMs, alerts);
           continue;
         }
-        const previous = store.buckets(slot);
-        const before = window.total(previous, atMs);
-        const buckets = window.add(previous, atMs, weight);
+        const before = store.total(slot, window.oldestKept(atMs));
+        const buckets = window.addInPlace(store.ownBuckets(slot), atMs, weight);
         if (buckets === undefined) continue;
         let detail = store.detail(slot);
         if (!detail?.firing && (before === 0 || store.startSec(slot) < 0)) {
@@ -80,7 +78,7 @@ export class RuleTracker {
         }
         if (detail === undefined) {
           tuple ??= this.rule.tupleFacts(store.type) ? this.tuples.intern(scope) : NO_TUPLE;
-          detail = this.detailFor(store, slot, before + weight, tuple, previous);
+          detail = this.detailFor(store, slot, before + weight, tuple);
           if (detail === undefined) store.setFirstRelated(slot, relatedOf(store.field, scope));
         }
         store.setBuckets(slot, buckets);
@@ -183,7 +181,6 @@ export class RuleTracker {
     slot: number,
     weightAfter: number,
     tuple: number,
-    previous: BucketCounts,
   ): KeyDetail | undefined {
     const held = store.tupleOf(slot);
     const needed =
@@ -197,7 +194,8 @@ export class RuleTracker {
     }
     const detail = new KeyDetail(this.rule, store.field);
     const seed = held === NO_TUPLE ? undefined : this.tuples.get(held);
-    if (seed !== undefined) detail.seed(seed, previous);
+    // The store still holds the window before this event: what the tuple's values were counted in.
+    if (seed !== undefined) detail.seed(seed, store.buckets(slot));
     const related = store.firstRelated(slot);
     if (related !== undefined) detail.addRelatedValue(store.field, related);
     store.setFirstRelated(slot, undefined);
