@@ -36,10 +36,12 @@ export class KeyDetail {
   clientIps: string[] = [];
   saslUsers: string[] = [];
   /**
-   * The most recent events, oldest first: at firing, the ones that crossed the threshold. Kept as
-   * events and written out only when an alert asks (`samples`): most keys never fire.
+   * The most recent events: at firing, the ones that crossed the threshold. Kept as events and
+   * written out only when an alert asks (`samples`): most keys never fire. Once full, a ring whose
+   * oldest is at `oldestRecent` (shift() moved the array on every counted event).
    */
   private recent: PostfixEvent[] = [];
+  private oldestRecent = 0;
   readonly facts: FactState[];
   readonly distinct: DistinctSet | undefined;
   private readonly distinctField: TextField | undefined;
@@ -75,6 +77,7 @@ export class KeyDetail {
     this.clientIps = [];
     this.saslUsers = [];
     this.recent = [];
+    this.oldestRecent = 0;
   }
 
   /** Remembers what an alert will want to show about this counted event. */
@@ -114,7 +117,8 @@ export class KeyDetail {
   }
 
   get samples(): string[] {
-    return this.recent.map(describeEvent);
+    const oldestFirst = [...this.recent.slice(this.oldestRecent), ...this.recent.slice(0, this.oldestRecent)];
+    return oldestFirst.map(describeEvent);
   }
 
   factValues(atMs: number): Facts {
@@ -131,8 +135,11 @@ export class KeyDetail {
   }
 
   private addSample(event: PostfixEvent): void {
-    if (this.recent.length >= MAX_SAMPLES) this.recent.shift();
-    this.recent.push(event);
+    if (this.recent.length < MAX_SAMPLES) this.recent.push(event);
+    else {
+      this.recent[this.oldestRecent] = event;
+      this.oldestRecent = (this.oldestRecent + 1) % MAX_SAMPLES;
+    }
   }
 }
 

@@ -278,7 +278,7 @@ export class RuleTracker {
       store.coveredUntilSec(slot) >= toSeconds(measures.atMs)
     )
       return false;
-    const extension = store.extension(slot);
+    const extension = this.rule.extension === undefined ? undefined : store.extension(slot);
     if (extension) return extension.fires(measures);
     const measure = this.rule.measuredBy(store.type) === "distinct" ? measures.distinct : measures.count;
     return measure >= measures.threshold;
