@@ -64,6 +64,8 @@ export async function startEmbeddedNats(options: {
   port?: number;
   startTimeoutMs?: number;
   env?: Readonly<Record<string, string | undefined>>;
+  /** More nats-server arguments (`--user`, `--pass` for a test of NATS credentials). */
+  extraArgs?: readonly string[];
 }): Promise<EmbeddedNats> {
   const binary = findNatsServer(options.env);
   const lock = lockStore(options.storeDir);
@@ -79,6 +81,7 @@ export async function startEmbeddedNats(options: {
     options.storeDir,
     "--ports_file_dir",
     portsDir,
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   if (child.pid !== undefined) lock.recordNatsPid(child.pid);

@@ -1,0 +1,94 @@
+/**
+ * NATS_USER and NATS_PASSWORD against a nats-server that requires them: `postwatch start` on it
+ * carries a brute force through to the webhook; with a wrong password it exits non-zero saying
+ * why; and neither password is in anything it logs, at the most verbose level, in either case.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Alert } from "../../shared/src/contracts/alerts.js";
+import { type EmbeddedNats, startEmbeddedNats } from "../../shared/src/runtime/embedded-nats.js";
+import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
+import { natsServerMissing } from "../helpers/nats-cluster.js";
+import { freePort } from "../helpers/ports.js";
+import { loopbackServiceEnv } from "../helpers/service-env.js";
+import { spawnService } from "../helpers/service-process.js";
+import { sendTcp } from "../helpers/syslog-client.js";
+import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
+
+const USER = "postwatch-svc";
+const PASSWORD = "s3cret-nats-Pa55word";
+const WRONG_PASSWORD = "wrong-nats-Pa55word";
+const SEED_ATTACKER = "176.103.49.30";
+
+describe("NATS user and password", { skip: natsServerMissing() }, () => {
+  let storeDir: string;
+  let nats: EmbeddedNats;
+  let webhook: WebhookServer;
+  const env = async (password: string, syslogPort: number): Promise<Record<string, string>> => ({
+    ...loopbackServiceEnv({
+      natsUrl: nats.url,
+      metricsPort: await freePort(),
+      syslogPort,
+      webhookUrl: `${webhook.url}/hook`,
+    }),
+    NATS_USER: USER,
+    NATS_PASSWORD: password,
+    LOG_LEVEL: "trace",
+  });
+
+  before(async () => {
+    storeDir = mkdtempSync(join(tmpdir(), "postwatch-nats-auth-"));
+    nats = await startEmbeddedNats({ storeDir, extraArgs: ["--user", USER, "--pass", PASSWORD] });
+    webhook = await startWebhookServer();
+  });
+
+  after(async () => {
+    await webhook?.[Symbol.asyncDispose]();
+    await nats?.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it("with the right password, carries a brute force to the webhook and logs no password", async () => {
+    const syslogPort = await freePort();
+    const postwatch = spawnService("start", await env(PASSWORD, syslogPort));
+    try {
+      await postwatch.running(20_000);
+      await sendTcp(
+        syslogPort,
+        fixtureLines("sasl-bruteforce-seed002.log").map((line) => traditionalForward(line)),
+        "lf",
+      );
+      await webhook.waitFor(
+        "/hook",
+        (requests) =>
+          requests.some((r) => {
+            const alert = r.body as Alert;
+            return alert.rule === "sasl_bruteforce" && alert.key.value === SEED_ATTACKER;
+          }),
+        15_000,
+      );
+    } finally {
+      await postwatch.kill("SIGTERM");
+    }
+    assert.equal(await postwatch.exited(), 0, postwatch.log());
+    assert.match(postwatch.log(), /connected to NATS/);
+    assert.ok(!postwatch.log().includes(PASSWORD), `the log holds the password:\n${postwatch.log()}`);
+  });
+
+  it("with a wrong password, exits non-zero saying NATS refused it, and logs no password", async () => {
+    const postwatch = spawnService("start", await env(WRONG_PASSWORD, await freePort()));
+    const code = await Promise.race([
+      postwatch.exited(),
+      new Promise((resolve) => setTimeout(() => resolve("still running"), 20_000)),
+    ]);
+    await postwatch.kill("SIGKILL");
+    const log = postwatch.log();
+    assert.ok(typeof code === "number" && code !== 0, `exit ${String(code)}:\n${log}`);
+    assert.match(log, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: .*authoriz/i);
+    for (const password of [WRONG_PASSWORD, PASSWORD])
+      assert.ok(!log.includes(password), `the log holds a password:\n${log}`);
+  });
+});
