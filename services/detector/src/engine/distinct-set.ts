@@ -36,8 +36,9 @@ export class DistinctSet {
   /** Distinct values seen in the window ending at `atMs`. */
   size(atMs: number): number {
     const oldest = atMs - this.windowMs;
-    for (const [value, seenAt] of this.lastSeen) {
-      if (seenAt > oldest) break;
+    // By key: iterating entries allocated a [value, seenAt] pair per step, on every evaluation.
+    for (const value of this.lastSeen.keys()) {
+      if ((this.lastSeen.get(value) as number) > oldest) break;
       this.lastSeen.delete(value);
     }
     return this.lastSeen.size;

@@ -257,10 +257,18 @@ export class RuleTracker {
     alerts: Alert[],
   ): void {
     if (detail === undefined) return;
+    if (detail.firing) {
+      // Most evaluations are of a key already firing: only its peak to keep, no measures object.
+      const count = store.total(slot, this.rule.window.oldestKept(atMs));
+      // Asked even when unused: size() also ages values out, which the set's cap relies on.
+      const distinct = detail.distinct?.size(atMs) ?? 0;
+      const measure = this.rule.measuredBy(store.type) === "distinct" ? distinct : count;
+      detail.peakMeasure = Math.max(detail.peakMeasure, measure);
+      return;
+    }
     const measures = this.measure(store, slot, detail, atMs);
-    const measure = this.rule.measuredBy(store.type) === "distinct" ? measures.distinct : measures.count;
-    detail.peakMeasure = detail.firing ? Math.max(detail.peakMeasure, measure) : measure;
-    if (!detail.firing && this.fires(store, slot, measures)) this.fire(store, slot, measures, alerts);
+    detail.peakMeasure = this.rule.measuredBy(store.type) === "distinct" ? measures.distinct : measures.count;
+    if (this.fires(store, slot, measures)) this.fire(store, slot, measures, alerts);
   }
 
   private measure(store: KeyStore, slot: number, detail: KeyDetail, atMs: number): KeyMeasures {
