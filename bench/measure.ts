@@ -18,6 +18,7 @@ import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { forEachEvent, forEachLine, newInputStats, openLog } from "../services/cli/src/input.js";
 import { parseSyslogLine } from "../shared/src/syslog/parse.js";
+import { SyslogCache } from "../shared/src/syslog/syslog-cache.js";
 
 const JOBS = ["read", "header", "parse", "parse-correlate", "report", "replay"] as const;
 export type Job = (typeof JOBS)[number];
@@ -48,10 +49,11 @@ async function read(file: string) {
 async function header(file: string) {
   const stats = newInputStats();
   const options = { referenceTime: statSync(file).mtimeMs };
+  const cache = new SyslogCache();
   let records = 0;
   await forEachLine(openLog(file), (line) => {
     stats.lines++;
-    if (parseSyslogLine(line, options) !== null) records++;
+    if (parseSyslogLine(line, options, cache) !== null) records++;
   });
   return { stats, output: records };
 }

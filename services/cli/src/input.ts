@@ -3,6 +3,7 @@ import { createReadStream, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import { type LineOutcome, lineToEvent } from "../../../shared/src/pipeline/lines.js";
+import { ParserCache } from "../../../shared/src/pipeline/parser-cache.js";
 import type { ZoneOffset } from "../../../shared/src/syslog/time.js";
 
 export interface InputStats {
@@ -97,10 +98,11 @@ export async function forEachEvent(
   onEvent: (event: PostfixEvent, atMs: number, line: string) => void,
   zoneOffset?: ZoneOffset,
 ): Promise<void> {
+  const cache = new ParserCache();
   for (const path of paths.length === 0 ? ["-"] : paths) {
     const referenceTime = path === "-" ? Date.now() : statSync(path).mtimeMs;
     const stream = openLog(path);
-    const context = { referenceTime, zoneOffset, fallbackHost: "" };
+    const context = { referenceTime, zoneOffset, fallbackHost: "", cache };
     // Counted in a Map (a string-keyed object is a slow dictionary), copied into byKind at the end.
     const byKind = new Map<string, number>();
     await forEachLine(stream, (line) => {

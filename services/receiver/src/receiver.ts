@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { type LineContext, lineToEvent } from "../../../shared/src/pipeline/lines.js";
+import { ParserCache } from "../../../shared/src/pipeline/parser-cache.js";
 import type { ReadinessCheck } from "../../../shared/src/runtime/http.js";
 import { PipelinedPublisher } from "../../../shared/src/runtime/jetstream-publish.js";
 import type { Logger } from "../../../shared/src/runtime/log.js";
@@ -69,8 +70,11 @@ export async function createReceiver({
     empty: metrics.lines.labels("empty"),
   };
   let loggedBadHeader = false;
+  // One for all listeners, as the parser's module state was before: frames name no connection, and
+  // every cache entry is checked against the line, so interleaved senders only cost misses.
+  const cache = new ParserCache();
   const onFrame = (frame: string, peerAddress: string) => {
-    const context: LineContext = { referenceTime: now(), zoneOffset, fallbackHost: peerAddress };
+    const context: LineContext = { referenceTime: now(), zoneOffset, fallbackHost: peerAddress, cache };
     const outcome = lineToEvent(frame, context);
     outcomes[outcome.type].inc();
     if (outcome.type === "event") {

@@ -19,8 +19,9 @@ import { parseBounceNotice, parseDelivery, parseMessageId, parsePickup, parseQmg
 import { diagnostic, isNotice, isPeerTrouble, notice, parseWarning, peerTrouble } from "./diagnostic.js";
 import { afterQueueId, type Head, leadingQueueId, withHead } from "./fields.js";
 import { flat } from "./flat.js";
-import { isoTime } from "./iso-time.js";
+import { IsoTimeCache, isoTime } from "./iso-time.js";
 import { parseAnvil, parsePostscreen } from "./postscreen.js";
+import { RecurringStrings } from "./recurring.js";
 import { parseMilterAction, parseReject, REJECT_ACTIONS } from "./reject.js";
 import { redactSecrets } from "./secrets.js";
 import { parseAfterStage, parseClient, parseConnect, parseDisconnect, parseTls } from "./smtpd.js";
@@ -53,13 +54,24 @@ export function splitProgram(appName: string): Program | null {
 }
 
 /**
- * splitProgram by tag: a log names a few dozen programs, and the syslog parser hands the same tag
- * string back for each (so its hash is computed once). Bounded for logs full of odd tags.
+ * What parsePostfix remembers from one line to the next, kept by its caller: one per stream of
+ * lines. Every entry is keyed by or checked against what the line holds, so streams interleaved
+ * through one cache give the same events.
  */
-const programs = new Map<string, Program | null>();
+export class PostfixCache {
+  /**
+   * splitProgram by tag: a log names a few dozen programs, and the syslog parser hands the same tag
+   * string back for each (so its hash is computed once). Bounded for logs full of odd tags.
+   */
+  readonly programs = new Map<string, Program | null>();
+  readonly isoTimes = new IsoTimeCache();
+  /** smtpd's command counter names (`ehlo`, `auth`, ...) on disconnect lines. */
+  readonly counterNames = new RecurringStrings(64);
+}
+
 const MAX_PROGRAMS = 1024;
 
-function programOf(appName: string): Program | null {
+function programOf(appName: string, programs: Map<string, Program | null>): Program | null {
   let program = programs.get(appName);
   if (program === undefined) {
     if (programs.size >= MAX_PROGRAMS) programs.clear();
@@ -69,13 +81,19 @@ function programOf(appName: string): Program | null {
   return program;
 }
 
-/** Returns null only for records from other programs; every Postfix line yields an event. */
-export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
-  const program = programOf(record.appName);
+/**
+ * Returns null only for records from other programs; every Postfix line yields an event. The cache
+ * only makes it faster: pass one per stream of lines (a fresh one each call gives the same events).
+ */
+export function parsePostfix(
+  record: SyslogRecord,
+  cache: PostfixCache = new PostfixCache(),
+): PostfixEvent | null {
+  const program = programOf(record.appName, cache.programs);
   if (program === null) return null;
   const head: Head = {
     v: EVENT_SCHEMA_VERSION,
-    ts: isoTime(record.timestamp),
+    ts: isoTime(record.timestamp, cache.isoTimes),
     host: record.hostname,
     program: record.appName,
     daemon: program.daemon,
@@ -93,14 +111,14 @@ export function parsePostfix(record: SyslogRecord): PostfixEvent | null {
     text = text.slice(idLength + 2);
   }
   return (
-    parseMessage(head, text) ??
+    parseMessage(head, text, cache) ??
     (isVerboseTrace(text)
       ? debug(head, text)
       : withHead(head, { kind: "unparsed", text: redactSecrets(text) }))
   );
 }
 
-function parseMessage(head: Head, text: string): PostfixEvent | null {
+function parseMessage(head: Head, text: string, cache: PostfixCache): PostfixEvent | null {
   // `<action>: ` and `<severity>: ` words are short; one bounded lookup serves both.
   const colon = shortWordColon(text);
   if (colon > 0) {
@@ -118,7 +136,7 @@ function parseMessage(head: Head, text: string): PostfixEvent | null {
       if (anvil !== null) return anvil;
     }
   }
-  return byShape(head, text) ?? byLooseShape(head, text);
+  return byShape(head, text, cache) ?? byLooseShape(head, text);
 }
 
 /**
@@ -137,14 +155,14 @@ function shortWordColon(text: string): number {
 }
 
 /** The shapes that start with a fixed word, picked by first character. */
-function byShape(head: Head, text: string): PostfixEvent | null {
+function byShape(head: Head, text: string, cache: PostfixCache): PostfixEvent | null {
   switch (text.charCodeAt(0)) {
     case 99 /* c */:
       if (text.startsWith("connect from ")) return parseConnect(head, text, 13);
       if (text.startsWith("client=")) return parseClient(head, text, 7);
       break;
     case 100 /* d */:
-      if (text.startsWith("disconnect from ")) return parseDisconnect(head, text, 16);
+      if (text.startsWith("disconnect from ")) return parseDisconnect(head, text, 16, cache.counterNames);
       break;
     case 108 /* l */:
       if (text.startsWith("lost connection after "))

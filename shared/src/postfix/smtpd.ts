@@ -2,7 +2,7 @@
 import type { Endpoint, EventOf } from "../contracts/events.js";
 import { endpointAt } from "./endpoint.js";
 import { decimalAt, decodePrintable, type Head, integer, visible, withHead } from "./fields.js";
-import { RecurringStrings } from "./recurring.js";
+import type { RecurringStrings } from "./recurring.js";
 
 /** `connect from <ep>` (text starts at the endpoint). */
 export function parseConnect(head: Head, text: string, at: number): EventOf<"connect"> | null {
@@ -12,15 +12,23 @@ export function parseConnect(head: Head, text: string, at: number): EventOf<"con
 
 type Counters = EventOf<"disconnect">["commands"];
 
-/** `disconnect from <ep> ehlo=1 auth=0/1 quit=1 commands=2/3`: a bare count means all succeeded. */
-export function parseDisconnect(head: Head, text: string, at: number): EventOf<"disconnect"> | null {
+/**
+ * `disconnect from <ep> ehlo=1 auth=0/1 quit=1 commands=2/3`: a bare count means all succeeded.
+ * smtpd logs a dozen or so counter names (smtpd.c): see RecurringStrings for why they are shared.
+ */
+export function parseDisconnect(
+  head: Head,
+  text: string,
+  at: number,
+  counterNames: RecurringStrings,
+): EventOf<"disconnect"> | null {
   const match = endpointAt(text, at);
   if (match === null) return null;
   const commands: Counters = {};
   for (let start = match.end; start <= text.length; ) {
     let end = text.indexOf(" ", start);
     if (end === -1) end = text.length;
-    readCounter(text, start, end, commands);
+    readCounter(text, start, end, commands, counterNames);
     start = end + 1;
   }
   return withHead(head, { kind: "disconnect", commands, client: match.endpoint });
@@ -30,7 +38,13 @@ export function parseDisconnect(head: Head, text: string, at: number): EventOf<"
  * Records `text[start, end)` when it is a counter, `^[a-z][a-z-]{0,31}=\d{1,9}(?:\/\d{1,9})?$`;
  * anything else is skipped. Read by hand: it ran on every word of every disconnect line.
  */
-function readCounter(text: string, start: number, end: number, commands: Counters): void {
+function readCounter(
+  text: string,
+  start: number,
+  end: number,
+  commands: Counters,
+  counterNames: RecurringStrings,
+): void {
   const first = text.charCodeAt(start);
   if (start >= end || first < 97 || first > 122) return;
   let i = start + 1;
@@ -49,9 +63,6 @@ function readCounter(text: string, start: number, end: number, commands: Counter
   if (ok === undefined || total === undefined) return;
   commands[counterNames.get(text, start, i)] = { ok, total };
 }
-
-/** smtpd logs a dozen or so counter names (smtpd.c): see RecurringStrings for why they are shared. */
-const counterNames = new RecurringStrings(64);
 
 /** Where a run of 1-9 digits from `start` ends (before `end`), or -1. */
 function digitsEnd(text: string, start: number, end: number): number {

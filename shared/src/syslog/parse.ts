@@ -11,8 +11,9 @@
  *   Feb 23 11:57:42 postfix/smtpd[32451]: msg                           host stripped (forum posts)
  */
 import { flat } from "../postfix/flat.js";
-import { RecurringStrings, sliceEquals } from "../postfix/recurring.js";
+import { sliceEquals } from "../postfix/recurring.js";
 import type { SyslogRecord } from "./record.js";
+import { MINUTE_CHARS, SyslogCache } from "./syslog-cache.js";
 import { UTC, utcOf, type WallClock, wallClockToUtc, type ZoneOffset } from "./time.js";
 
 export interface SyslogParseOptions {
@@ -39,8 +40,15 @@ const MONTHS: Record<string, number> = {
 const DAY_MS = 86_400_000;
 const BSD_TIME = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) /;
 
-/** Returns null for a line with no recognisable syslog header; the caller counts it. */
-export function parseSyslogLine(line: string, options: SyslogParseOptions): SyslogRecord | null {
+/**
+ * Returns null for a line with no recognisable syslog header; the caller counts it. The cache only
+ * makes it faster: pass one per stream of lines (a fresh one each call gives the same records).
+ */
+export function parseSyslogLine(
+  line: string,
+  options: SyslogParseOptions,
+  cache: SyslogCache = new SyslogCache(),
+): SyslogRecord | null {
   let rest = stripLineEnd(line);
   let facility: number | undefined;
   let severity: number | undefined;
@@ -51,11 +59,11 @@ export function parseSyslogLine(line: string, options: SyslogParseOptions): Sysl
     facility = pri >> 3;
     severity = pri & 7;
     rest = rest.slice(close + 1);
-    if (rest.startsWith("1 ")) return parseRfc5424(rest.slice(2), facility, severity, options);
+    if (rest.startsWith("1 ")) return parseRfc5424(rest.slice(2), facility, severity, options, cache);
   }
-  const header = readTimestamp(rest, options);
+  const header = readTimestamp(rest, options, cache);
   if (!header) return null;
-  return taggedRecord(rest, header.length, header, facility, severity);
+  return taggedRecord(rest, header.length, header, facility, severity, cache);
 }
 
 /** Largest PRI: facility 23 (local7) × 8 + severity 7 (RFC 5424 §6.2.1). */
@@ -89,48 +97,55 @@ interface TimestampHeader {
   length: number;
 }
 
-function readTimestamp(text: string, options: SyslogParseOptions): TimestampHeader | null {
+function readTimestamp(
+  text: string,
+  options: SyslogParseOptions,
+  cache: SyslogCache,
+): TimestampHeader | null {
   // Only a month name starts a BSD timestamp: RFC 3339 lines skip the regex.
   const first = text.charCodeAt(0);
   const bsd = first >= 65 && first <= 90 ? BSD_TIME.exec(text) : null;
   if (bsd) {
     const month = MONTHS[bsd[1] as string];
     if (month === undefined) return null;
-    const timestamp = bsdToUtc(month, bsd, options);
+    const timestamp = bsdToUtc(month, bsd, options, cache);
     return timestamp === null ? null : { format: "rfc3164", timestamp, length: bsd[0].length };
   }
   const space = text.indexOf(" ");
   if (space < 19) return null;
-  const timestamp = rfc3339(text, 0, space, options.zoneOffset ?? UTC);
+  const timestamp = rfc3339(text, 0, space, options.zoneOffset ?? UTC, cache);
   return timestamp === null ? null : { format: "rfc3339", timestamp, length: space + 1 };
 }
 
-function bsdToUtc(month: number, m: RegExpExecArray, options: SyslogParseOptions): number | null {
+function bsdToUtc(
+  month: number,
+  m: RegExpExecArray,
+  options: SyslogParseOptions,
+  cache: SyslogCache,
+): number | null {
   const day = Number(m[2]);
   const hour = Number(m[3]);
   const minute = Number(m[4]);
   const second = Number(m[5]);
   if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
   const offset = options.zoneOffset ?? UTC;
-  const year = utcYearOf(options.referenceTime);
+  const year = utcYearOf(options.referenceTime, cache);
   const fields = { year, month, day, hour, minute, second };
-  const thisYear = wallClockToUtc(fields, offset);
+  const thisYear = wallClockToUtc(fields, offset, cache.lastDate);
   // A line stamped in December that arrives in January belongs to last year.
   return thisYear > options.referenceTime + DAY_MS
-    ? wallClockToUtc({ ...fields, year: year - 1 }, offset)
+    ? wallClockToUtc({ ...fields, year: year - 1 }, offset, cache.lastDate)
     : thisYear;
 }
 
 /** The reference time's UTC year, remembered per hour: the receiver asks once per line. */
-let yearHour = Number.NaN;
-let yearOfHour = 0;
-function utcYearOf(ms: number): number {
+function utcYearOf(ms: number, cache: SyslogCache): number {
   const hour = Math.floor(ms / 3_600_000);
-  if (hour !== yearHour) {
-    yearHour = hour;
-    yearOfHour = new Date(ms).getUTCFullYear();
+  if (hour !== cache.yearHour) {
+    cache.yearHour = hour;
+    cache.yearOfHour = new Date(ms).getUTCFullYear();
   }
-  return yearOfHour;
+  return cache.yearOfHour;
 }
 
 /**
@@ -138,23 +153,33 @@ function utcYearOf(ms: number): number {
  * null. Read by hand rather than by regex: it runs on every line and the regex plus Date.UTC was a
  * tenth of a replay. Accepts exactly what RFC3339_REFERENCE (time.test.ts) accepts.
  */
-export function parseRfc3339(text: string, zoneOffset: ZoneOffset): number | null {
-  return rfc3339(text, 0, text.length, zoneOffset);
+export function parseRfc3339(
+  text: string,
+  zoneOffset: ZoneOffset,
+  cache: SyslogCache = new SyslogCache(),
+): number | null {
+  return rfc3339(text, 0, text.length, zoneOffset, cache);
 }
 
 /** parseRfc3339 of `text.slice(at, length)`, without the slice. */
-function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffset): number | null {
+function rfc3339(
+  text: string,
+  at: number,
+  length: number,
+  zoneOffset: ZoneOffset,
+  cache: SyslogCache,
+): number | null {
   if (length - at < 19) return null;
   const second = digits(text, at + 17, 2);
   if (second < 0) return null;
   // Log lines come in time order, many to a minute: each minute is read once.
-  if (!isLastMinute(text, at)) {
+  if (!isLastMinute(text, at, cache)) {
     const minute = readMinute(text, at);
     if (minute === null) return null;
-    for (let i = 0; i < MINUTE_CHARS; i++) lastMinuteCodes[i] = text.charCodeAt(at + i);
-    lastMinuteValid = true;
-    lastMinute = minute;
-    lastMinuteUtc = utcOf(minute);
+    for (let i = 0; i < MINUTE_CHARS; i++) cache.minuteCodes[i] = text.charCodeAt(at + i);
+    cache.minuteValid = true;
+    cache.minute = minute;
+    cache.minuteUtc = utcOf(minute, cache.lastDate);
   }
   let i = at + 19;
   let millis = 0;
@@ -178,33 +203,25 @@ function rfc3339(text: string, at: number, length: number, zoneOffset: ZoneOffse
       zoneMs = (sign === 45 ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000;
     } else return null;
   }
-  if (zoneMs === undefined) return wallClockToUtc({ ...lastMinute, second }, zoneOffset) + millis;
+  if (zoneMs === undefined)
+    return wallClockToUtc({ ...cache.minute, second }, zoneOffset, cache.lastDate) + millis;
   // utcOf is linear in the seconds (Date.UTC's MakeTime too), which are never range-checked.
-  return lastMinuteUtc + second * 1000 + millis - zoneMs;
+  return cache.minuteUtc + second * 1000 + millis - zoneMs;
 }
-
-/** `YYYY-MM-DDTHH:MM:`: what a minute's lines share. */
-const MINUTE_CHARS = 17;
 
 /**
- * The last valid minute read, as character codes (none before the first), and what it gave.
- * Compared code by code from the end, where minutes differ: `startsWith` of the kept text cost a
- * sixth of the header's time, and sliceEquals against it (a string cut from a line, which V8 reads
- * through an indirection) an eighth more than these codes. Kept per minute, not per second: a log
- * of a few lines a second would read every second afresh.
+ * Whether `text` at `at` starts with the cache's minute, kept as character codes and compared code
+ * by code from the end, where minutes differ: `startsWith` of the kept text cost a sixth of the
+ * header's time, and sliceEquals against it (a string cut from a line, which V8 reads through an
+ * indirection) an eighth more than these codes. Kept per minute, not per second: a log of a few
+ * lines a second would read every second afresh.
  */
-let lastMinuteValid = false;
-const lastMinuteCodes = new Uint16Array(MINUTE_CHARS);
-
-function isLastMinute(text: string, at: number): boolean {
-  if (!lastMinuteValid) return false;
-  for (let i = MINUTE_CHARS - 1; i >= 0; i--)
-    if (text.charCodeAt(at + i) !== lastMinuteCodes[i]) return false;
+function isLastMinute(text: string, at: number, cache: SyslogCache): boolean {
+  if (!cache.minuteValid) return false;
+  const codes = cache.minuteCodes;
+  for (let i = MINUTE_CHARS - 1; i >= 0; i--) if (text.charCodeAt(at + i) !== codes[i]) return false;
   return true;
 }
-
-let lastMinute: WallClock = { year: 1970, month: 0, day: 1, hour: 0, minute: 0, second: 0 };
-let lastMinuteUtc = 0;
 
 /** `YYYY-MM-DDTHH:MM:` at `at` with every field in range, or null; its wall clock at second 0. */
 function readMinute(text: string, at: number): WallClock | null {
@@ -253,6 +270,7 @@ function taggedRecord(
   header: TimestampHeader,
   facility: number | undefined,
   severity: number | undefined,
+  cache: SyslogCache,
 ): SyslogRecord | null {
   const first = text.indexOf(" ", start);
   if (first === -1 || first === start) return null;
@@ -267,9 +285,9 @@ function taggedRecord(
     tagEnd = second === -1 ? text.length : second;
     cut = tagEnd - tagStart === RSYSLOG_TAG_LIMIT && text.charCodeAt(tagEnd - 1) !== 58;
     if (tagEnd === tagStart || (text.charCodeAt(tagEnd - 1) !== 58 && !cut)) return null;
-    hostname = sliceEquals(text, start, first, lastHostname)
-      ? lastHostname
-      : readHostname(text, start, first);
+    hostname = sliceEquals(text, start, first, cache.hostname)
+      ? cache.hostname
+      : readHostname(text, start, first, cache);
     messageStart = second === -1 ? text.length : second + 1;
   }
   // The tag without its colon: `postfix/smtpd[123]` or `postfix`.
@@ -279,9 +297,9 @@ function taggedRecord(
   let pid: number | null = null;
   if (open === -1 || open >= end || text.charCodeAt(end - 1) !== 93 /* ] */) {
     // A pid cut short by rsyslog is not the process's pid: better none than a wrong session.
-    appName = appNames.get(text, tagStart, open !== -1 && open < end ? open : end);
+    appName = cache.appNames.get(text, tagStart, open !== -1 && open < end ? open : end);
   } else {
-    appName = appNames.get(text, tagStart, open);
+    appName = cache.appNames.get(text, tagStart, open);
     pid = readPid(text, open + 1, end - 1);
   }
   return {
@@ -296,16 +314,10 @@ function taggedRecord(
   };
 }
 
-/** The previous line's HOSTNAME: most files name one host, so it is cut from a line once. */
-let lastHostname = "";
-
-function readHostname(text: string, start: number, end: number): string {
-  lastHostname = flat(text.slice(start, end));
-  return lastHostname;
+function readHostname(text: string, start: number, end: number, cache: SyslogCache): string {
+  cache.hostname = flat(text.slice(start, end));
+  return cache.hostname;
 }
-
-/** Tags: a log names a few dozen programs, and the Postfix parser's program table is keyed by them. */
-const appNames = new RecurringStrings(64);
 
 /** `Number(text.slice(start, end))` if it is a safe integer, else null; plain digits read in place. */
 function readPid(text: string, start: number, end: number): number | null {
@@ -329,6 +341,7 @@ function parseRfc5424(
   facility: number,
   severity: number,
   options: SyslogParseOptions,
+  cache: SyslogCache,
 ): SyslogRecord | null {
   const fields: string[] = [];
   let position = 0;
@@ -339,7 +352,8 @@ function parseRfc5424(
     position = space + 1;
   }
   const [time, hostname, appName, procId] = fields as [string, string, string, string, string];
-  const timestamp = time === "-" ? options.referenceTime : parseRfc3339(time, options.zoneOffset ?? UTC);
+  const timestamp =
+    time === "-" ? options.referenceTime : parseRfc3339(time, options.zoneOffset ?? UTC, cache);
   if (timestamp === null) return null;
   const messageStart = skipStructuredData(text, position);
   if (messageStart === -1) return null;

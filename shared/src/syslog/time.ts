@@ -78,7 +78,7 @@ const DAY_MS = 86_400_000;
  * Howard Hinnant), several times faster; out-of-range days and seconds roll over as Date.UTC's do.
  * Years 0-99, which Date.UTC maps to 1900-1999, and non-integers go to Date.UTC itself.
  */
-export function utcOf(t: WallClock): number {
+export function utcOf(t: WallClock, lastDate: LastDate = new LastDate()): number {
   const { year, month, day, hour, minute, second } = t;
   const simple =
     year >= 100 &&
@@ -98,16 +98,20 @@ export function utcOf(t: WallClock): number {
     Number.isInteger(second);
   if (!simple || second < 0 || !integers) return Date.UTC(year, month, day, hour, minute, second);
   const date = (year * 12 + month) * 100 + day;
-  if (date !== lastDate) {
-    lastDate = date;
-    lastDateMs = daysFromCivil(year, month, day) * DAY_MS;
+  if (date !== lastDate.date) {
+    lastDate.date = date;
+    lastDate.ms = daysFromCivil(year, month, day) * DAY_MS;
   }
-  return lastDateMs + hour * 3_600_000 + minute * 60_000 + second * 1000;
+  return lastDate.ms + hour * 3_600_000 + minute * 60_000 + second * 1000;
 }
 
-/** Consecutive lines share their date: the last one's day number is kept. */
-let lastDate = -1;
-let lastDateMs = 0;
+/** utcOf's cache, kept by the caller: consecutive lines share their date, so the last one's is kept. */
+export class LastDate {
+  /** `(year * 12 + month) * 100 + day`; none before the first. */
+  date = -1;
+  /** Its midnight, in ms since the epoch. */
+  ms = 0;
+}
 
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month < 2 ? year - 1 : year;
@@ -119,8 +123,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 
 /** Interprets wall-clock fields in a zone; re-evaluates once so DST edges land on the right side. */
-export function wallClockToUtc(fields: WallClock, offset: ZoneOffset): number {
-  const guess = utcOf(fields);
+export function wallClockToUtc(fields: WallClock, offset: ZoneOffset, lastDate?: LastDate): number {
+  const guess = utcOf(fields, lastDate);
   const first = guess - offset(guess);
   return guess - offset(first);
 }
