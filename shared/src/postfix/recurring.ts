@@ -1,13 +1,14 @@
-import { flat } from "./flat.js";
-
 /**
  * The few dozen strings a log repeats on every line (syslog tags, smtpd's command counters), each
  * handed back as the same string object: an event keeps the shared copy instead of a slice that
  * pins its line, and Maps and objects keyed by it reuse the hash V8 computed (and the string-table
  * entry it made) the first time, instead of hashing a fresh substring on every line.
  *
- * A fixed table of slots indexed by a cheap hash of length and two characters; a collision only
- * costs a slice, so the memory stays bounded however many distinct strings a hostile log sends.
+ * A fixed table of slots indexed by a cheap hash of length and three characters; a collision only
+ * costs a copy, so the memory stays bounded however many distinct strings a hostile log sends. The
+ * characters are the first, the last and the one a quarter from the end: tags share their start
+ * (`postfix/`), and a middle character put `postfix/lmtp` and `postfix/smtp` in one slot, each
+ * evicting the other on every line of a log that delivers by both.
  */
 export class RecurringStrings {
   readonly #slots: string[];
@@ -23,11 +24,15 @@ export class RecurringStrings {
   get(text: string, start: number, end: number): string {
     const length = end - start;
     if (length <= 0) return "";
-    const slot =
-      ((length << 2) ^ text.charCodeAt(end - 1) ^ (text.charCodeAt(start + (length >> 1)) << 1)) & this.#mask;
+    const hash =
+      (length * 3) ^
+      text.charCodeAt(start) ^
+      text.charCodeAt(end - 1) ^
+      (text.charCodeAt(end - 1 - (length >> 2)) << 1);
+    const slot = hash & this.#mask;
     const known = this.#slots[slot] as string;
     if (sliceEquals(text, start, end, known)) return known;
-    const fresh = flat(text.slice(start, end));
+    const fresh = keptCopy(text, start, end);
     this.#slots[slot] = fresh;
     return fresh;
   }
@@ -42,4 +47,16 @@ export function sliceEquals(text: string, start: number, end: number, known: str
   for (let i = known.length - 1; i >= 0; i--)
     if (text.charCodeAt(start + i) !== known.charCodeAt(i)) return false;
   return true;
+}
+
+/**
+ * `text.slice(start, end)` as a string of its own, for one kept to be compared with line after line:
+ * neither a view into the line, which would pin it, nor flat's view into a copy, which V8 reads
+ * through an indirection on every comparison (RecurringStrings.get took a quarter longer on such
+ * kept tags). The JSON round trip copies exactly, lone surrogates included.
+ */
+export function keptCopy(text: string, start: number, end: number): string {
+  const slice = text.slice(start, end);
+  // Shorter slices are copies already (see flat).
+  return slice.length < 13 ? slice : (JSON.parse(JSON.stringify(slice)) as string);
 }

@@ -10,8 +10,7 @@
  *   Nov 03 14:03:01 mx1 postfix/smtpd[123]: msg                          maillog_file, traditional files
  *   Feb 23 11:57:42 postfix/smtpd[32451]: msg                           host stripped (forum posts)
  */
-import { flat } from "../postfix/flat.js";
-import { sliceEquals } from "../postfix/recurring.js";
+import { keptCopy, sliceEquals } from "../postfix/recurring.js";
 import type { SyslogRecord } from "./record.js";
 import { MINUTE_CHARS, SyslogCache } from "./syslog-cache.js";
 import { UTC, utcOf, type WallClock, wallClockToUtc, type ZoneOffset } from "./time.js";
@@ -315,7 +314,7 @@ function taggedRecord(
 }
 
 function readHostname(text: string, start: number, end: number, cache: SyslogCache): string {
-  cache.hostname = flat(text.slice(start, end));
+  cache.hostname = keptCopy(text, start, end);
   return cache.hostname;
 }
 
