@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { BatchWriter } from "./batch-writer.js";
+import { BatchWriter, encodeBatch } from "./batch-writer.js";
 
 /** The envelope as the string it stands for: the writer must give exactly its UTF-8 bytes. */
 const envelope = (items: readonly string[]) => `{"batch":3,"things":[${items.join(",")}]}`;
@@ -17,6 +17,15 @@ describe("BatchWriter", () => {
         assert.equal(writer.items, items.length);
         assert.equal(writer.chars, items.join(",").length);
         assert.deepEqual(writer.take(), utf8(envelope(items)));
+      }),
+    );
+  });
+
+  it("encodes a whole batch in a writer sized for it, whatever the items hold", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "grapheme", maxLength: 40 })), (texts) => {
+        const items = texts.map((text) => JSON.stringify({ text }));
+        assert.deepEqual(encodeBatch("things", 3, items), utf8(envelope(items)));
       }),
     );
   });

@@ -12,15 +12,19 @@ const INITIAL_BYTES = 64 * 1024;
 const MAX_BYTES_PER_CHAR = 3;
 
 export class BatchWriter {
-  private buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private buffer: Buffer;
   private readonly opening: string;
   private bytes = 0;
   private itemCount = 0;
   private charCount = 0;
 
-  /** `field` and `version` are the envelope's: `events` and EVENT_BATCH_VERSION, say. */
-  constructor(field: string, version: number) {
+  /**
+   * `field` and `version` are the envelope's: `events` and EVENT_BATCH_VERSION, say. `initialBytes`
+   * is the buffer to start with; it doubles when an item needs more.
+   */
+  constructor(field: string, version: number, initialBytes = INITIAL_BYTES) {
     this.opening = `{"batch":${version},${JSON.stringify(field)}:[`;
+    this.buffer = Buffer.allocUnsafe(Math.max(initialBytes, this.opening.length + 2));
     this.start();
   }
 
@@ -72,9 +76,15 @@ export class BatchWriter {
   }
 }
 
-/** A whole batch's payload from items already serialised. */
+/**
+ * A whole batch's payload from items already serialised, in a writer used once and sized for them
+ * (a fact batch of a few items must not cost a 64 KiB buffer), so that it never grows.
+ */
 export function encodeBatch(field: string, version: number, serialisedItems: readonly string[]): Uint8Array {
-  const writer = new BatchWriter(field, version);
+  // The envelope's own characters (at most 16 and the field's name), a separator per item, the items.
+  let chars = 16 + field.length + serialisedItems.length;
+  for (const item of serialisedItems) chars += item.length;
+  const writer = new BatchWriter(field, version, chars * MAX_BYTES_PER_CHAR);
   for (const item of serialisedItems) writer.append(item);
   return writer.take();
 }
