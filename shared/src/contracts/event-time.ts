@@ -5,8 +5,7 @@
  * digit by digit, in about a quarter of that. Whatever is not plainly that form (another producer's
  * offset, a 29th to 31st day, an hour 24) goes to Date.parse, so the two never differ.
  */
-
-const ZERO = 0x30;
+import { digits } from "../syslog/digits.js";
 
 /** `YYYY-MM-DDTHH:MM:SS.mmmZ`: the separators and where they stand. */
 const SEPARATORS: readonly [number, number][] = [
@@ -37,15 +36,4 @@ export function eventTimeMs(ts: string): number {
   )
     return Date.parse(ts);
   return Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
-}
-
-/** The number `count` decimal digits from `at` spell, or -1 (out of every range) when one is not a digit. */
-function digits(text: string, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const digit = text.charCodeAt(i) - ZERO;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
 }

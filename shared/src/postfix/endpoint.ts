@@ -1,4 +1,5 @@
 import type { Endpoint } from "../contracts/events.js";
+import { isDigit } from "../syslog/digits.js";
 
 /** A parsed endpoint and the index just after it (after the port, if any). */
 export interface EndpointMatch {
@@ -64,10 +65,6 @@ export function endpointAt(text: string, start: number): EndpointMatch | null {
     }
   }
   return { endpoint, end };
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 /**

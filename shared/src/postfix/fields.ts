@@ -1,4 +1,5 @@
 import type { EventKind, EventOf } from "../contracts/events.js";
+import { isDigit } from "../syslog/digits.js";
 
 /** The fields every event shares, filled once per line before its shape is known. */
 export type Head = Omit<EventOf<"unparsed">, "kind" | "text">;
@@ -20,7 +21,7 @@ export function decimalAt(text: string, start: number, end: number): number | un
   let digits = 0;
   for (; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (!isDigitCode(c)) break;
+    if (!isDigit(c)) break;
     digits = digits * 10 + (c - 48);
   }
   const wholeDigits = i - start;
@@ -30,7 +31,7 @@ export function decimalAt(text: string, start: number, end: number): number | un
   const fractionStart = ++i;
   for (; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (!isDigitCode(c)) return undefined;
+    if (!isDigit(c)) return undefined;
     digits = digits * 10 + (c - 48);
   }
   const fractionDigits = end - fractionStart;
@@ -40,10 +41,6 @@ export function decimalAt(text: string, start: number, end: number): number | un
   return wholeDigits + fractionDigits <= 15
     ? digits / (POWERS_OF_TEN[fractionDigits] as number)
     : Number(text.slice(start, end));
-}
-
-function isDigitCode(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 export function integer(text: string): number | undefined {

@@ -11,6 +11,7 @@
  *   Feb 23 11:57:42 postfix/smtpd[32451]: msg                           host stripped (forum posts)
  */
 import { keptCopy, sliceEquals } from "../postfix/recurring.js";
+import { digits, isDigit } from "./digits.js";
 import type { SyslogRecord } from "./record.js";
 import { MINUTE_CHARS, SyslogCache } from "./syslog-cache.js";
 import { UTC, utcOf, type WallClock, wallClockToUtc, type ZoneOffset } from "./time.js";
@@ -236,21 +237,6 @@ function readMinute(text: string, at: number): WallClock | null {
   if (text.charCodeAt(at + 13) !== 58 || text.charCodeAt(at + 16) !== 58) return null;
   if (month > 11 || day < 1 || day > 31 || hour > 23 || minute > 59) return null;
   return { year, month, day, hour, minute, second: 0 };
-}
-
-/** The non-negative integer in `count` decimal digits at `at`, or -1. */
-function digits(text: string, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const c = text.charCodeAt(i);
-    if (!isDigit(c)) return -1;
-    value = value * 10 + (c - 48);
-  }
-  return value;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 /**
