@@ -13,6 +13,7 @@
  * counted and placed at that bound.
  */
 import type { Alert } from "../../../shared/src/contracts/alerts.js";
+import { eventTimeMs } from "../../../shared/src/contracts/event-time.js";
 import type { PostfixEvent } from "../../../shared/src/contracts/events.js";
 import type { Fact } from "../../../shared/src/contracts/facts.js";
 import type { EngineStats } from "./engine/engine.js";
@@ -69,7 +70,7 @@ export class DetectionPipeline {
     event: PostfixEvent,
     seenMs: number,
     wallMs: number = seenMs,
-    eventMs: number = Date.parse(event.ts),
+    eventMs: number = eventTimeMs(event.ts),
   ): PipelineOutput {
     const alerts: Alert[] = [];
     const events = this.processInto(event, seenMs, wallMs, eventMs, alerts);
@@ -146,7 +147,7 @@ export class EventTimeReplay {
    * `atMs` is `Date.parse(event.ts)`, for callers that have it already; `seenMs` is when the event
    * was received, when known (a detector rebuilding its state), else its own time.
    */
-  push(event: PostfixEvent, atMs: number = Date.parse(event.ts), seenMs: number = atMs): void {
+  push(event: PostfixEvent, atMs: number = eventTimeMs(event.ts), seenMs: number = atMs): void {
     // "Now" for raisedAtMs is the newest event time: a line stamped out of order does not move it back.
     if (atMs > this.#nowMs || Number.isNaN(this.#nowMs)) this.#nowMs = atMs;
     // An unparseable ts (NaN) never ticks: it cannot move time.

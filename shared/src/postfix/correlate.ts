@@ -1,3 +1,4 @@
+import { eventTimeMs } from "../contracts/event-time.js";
 import type { PostfixEvent } from "../contracts/events.js";
 import {
   baseOf,
@@ -135,7 +136,7 @@ export class Correlator {
    * completed. `eventMs` is `Date.parse(event.ts)`, for callers that have it already.
    */
   push(event: PostfixEvent, eventMs?: number): PostfixEvent[] {
-    const parsedMs = eventMs ?? Date.parse(event.ts);
+    const parsedMs = eventMs ?? eventTimeMs(event.ts);
     const atMs = Number.isNaN(parsedMs) ? this.#latestMs : parsedMs;
     this.#latestMs = Math.max(this.#latestMs, atMs);
 

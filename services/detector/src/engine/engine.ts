@@ -7,6 +7,7 @@
  * and handed in with each event. So an engine may see only the events of its own keys.
  */
 import type { Alert } from "../../../../shared/src/contracts/alerts.js";
+import { eventTimeMs } from "../../../../shared/src/contracts/event-time.js";
 import type { EventKind, PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import type { AuthCounts } from "./auth-sessions.js";
 import { EventScope } from "./event-scope.js";
@@ -98,7 +99,7 @@ export class DetectionEngine {
   process(
     event: PostfixEvent,
     auth: AuthCounts,
-    atMs: number = Date.parse(event.ts),
+    atMs: number = eventTimeMs(event.ts),
     seenMs: number = atMs,
   ): Alert[] {
     const alerts: Alert[] = [];
@@ -130,7 +131,7 @@ export class DetectionEngine {
    * Learns a successful login into the login history without counting it for any rule: how a
    * restarted detector rebuilds login history older than the rule windows (warmup.ts).
    */
-  learnLogin(event: PostfixEvent, atMs: number = Date.parse(event.ts)): void {
+  learnLogin(event: PostfixEvent, atMs: number = eventTimeMs(event.ts)): void {
     if (event.kind === "client" && !Number.isNaN(atMs)) this.logins.observe(event, atMs);
   }
 

@@ -6,6 +6,7 @@
  * knows, which is all the evaluation stage needs. One instance per event partition (by host).
  */
 
+import { eventTimeMs } from "../../../../shared/src/contracts/event-time.js";
 import type { PostfixEvent } from "../../../../shared/src/contracts/events.js";
 import type { Fact } from "../../../../shared/src/contracts/facts.js";
 import { Correlator, type CorrelatorOptions } from "../../../../shared/src/postfix/correlate.js";
@@ -69,7 +70,7 @@ export class CorrelationStage {
     // The first output is the input event (perhaps enriched), with its ts; summaries have their own.
     for (let i = 0; i < events.length; i++) {
       const output = events[i] as PostfixEvent;
-      this.emit(output, this.placed(i === 0 ? eventMs : Date.parse(output.ts), seenMs), seenMs, facts);
+      this.emit(output, this.placed(i === 0 ? eventMs : eventTimeMs(output.ts), seenMs), seenMs, facts);
     }
     return events;
   }
@@ -83,7 +84,7 @@ export class CorrelationStage {
     if (nowMs === undefined) return undefined;
     const events = this.correlator.sweep(nowMs);
     const facts: Fact[] = [];
-    for (const output of events) this.emit(output, this.placed(Date.parse(output.ts), nowMs), nowMs, facts);
+    for (const output of events) this.emit(output, this.placed(eventTimeMs(output.ts), nowMs), nowMs, facts);
     return { nowMs, events, facts };
   }
 
@@ -92,7 +93,7 @@ export class CorrelationStage {
     const events = this.correlator.sweep(Number.POSITIVE_INFINITY);
     const facts: Fact[] = [];
     for (const output of events) {
-      const atMs = Date.parse(output.ts);
+      const atMs = eventTimeMs(output.ts);
       this.emit(output, atMs, atMs, facts);
     }
     return { events, facts };
