@@ -91,6 +91,26 @@ describe("DetectionEngine lifecycle", () => {
     );
   });
 
+  it("resolves each firing key at the first sweep after its own quiet period, however the keys interleave", () => {
+    const engine = engineWith();
+    const a = "192.0.2.1";
+    const b = "192.0.2.2";
+    // a fires first and would go quiet first, but is seen again just before; b goes quiet in between.
+    const events = [
+      ...[0, 60, 120].map((at) => denied(at, a)),
+      ...[200, 260, 320].map((at) => denied(at, b)),
+      denied(1000, a),
+    ];
+    const resolvedAt: string[] = [];
+    for (let second = 0; second <= 2500; second++) {
+      const nowMs = T0 + second * 1000;
+      for (const event of events) if (Date.parse(event.ts) === nowMs) engine.process(event, NO_AUTH);
+      for (const alert of engine.advance(nowMs)) resolvedAt.push(`${alert.key.value} at ${second}`);
+    }
+    // Quiet period 900 s after each key's last event: b at 320 + 900, a at 1000 + 900.
+    assert.deepEqual(resolvedAt, [`${b} at 1220`, `${a} at 1900`]);
+  });
+
   it("only counts events inside the window", () => {
     const { alerts } = replay(
       [0, 400, 700, 1000].map((at) => denied(at)),
