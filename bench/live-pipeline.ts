@@ -125,6 +125,7 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
           SYSLOG_UDP_PORT: String(syslogPort),
           LOG_LEVEL: "warn",
           ...own,
+          ...benchEnv(),
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -209,6 +210,17 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
  */
 function nodeOptions(): string[] {
   return (process.env.POSTWATCH_BENCH_NODE_OPTIONS ?? "").split(" ").filter(Boolean);
+}
+
+/**
+ * Settings for the postwatch processes, from POSTWATCH_BENCH_ENV (space-separated NAME=value):
+ * `RECEIVER_BATCH_MAX_EVENTS=64` measures another setting under the same load.
+ */
+function benchEnv(): Record<string, string> {
+  const pairs = (process.env.POSTWATCH_BENCH_ENV ?? "").split(" ").filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+  );
 }
 
 /** CPU seconds a process has used, user + system, from /proc/<pid>/stat (0 once it is gone). */
