@@ -2,14 +2,20 @@
  * NATS_USER and NATS_PASSWORD against a nats-server that requires them: `postwatch start` on it
  * carries a brute force through to the webhook; with a wrong password it exits non-zero saying
  * why; and neither password is in anything it logs, at the most verbose level, in either case.
+ * The same user and password written into NATS_URL (`nats://user:password@host:port`) work too,
+ * and stay out of the log; so does a token (`nats://token@host:port`), against a server that wants one.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { z } from "zod";
 import type { Alert } from "../../shared/src/contracts/alerts.js";
+import { loadConfig, natsConfig, natsSettings } from "../../shared/src/runtime/config.js";
 import { type EmbeddedNats, startEmbeddedNats } from "../../shared/src/runtime/embedded-nats.js";
+import { createLogger } from "../../shared/src/runtime/log.js";
+import { connectNats, NatsUnavailableError } from "../../shared/src/runtime/nats.js";
 import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { natsServerMissing } from "../helpers/nats-cluster.js";
 import { freePort } from "../helpers/ports.js";
@@ -22,6 +28,7 @@ const USER = "postwatch-svc";
 const PASSWORD = "s3cret-nats-Pa55word";
 const WRONG_PASSWORD = "wrong-nats-Pa55word";
 const SEED_ATTACKER = "176.103.49.30";
+const URL_TEST_ATTACKER = "192.0.2.201";
 
 describe("NATS user and password", { skip: natsServerMissing() }, () => {
   let storeDir: string;
@@ -78,6 +85,38 @@ describe("NATS user and password", { skip: natsServerMissing() }, () => {
     assert.ok(!postwatch.log().includes(PASSWORD), `the log holds the password:\n${postwatch.log()}`);
   });
 
+  it("with the user and password in NATS_URL instead, connects and logs neither", async () => {
+    const syslogPort = await freePort();
+    const { NATS_USER: _user, NATS_PASSWORD: _password, ...rest } = await env(PASSWORD, syslogPort);
+    const inUrl = nats.url.replace("nats://", `nats://${USER}:${PASSWORD}@`);
+    const postwatch = spawnService("start", { ...rest, NATS_URL: inUrl });
+    try {
+      await postwatch.running(20_000);
+      // Another attacker than the first test's, so its alert is new to the detector and the alerter.
+      await sendTcp(
+        syslogPort,
+        fixtureLines("sasl-bruteforce-seed002.log").map((line) =>
+          traditionalForward(line.replaceAll(SEED_ATTACKER, URL_TEST_ATTACKER)),
+        ),
+        "lf",
+      );
+      await webhook.waitFor(
+        "/hook",
+        (requests) =>
+          requests.some((r) => {
+            const alert = r.body as Alert;
+            return alert.rule === "sasl_bruteforce" && alert.key.value === URL_TEST_ATTACKER;
+          }),
+        15_000,
+      );
+    } finally {
+      await postwatch.kill("SIGTERM");
+    }
+    assert.equal(await postwatch.exited(), 0, postwatch.log());
+    assert.match(postwatch.log(), /connected to NATS/);
+    assert.ok(!postwatch.log().includes(PASSWORD), `the log holds the password:\n${postwatch.log()}`);
+  });
+
   it("with a wrong password, exits non-zero saying NATS refused it, and logs no password", async () => {
     const postwatch = spawnService("start", await env(WRONG_PASSWORD, await freePort()));
     const code = await Promise.race([
@@ -90,5 +129,42 @@ describe("NATS user and password", { skip: natsServerMissing() }, () => {
     assert.match(log, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: .*authoriz/i);
     for (const password of [WRONG_PASSWORD, PASSWORD])
       assert.ok(!log.includes(password), `the log holds a password:\n${log}`);
+  });
+});
+
+describe("NATS token in NATS_URL", { skip: natsServerMissing() }, () => {
+  const TOKEN = "s3cret-nats-t0ken";
+  let storeDir: string;
+  let nats: EmbeddedNats;
+  const connectWith = (token: string) =>
+    connectNats(
+      natsSettings(
+        loadConfig(z.object(natsConfig()), { NATS_URL: nats.url.replace("nats://", `nats://${token}@`) }),
+        "postwatch-test",
+      ),
+      createLogger({ level: "silent", service: "test" }),
+    );
+
+  before(async () => {
+    storeDir = mkdtempSync(join(tmpdir(), "postwatch-nats-token-"));
+    nats = await startEmbeddedNats({ storeDir, extraArgs: ["--auth", TOKEN] });
+  });
+
+  after(async () => {
+    await nats?.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it("connects with the token the URL carries, and a wrong one is refused without naming it", async () => {
+    const { connection } = await connectWith(TOKEN);
+    await connection.flush();
+    await connection.close();
+    const refused = await connectWith("wrong-t0ken").then(
+      () => assert.fail("connected with a wrong token"),
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof NatsUnavailableError, String(refused));
+    assert.match(refused.message, /authoriz/i);
+    assert.ok(!refused.message.includes("wrong-t0ken"), refused.message);
   });
 });

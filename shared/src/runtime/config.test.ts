@@ -4,7 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { ConfigError, env, loadConfig, natsConfig, natsUrls, readConfigSources } from "./config.js";
+import {
+  ConfigError,
+  env,
+  loadConfig,
+  natsConfig,
+  natsSettings,
+  natsUrls,
+  readConfigSources,
+} from "./config.js";
 
 const schema = z.object({
   NATS_URL: natsUrls(),
@@ -98,5 +106,34 @@ describe("loadConfig", () => {
     assert.throws(() => replicas("6"), /NATS_STREAM_REPLICAS: must be 1 to 5 \(JetStream keeps at most 5/);
     assert.throws(() => replicas("2.5"), /NATS_STREAM_REPLICAS: must be a whole number/);
     assert.throws(() => replicas("three"), /NATS_STREAM_REPLICAS: must be a number of copies/);
+  });
+
+  it("lifts credentials out of NATS_URL, which nats.js would ignore there, unless NATS_USER is set", () => {
+    const nats = z.object(natsConfig());
+    const settings = (variables: Record<string, string>) =>
+      natsSettings(loadConfig(nats, variables), "postwatch-test");
+    const inUrl = settings({ NATS_URL: "nats://svc:p%40ss@a:4222,nats://svc:p%40ss@b:4222" });
+    assert.deepEqual(inUrl.servers, ["nats://a:4222", "nats://b:4222"]);
+    assert.deepEqual([inUrl.user, inUrl.password, inUrl.token], ["svc", "p@ss", undefined]);
+    const token = settings({ NATS_URL: "nats://s3cr3t-token@a:4222" });
+    assert.deepEqual(
+      [token.servers, token.user, token.token],
+      [["nats://a:4222"], undefined, "s3cr3t-token"],
+    );
+    const explicit = settings({
+      NATS_URL: "nats://svc:old@a:4222",
+      NATS_USER: "other",
+      NATS_PASSWORD: "new",
+    });
+    assert.deepEqual(
+      [explicit.servers, explicit.user, explicit.password],
+      [["nats://a:4222"], "other", "new"],
+    );
+    const plain = settings({ NATS_URL: "a:4222" });
+    assert.deepEqual([plain.servers, plain.user, plain.token], [["a:4222"], undefined, undefined]);
+    assert.throws(
+      () => settings({ NATS_URL: "nats://svc:one@a:4222,nats://svc:two@b:4222" }),
+      /NATS_URL: must carry the same user and password \(or token\) in every URL/,
+    );
   });
 });

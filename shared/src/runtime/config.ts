@@ -191,13 +191,44 @@ export const natsConfig = () => ({
 
 export type NatsConfig = z.output<z.ZodObject<ReturnType<typeof natsConfig>>>;
 
-export const natsSettings = (config: NatsConfig, name: string) => ({
-  servers: config.NATS_URL,
-  name,
-  credsFile: config.NATS_CREDS_FILE,
-  user: config.NATS_USER,
-  password: config.NATS_PASSWORD,
-});
+/**
+ * The connection settings. Credentials written into NATS_URL (`nats://user:password@host`, or
+ * `nats://token@host`), as the NATS CLI and Go client take them, are lifted out of the URLs: nats.js
+ * ignores them there. NATS_USER, when set, wins over them.
+ */
+export const natsSettings = (config: NatsConfig, name: string) => {
+  const inUrl = urlCredentials(config.NATS_URL);
+  const explicit = config.NATS_USER !== undefined;
+  return {
+    servers: config.NATS_URL.map(withoutCredentials),
+    name,
+    credsFile: config.NATS_CREDS_FILE,
+    user: explicit ? config.NATS_USER : inUrl?.user,
+    password: explicit ? config.NATS_PASSWORD : inUrl?.password,
+    token: explicit ? undefined : inUrl?.token,
+  };
+};
+
+type UrlCredentials = { user?: string; password?: string; token?: string };
+
+const parseServerUrl = (url: string): URL => new URL(url.includes("://") ? url : `nats://${url}`);
+
+function credentialsOf(url: string): UrlCredentials | undefined {
+  const { username, password } = parseServerUrl(url);
+  if (username === "") return undefined;
+  const user = decodeURIComponent(username);
+  return password === "" ? { token: user } : { user, password: decodeURIComponent(password) };
+}
+
+/** The one set of credentials the URLs carry (natsUrls refuses URLs that carry different ones). */
+const urlCredentials = (urls: readonly string[]): UrlCredentials | undefined =>
+  urls.map(credentialsOf).find((credentials) => credentials !== undefined);
+
+const sameCredentials = (urls: readonly string[]): boolean =>
+  new Set(urls.map((url) => JSON.stringify(credentialsOf(url) ?? null)).filter((c) => c !== "null")).size <=
+  1;
+
+const withoutCredentials = (url: string): string => url.replace(/\/\/[^@/]*@/, "//");
 
 /** NATS_URL is comma-separated server URLs, as nats.js accepts. */
 export const natsUrls = () =>
@@ -213,12 +244,14 @@ export const natsUrls = () =>
       (urls) =>
         urls.every((url) => {
           try {
-            return ["nats:", "tls:", "ws:", "wss:"].includes(
-              new URL(url.includes("://") ? url : `nats://${url}`).protocol,
-            );
+            return ["nats:", "tls:", "ws:", "wss:"].includes(parseServerUrl(url).protocol);
           } catch {
             return false;
           }
         }),
       "must be nats://host:port (comma-separated for a cluster)",
+    )
+    .refine(
+      sameCredentials,
+      "must carry the same user and password (or token) in every URL that carries any: they are one client's",
     );

@@ -38,6 +38,7 @@ export interface NatsSettings {
   credsFile?: string;
   user?: string;
   password?: string;
+  token?: string;
 }
 
 export interface NatsHandle {
@@ -62,10 +63,12 @@ export async function connectNats(settings: NatsSettings, logger: Logger): Promi
     reconnectTimeWait: 1000,
     ...(settings.credsFile ? { authenticator: credsAuthenticator(readFileSync(settings.credsFile)) } : {}),
     ...(settings.user ? { user: settings.user, pass: settings.password } : {}),
+    ...(settings.token ? { token: settings.token } : {}),
   }).catch((error: Error) => {
-    // Credentials may sit in the URL (nats://user:pass@host): keep them out of the message.
-    const servers = settings.servers.map((url) => url.replace(/\/\/[^@/]*@/, "//")).join(", ");
-    throw new NatsUnavailableError(`cannot connect to NATS at ${servers}: ${error.message}`);
+    // The servers hold no credentials: natsSettings lifted them out of NATS_URL.
+    throw new NatsUnavailableError(
+      `cannot connect to NATS at ${settings.servers.join(", ")}: ${error.message}`,
+    );
   });
   let connected = true;
   logger.info({ server: connection.getServer() }, "connected to NATS");
