@@ -48,10 +48,12 @@ interface Row {
   handled: Handled;
 }
 
+/** `cluster`: every shape on a 3-node JetStream cluster with R3 streams rather than one nats-server. */
 export async function partitionedScenario(
-  options: { replicas?: readonly number[]; hosts?: number } = {},
+  options: { replicas?: readonly number[]; hosts?: number; cluster?: boolean } = {},
 ): Promise<ScenarioResult> {
   const replicaCounts = options.replicas ?? REPLICAS;
+  const cluster = options.cluster === true;
   const hosts = options.hosts ?? MAIL_HOSTS;
   const dir = mkdtempSync(join(tmpdir(), "postwatch-live-partitioned-"));
   try {
@@ -70,8 +72,8 @@ export async function partitionedScenario(
     for (const replicas of [undefined, ...replicaCounts]) {
       const pipeline =
         replicas === undefined
-          ? await startLivePipeline("deployed")
-          : await startLivePipeline("partitioned", replicas);
+          ? await startLivePipeline("deployed", 1, { cluster })
+          : await startLivePipeline("partitioned", replicas, { cluster });
       try {
         for (const { rate, lines } of steps) {
           const address = SEED_ADDRESS.replace(/\d+$/, (last) => String(Number(last) + rows.length));
@@ -91,7 +93,7 @@ export async function partitionedScenario(
     }
     const peer = await rsyslogLinesPerSecond(load.slice(PACED.lines).map(frame), dir);
     return {
-      title: `Live: the partitioned detector as deployed, ${hosts} mail servers, over one TCP connection`,
+      title: `Live: the partitioned detector as deployed, ${hosts} mail servers, over one TCP connection${cluster ? ", on a 3-node JetStream cluster (R3)" : ""}`,
       columns: [
         "detector",
         "offered lines/s",
@@ -141,7 +143,11 @@ export async function partitionedScenario(
         ],
       ],
       notes: [
-        "Every shape: a fresh private nats-server (JetStream, file store, one node) and postwatch's services each in a process of its own, `postwatch receiver`, `detector` (DETECTOR_STAGE=all, or N of DETECTOR_STAGE=correlate and N of evaluate, EVENT_PARTITIONS=FACT_PARTITIONS=12) and `alerter`, posting to a local webhook; the sender is in the bench process. All of it shares this machine's cores.",
+        "Every shape: " +
+          (cluster
+            ? "a fresh 3-node JetStream cluster on loopback ports (file store; every stream in 3 copies, NATS_STREAM_REPLICAS=3; the nats-server CPU adds up the three nodes)"
+            : "a fresh private nats-server (JetStream, file store, one node)") +
+          " and postwatch's services each in a process of its own, `postwatch receiver`, `detector` (DETECTOR_STAGE=all, or N of DETECTOR_STAGE=correlate and N of evaluate, EVENT_PARTITIONS=FACT_PARTITIONS=12) and `alerter`, posting to a local webhook; the sender is in the bench process. All of it shares this machine's cores.",
         `The lines: the generated log (seed 1) from ${hosts} mail servers, mx1 … mx${hosts} (\`mixed-log --hosts ${hosts}\`: each story on one server), sent over one TCP connection: ${PACED.lines.toLocaleString("en-US")} lines at ${PACED.rate.toLocaleString("en-US")} lines/s, then the next ${FULL_SPEED_LINES.toLocaleString("en-US")} as fast as the connection takes them (the peer takes the same); the 96 lines of seed 002's brute force, stamped with the current time, go out halfway through each step. The same lines for every shape.`,
         "end to end: lines over the time from the first sent until every event the receiver published was read by the detector and, partitioned, every fact the correlate replicas published by the evaluate replicas, and every durable consumer of the events and facts streams had acked all it was given. lost: lines sent that never became events (TCP backpressure keeps it at 0).",
         "CPU: user + system seconds each process used from the step's start until the detector was done, per 100,000 lines sent (from /proc/<pid>/stat), in the order receiver, the detector or the correlate replicas then the evaluate replicas, alerter; then the nats-server. RSS: each postwatch process's peak, same order.",
@@ -244,6 +250,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     options: {
       replicas: { type: "string", default: REPLICAS.join(",") },
       hosts: { type: "string", default: String(MAIL_HOSTS) },
+      cluster: { type: "boolean", default: false },
     },
   });
   const replicas = values.replicas.split(",").map(Number);
@@ -253,6 +260,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     !Number.isInteger(hosts) ||
     hosts < 1
   )
-    throw new Error("usage: live-partitioned.js [--replicas 1,2,4 (each 1 to 12)] [--hosts 24]");
-  process.stdout.write(`${formatResult(await partitionedScenario({ replicas, hosts }))}\n`);
+    throw new Error("usage: live-partitioned.js [--replicas 1,2,4 (each 1 to 12)] [--hosts 24] [--cluster]");
+  process.stdout.write(
+    `${formatResult(await partitionedScenario({ replicas, hosts, cluster: values.cluster }))}\n`,
+  );
 }

@@ -16,6 +16,7 @@ import { connect } from "@nats-io/transport-node";
 import { EVENTS_STREAM, FACTS_STREAM } from "../shared/src/contracts/subjects.js";
 import { startEmbeddedNats } from "../shared/src/runtime/embedded-nats.js";
 import { sample, scrape } from "../test/helpers/metrics.js";
+import { startTestNatsCluster } from "../test/helpers/nats-cluster.js";
 import { freePort } from "../test/helpers/ports.js";
 import { loopbackServiceEnv } from "../test/helpers/service-env.js";
 import { startWebhookServer, type WebhookServer } from "../test/helpers/webhook-server.js";
@@ -85,12 +86,20 @@ export interface LivePipeline {
   stop(): Promise<void>;
 }
 
-/** `replicas`: of each detector stage, for the `partitioned` shape. */
-export async function startLivePipeline(shape: Shape, replicas = 1): Promise<LivePipeline> {
+/**
+ * `replicas`: of each detector stage, for the `partitioned` shape. `cluster`: the services use a
+ * 3-node JetStream cluster with every stream kept in 3 copies (NATS_STREAM_REPLICAS=3), as a
+ * production cluster runs, instead of one nats-server; not for `start`, which runs its own.
+ */
+export async function startLivePipeline(
+  shape: Shape,
+  replicas = 1,
+  options: { cluster?: boolean } = {},
+): Promise<LivePipeline> {
+  if (options.cluster && shape === "start") throw new Error("postwatch start runs a nats-server of its own");
   const storeDir = mkdtempSync(join(tmpdir(), "postwatch-live-nats-"));
-  // `postwatch start` runs its own nats-server in the store directory.
-  const nats = shape === "start" ? undefined : await startEmbeddedNats({ storeDir });
-  const client = nats === undefined ? undefined : await connect({ servers: nats.url });
+  const nats = await startNats(shape, storeDir, options.cluster === true);
+  const client = nats === undefined ? undefined : await connect({ servers: nats.urls });
   const webhook = await startWebhookServer();
   const syslogPort = await freePort();
   const running: { name: string; child: ChildProcess; metricsPort: number; log: string }[] = [];
@@ -112,7 +121,7 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
     for (const { name, command, env: own } of processesOf(shape, replicas)) {
       const metricsPort = await freePort();
       const { NATS_URL, ...env } = loopbackServiceEnv({
-        natsUrl: nats?.url ?? "",
+        natsUrl: nats?.urls.join(",") ?? "",
         metricsPort,
         syslogPort,
         webhookUrl: `${webhook.url}/hook`,
@@ -121,7 +130,9 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
         env: {
           PATH: process.env.PATH ?? "",
           ...env,
-          ...(nats === undefined ? { POSTWATCH_DATA_DIR: storeDir } : { NATS_URL }),
+          ...(nats === undefined
+            ? { POSTWATCH_DATA_DIR: storeDir }
+            : { NATS_URL, NATS_STREAM_REPLICAS: String(nats.streamReplicas) }),
           SYSLOG_UDP_PORT: String(syslogPort),
           LOG_LEVEL: "warn",
           ...own,
@@ -165,8 +176,8 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
     cpuSeconds() {
       const pids: [string, number | undefined][] = running.map((r) => [r.name, r.child.pid]);
       // `postwatch start`'s nats-server is its child.
-      const natsPid = nats?.process.pid ?? childrenOf(running[0]?.child.pid)[0];
-      const all: [string, number | undefined][] = [...pids, ["nats-server", natsPid]];
+      const natsPids: (number | undefined)[] = nats?.pids() ?? [childrenOf(running[0]?.child.pid)[0]];
+      const natsSeconds = natsPids.reduce((sum: number, pid) => sum + cpuOf(pid), 0);
       const threads: Record<string, number> =
         shape === "start"
           ? {
@@ -174,7 +185,11 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
               "start detector thread": threadCpuOf(running[0]?.child.pid, "WorkerThread"),
             }
           : {};
-      return { ...Object.fromEntries(all.map(([name, pid]) => [name, cpuOf(pid)])), ...threads };
+      return {
+        ...Object.fromEntries(pids.map(([name, pid]) => [name, cpuOf(pid)])),
+        "nats-server": natsSeconds,
+        ...threads,
+      };
     },
     async residentBytes() {
       const entries = await Promise.all(
@@ -202,6 +217,30 @@ export async function startLivePipeline(shape: Shape, replicas = 1): Promise<Liv
     }),
     stop,
   };
+}
+
+interface BenchNats {
+  urls: string[];
+  streamReplicas: number;
+  /** The nats-server processes, for their CPU time. */
+  pids(): (number | undefined)[];
+  stop(): Promise<void>;
+}
+
+/** The NATS the services use: none for `postwatch start` (it runs its own in `storeDir`), one node, or a cluster of 3. */
+async function startNats(shape: Shape, storeDir: string, cluster: boolean): Promise<BenchNats | undefined> {
+  if (shape === "start") return undefined;
+  if (cluster) {
+    const nodes = await startTestNatsCluster();
+    return {
+      urls: nodes.nodes.map((node) => node.url),
+      streamReplicas: 3,
+      pids: () => nodes.nodes.map((node) => node.pid),
+      stop: () => nodes[Symbol.asyncDispose](),
+    };
+  }
+  const node = await startEmbeddedNats({ storeDir });
+  return { urls: [node.url], streamReplicas: 1, pids: () => [node.process.pid], stop: () => node.stop() };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- SCENARIO ...]`: every scenario in turn (or only those named: throughput,
- * stages, engine-keys, live, partitioned), one table each on stdout, written to bench/RESULTS.md with the
+ * stages, engine-keys, live, partitioned, partitioned-cluster), one table each on stdout, written to bench/RESULTS.md with the
  * machine and time they ran on. Sections of scenarios not run this time are kept as they were,
  * each with the run line it had.
  */
@@ -21,6 +21,8 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
   "engine-keys": engineKeysScenario,
   live: () => liveScenario(),
   partitioned: () => partitionedScenario(),
+  // What R3 costs: the unpartitioned detector and two shapes of the partitioned one, on 3 nodes.
+  "partitioned-cluster": () => partitionedScenario({ cluster: true, replicas: [1, 2] }),
 };
 /** Source tree, not dist/: the results are meant to be read and committed. */
 const RESULTS_FILE = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));

@@ -21,6 +21,8 @@ export interface ClusterNode {
   readonly monitorUrl: string;
   /** Whether the node's process runs (false between `kill` and `restart`). */
   readonly running: boolean;
+  /** Its process, while it runs (a bench reads its CPU time). */
+  readonly pid: number | undefined;
 }
 
 export interface TestNatsCluster {
@@ -102,6 +104,9 @@ async function startOnFreePorts(binary: string): Promise<TestNatsCluster> {
     monitorUrl: `http://127.0.0.1:${spec.monitorPort}`,
     get running() {
       return processes.has(spec.name);
+    },
+    get pid() {
+      return processes.get(spec.name)?.child.pid;
     },
   }));
   const specOf = (name: string) => {
