@@ -8,10 +8,15 @@ export function createReceiverMetrics(registry: Registry) {
   const registers = [registry];
   let udpKernelDrops: () => number | undefined = () => undefined;
   let reportedUdpKernelDrops = 0;
+  let queuedEvents: () => number = () => 0;
   return {
     /** Where the UDP listener's kernel drop count comes from; read at each scrape. */
     watchUdpKernelDrops(source: () => number | undefined) {
       udpKernelDrops = source;
+    },
+    /** Where the publish queue's length comes from; read at each scrape, so it counts open batches too. */
+    watchPublishQueue(source: () => number) {
+      queuedEvents = source;
     },
     udpKernelDrops: new Counter({
       name: "postwatch_receiver_udp_kernel_drops_total",
@@ -77,6 +82,9 @@ export function createReceiverMetrics(registry: Registry) {
       name: "postwatch_receiver_publish_queue_events",
       help: "Events waiting for or awaiting a JetStream acknowledgement.",
       registers,
+      collect() {
+        this.set(queuedEvents());
+      },
     }),
     connectionsRefused: new Counter({
       name: "postwatch_receiver_connections_refused_total",

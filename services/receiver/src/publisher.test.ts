@@ -82,6 +82,18 @@ describe("EventPublisher", () => {
     assert.equal(publisher.pending, 7, "the open batch's event counts as pending");
   });
 
+  it("reports every event it holds as queued at a scrape, those of a batch still open included", async () => {
+    const { registry, nats, publisher } = setup({ maxBatchEvents: 3, flushMs: 60_000 });
+    const queued = () => counter(registry, "postwatch_receiver_publish_queue_events", "");
+    for (let i = 0; i < 5; i++) publisher.offer(event(i));
+    assert.equal(await queued(), 5, "3 in flight, 2 in the open batch");
+    nats.pending[0]?.resolve();
+    await settle();
+    assert.equal(await queued(), 2);
+    publisher.abandon();
+    assert.equal(await queued(), 0);
+  });
+
   it("sends a partial batch once flushMs has passed", async () => {
     const { nats, publisher } = setup({ maxBatchEvents: 100, flushMs: 5 });
     publisher.offer(event(1));

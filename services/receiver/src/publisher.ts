@@ -89,6 +89,7 @@ export class EventPublisher {
     this.subjects = Array.from({ length: options.partitions }, (_, partition) =>
       eventBatchSubject(partition),
     );
+    metrics.watchPublishQueue(() => this.pending);
   }
 
   /** Events queued or awaiting an ack. */
@@ -227,7 +228,6 @@ export class EventPublisher {
       this.ready = this.ready.slice(this.head);
       this.head = 0;
     }
-    this.metrics.queueLength.set(this.pending);
   }
 
   private landed(batch: SealedBatch): void {
