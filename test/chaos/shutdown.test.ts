@@ -1,9 +1,11 @@
 /**
  * Shutdown with a deadline: a detector whose alert publish keeps failing (its alert stream is gone)
  * must still stop, leave the event behind the unstored alert unacked (it is redelivered after a
- * restart, so the alert is not lost), and the whole process must stop within its deadline.
+ * restart, so the alert is not lost), and the whole process must stop within its deadline. Stopped
+ * while NATS is away, the services stop for good: their client does not reconnect once it is back.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -90,5 +92,37 @@ describe("shutdown deadline", { timeout: 30_000 }, () => {
     patience.abort();
     assert.equal(outcome, "stopped");
     assert.deepEqual(drained, ["first"]);
+  });
+
+  it("stops for good while NATS is away: nothing dials NATS's address after it has stopped", async () => {
+    await using nats = await startTestNats();
+    const quiet: ServiceDefinition = {
+      name: "quiet",
+      loadConfig: (env) => loadConfig(z.object({ ...commonConfig, ...natsConfig() }), env),
+      start: async () => ({ readiness: [], drain: async () => undefined }),
+    };
+    const services = await runServices(
+      [quiet],
+      { NATS_URL: nats.url, METRICS_HOST: "127.0.0.1", METRICS_PORT: "0", LOG_LEVEL: "silent" },
+      { processName: "test", shutdownDeadlineMs: 300 },
+    );
+    await nats.stop();
+    await services.stop();
+    // In NATS's place, a listener that counts who dials it: a client still reconnecting would.
+    let dialled = 0;
+    const listener = createServer((socket) => {
+      dialled++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) =>
+      listener.listen(Number(new URL(nats.url).port), "127.0.0.1", resolve),
+    );
+    try {
+      // Clients try again every second (connectNats).
+      await sleep(3000);
+      assert.equal(dialled, 0, "a stopped service's NATS client is still reconnecting");
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 });

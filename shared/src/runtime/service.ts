@@ -154,6 +154,8 @@ export async function runServices(
           (definitions[index] as ServiceDefinition).name,
         );
       await withinDeadline(nats.connection.drain(), deadlineMs, logger, "NATS connection");
+      // A drain cut off (NATS away, say) leaves the client reconnecting forever: stop it too.
+      if (!nats.connection.isClosed()) await nats.connection.close().catch(() => undefined);
       await server.close();
       await options.onStopped?.();
       logger.info("postwatch stopped");
