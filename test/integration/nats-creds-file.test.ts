@@ -10,18 +10,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Alert } from "../../shared/src/contracts/alerts.js";
 import { type EmbeddedNats, startEmbeddedNats } from "../../shared/src/runtime/embedded-nats.js";
-import { fixtureLines, traditionalForward } from "../helpers/fixtures.js";
 import { natsServerMissing } from "../helpers/nats-cluster.js";
 import { type NatsTrust, natsTrust } from "../helpers/nats-jwt.js";
 import { freePort } from "../helpers/ports.js";
 import { loopbackServiceEnv } from "../helpers/service-env.js";
-import { spawnService } from "../helpers/service-process.js";
-import { sendTcp } from "../helpers/syslog-client.js";
+import { carriesBruteForce, refusedByNats } from "../helpers/start-with-credentials.js";
 import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server.js";
-
-const SEED_ATTACKER = "176.103.49.30";
 
 describe("NATS credentials file", { skip: natsServerMissing() }, () => {
   let dir: string;
@@ -63,45 +58,17 @@ describe("NATS credentials file", { skip: natsServerMissing() }, () => {
 
   it("with the account's user, carries a brute force to the webhook and logs no seed", async () => {
     const syslogPort = await freePort();
-    const postwatch = spawnService("start", await env(credsFile("user.creds", trusted), syslogPort));
-    try {
-      await postwatch.running(20_000);
-      await sendTcp(
-        syslogPort,
-        fixtureLines("sasl-bruteforce-seed002.log").map((line) => traditionalForward(line)),
-        "lf",
-      );
-      await webhook.waitFor(
-        "/hook",
-        (requests) =>
-          requests.some((r) => {
-            const alert = r.body as Alert;
-            return alert.rule === "sasl_bruteforce" && alert.key.value === SEED_ATTACKER;
-          }),
-        15_000,
-      );
-    } finally {
-      await postwatch.kill("SIGTERM");
-    }
-    assert.equal(await postwatch.exited(), 0, postwatch.log());
-    assert.match(postwatch.log(), /connected to NATS/);
-    assert.ok(!postwatch.log().includes(trusted.userSeed), `the log holds the seed:\n${postwatch.log()}`);
+    const log = await carriesBruteForce(
+      await env(credsFile("user.creds", trusted), syslogPort),
+      syslogPort,
+      webhook,
+    );
+    assert.ok(!log.includes(trusted.userSeed), `the log holds the seed:\n${log}`);
   });
 
   it("with a user of an account the server does not trust, exits non-zero saying why, and logs no seed", async () => {
     const stranger = natsTrust();
-    const postwatch = spawnService(
-      "start",
-      await env(credsFile("stranger.creds", stranger), await freePort()),
-    );
-    const code = await Promise.race([
-      postwatch.exited(),
-      new Promise((resolve) => setTimeout(() => resolve("still running"), 20_000)),
-    ]);
-    await postwatch.kill("SIGKILL");
-    const log = postwatch.log();
-    assert.ok(typeof code === "number" && code !== 0, `exit ${String(code)}:\n${log}`);
-    assert.match(log, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: .*authoriz/i);
+    const log = await refusedByNats(await env(credsFile("stranger.creds", stranger), await freePort()));
     assert.ok(!log.includes(stranger.userSeed), `the log holds the seed:\n${log}`);
   });
 });
