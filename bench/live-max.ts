@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/live-max.js [deployed|start ...]`: only the live scenario's full-speed steps (deployed and `postwatch
+ * `node dist/bench/live-max.js [deployed|start ...]`: only the live scenario's full-speed steps, each after its shape's warm-up step (deployed and `postwatch
  * start`) and the rsyslog peer, printed, not written to RESULTS.md: the quick check while working on
  * throughput. POSTWATCH_BENCH_NODE_OPTIONS passes node flags (`--cpu-prof`) to postwatch,
  * POSTWATCH_BENCH_ENV settings (`RECEIVER_BATCH_MAX_EVENTS=64`);
