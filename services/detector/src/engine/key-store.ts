@@ -110,6 +110,12 @@ export class KeyTables {
 export class KeyStore {
   readonly type: AlertKey["type"];
   readonly firing = new Set<string>();
+  /**
+   * A time before which none of the firing keys can have gone quiet, kept by the rule (the earliest
+   * `lastSeenMs + quietMs` when last looked at; a key's lastSeenMs only grows): a replay sweeps once
+   * per second of event time, and walking every firing key each time was a tenth of it.
+   */
+  quietCheckFromMs = Number.POSITIVE_INFINITY;
   evictions = 0;
   private count = 0;
   private capacity = 0;

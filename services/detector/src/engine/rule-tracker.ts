@@ -31,12 +31,6 @@ export const ownsEveryKey: KeyOwnership = () => true;
 
 export class RuleTracker {
   private readonly stores: KeyStore[];
-  /**
-   * Per store, a time before which none of its firing keys can have gone quiet: the earliest
-   * `lastSeenMs + quietMs` when last looked at (a key's lastSeenMs only grows). A replay sweeps
-   * once per second of event time, and walking every firing key each time was a tenth of it.
-   */
-  private readonly quietCheckFromMs: number[];
   private readonly alertCounts = { firing: 0, resolved: 0 };
   private readonly tuples: FactTuples;
   /** Rules that yield to this one (RuleDefinition.yieldsTo): told when this rule covers a key. */
@@ -52,7 +46,6 @@ export class RuleTracker {
       (field) => new KeyStore(field, tables.for(field), rule.definition.yieldsTo !== undefined),
     );
     this.tuples = new FactTuples(rule.definition.facts ?? []);
-    this.quietCheckFromMs = this.stores.map(() => Number.POSITIVE_INFINITY);
   }
 
   count(scope: EventScope, alerts: Alert[]): void {
@@ -153,14 +146,13 @@ export class RuleTracker {
 
   /** Resolves keys quiet for the quiet period and forgets idle keys. */
   sweep(nowMs: number, alerts: Alert[]): void {
-    this.stores.forEach((store, index) => {
-      if (nowMs >= (this.quietCheckFromMs[index] as number)) this.resolveQuiet(index, nowMs, alerts);
+    for (const store of this.stores) {
+      if (nowMs >= store.quietCheckFromMs) this.resolveQuiet(store, nowMs, alerts);
       this.forgetIdle(store, nowMs);
-    });
+    }
   }
 
-  private resolveQuiet(index: number, nowMs: number, alerts: Alert[]): void {
-    const store = this.stores[index] as KeyStore;
+  private resolveQuiet(store: KeyStore, nowMs: number, alerts: Alert[]): void {
     let nextCheckMs = Number.POSITIVE_INFINITY;
     for (const key of store.firing) {
       const slot = store.slotOf(key);
@@ -171,7 +163,7 @@ export class RuleTracker {
       if (quietAtMs > nowMs) nextCheckMs = Math.min(nextCheckMs, quietAtMs);
       else this.resolve(store, slot, alerts);
     }
-    this.quietCheckFromMs[index] = nextCheckMs;
+    store.quietCheckFromMs = nextCheckMs;
   }
 
   stats(): RuleStats {
@@ -313,11 +305,7 @@ export class RuleTracker {
     const key = { type: store.type, value: store.keyOf(slot) };
     detail.firing = true;
     store.firing.add(key.value);
-    const index = this.stores.indexOf(store);
-    this.quietCheckFromMs[index] = Math.min(
-      this.quietCheckFromMs[index] as number,
-      detail.lastSeenMs + this.rule.quietMs,
-    );
+    store.quietCheckFromMs = Math.min(store.quietCheckFromMs, detail.lastSeenMs + this.rule.quietMs);
     this.alertCounts.firing += 1;
     alerts.push(buildAlert(this.alertInput(store, slot, detail, measures, key), "firing"));
     this.cover(key.type, key.value, measures.atMs);
