@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { runOne } from "../../services/cli/src/online.js";
+import { ownedPartitions } from "../../services/detector/src/config.js";
 import { fourServersLog } from "../../services/detector/src/stages/partitioned.testkit.js";
 import { type Alert, alertIdentity } from "../../shared/src/contracts/alerts.js";
 import { eventPartition } from "../../shared/src/contracts/partitions.js";
@@ -36,8 +37,8 @@ const PARTITIONS = 4;
 const REPLICAS = 2;
 /** The replica killed in each stage: its event partitions are mx3's and mx1's. */
 const KILLED = 1;
-const partitionsOf = (index: number) =>
-  Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => p % REPLICAS === index);
+/** The partitions replica `index` owns, by the rule the replicas use. */
+const partitionsOf = (index: number) => ownedPartitions({ index, count: REPLICAS }, PARTITIONS);
 
 /**
  * Every tenth line of the killed correlator's hosts is followed by an SMTP session of two SASL

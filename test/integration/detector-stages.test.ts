@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { runOne } from "../../services/cli/src/online.js";
+import { ownedPartitions } from "../../services/detector/src/config.js";
 import { DetectionPipeline, EventTimeReplay } from "../../services/detector/src/pipeline.js";
 import { loadRules } from "../../services/detector/src/rules/index.js";
 import { IN_FLIGHT_BATCHES } from "../../services/detector/src/service/runtime.js";
@@ -72,8 +73,8 @@ const published = (text: string) =>
     0,
   );
 const keyOf = (alert: Alert) => `${alert.rule} ${alert.key.type}=${alert.key.value}`;
-const partitionsOf = (index: number) =>
-  Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => p % REPLICAS === index);
+/** The partitions replica `index` owns, by the rule the replicas use. */
+const partitionsOf = (index: number) => ownedPartitions({ index, count: REPLICAS }, PARTITIONS);
 
 describe("partitioned detector stages on NATS", () => {
   let nats: TestNats;
