@@ -96,7 +96,6 @@ export async function startLivePipeline(
   replicas = 1,
   options: { cluster?: boolean } = {},
 ): Promise<LivePipeline> {
-  if (options.cluster && shape === "start") throw new Error("postwatch start runs a nats-server of its own");
   const storeDir = mkdtempSync(join(tmpdir(), "postwatch-live-nats-"));
   const nats = await startNats(shape, storeDir, options.cluster === true);
   const client = nats === undefined ? undefined : await connect({ servers: nats.urls });
@@ -229,7 +228,10 @@ interface BenchNats {
 
 /** The NATS the services use: none for `postwatch start` (it runs its own in `storeDir`), one node, or a cluster of 3. */
 async function startNats(shape: Shape, storeDir: string, cluster: boolean): Promise<BenchNats | undefined> {
-  if (shape === "start") return undefined;
+  if (shape === "start") {
+    if (cluster) throw new Error("postwatch start runs a nats-server of its own");
+    return undefined;
+  }
   if (cluster) {
     const nodes = await startTestNatsCluster();
     return {
